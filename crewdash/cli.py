@@ -1,15 +1,18 @@
 """The command line: the dashboard by default, `demo`, `sim`, and headless subcommands.
 
-Subcommands import what they need lazily so `crewdash --help` and start-up stay fast.
+Subcommands live in `crewdash.commands`; their handlers are imported only when they run, so
+`crewdash --help` and start-up stay fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from crewdash import __version__
+from crewdash.commands import COMMAND_MODULES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,17 +26,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where the run store lives (else $CREWDASH_DATA_DIR)"
     )
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
     return parser
+
+
+def _run_handler(spec: str, args: argparse.Namespace) -> int:
+    module_name, _, func_name = spec.partition(":")
+    handler = getattr(importlib.import_module(module_name), func_name)
+    result = handler(args)
+    return int(result or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # No subcommand: the dashboard, once it exists; until then, the help.
         parser.print_help()
         return 0
-    return 0
+    return _run_handler(handler, args)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "aop": ("crewdash.core", "crewdash.tui", "crewdash.sim", "crewdash.cli", "textual"),
     "core": ("crewdash.tui", "crewdash.sim", "crewdash.cli", "textual"),
     "sim": ("crewdash.aop", "crewdash.core", "crewdash.tui", "crewdash.cli", "textual"),
-    "tui": ("crewdash.sim", "crewdash.cli"),
+    "tui": ("crewdash.sim", "crewdash.cli", "crewdash.commands"),
+    # commands/ is the command line: it may use every layer, but Textual only through tui/.
+    "commands": ("textual",),
 }
 
 

@@ -1,0 +1,9 @@
+"""Subcommands of the `crewdash` command line.
+
+Each module here exposes `register(subparsers)`, which adds its parser(s) and sets
+`handler="module:function"` as a default. `crewdash.cli` imports the handler only when that
+command runs, so these modules must import nothing heavy at module level (argparse only).
+"""
+
+#: modules registered by `crewdash.cli`, in the order their commands appear in `--help`
+COMMAND_MODULES: tuple[str, ...] = ()
