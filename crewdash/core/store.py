@@ -1,0 +1,534 @@
+"""The durable run store: one SQLite file in the data dir.
+
+- WAL mode, `synchronous=FULL`: every commit fsyncs the WAL before the call returns, so a
+  kickoff id, a result or a human decision is on disk (not just in the page cache) when the
+  caller goes on to show it. Measured cost: see tests/benchmarks/test_store_bench.py.
+- One writer: a single connection guarded by a lock (`check_same_thread=False`, the engine may
+  call from a worker thread); writes take `BEGIN IMMEDIATE` so another process waits on the
+  busy timeout instead of failing half-way.
+- Tokens are never passed in, so never stored: webhook URLs are, a human-input token is not.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import EllipsisType
+from typing import Any, Literal
+
+from crewdash.aop.models import RunState, RunStatus
+from crewdash.core.models import (
+    AnswerOutcome,
+    Decision,
+    HumanRequest,
+    KickoffPhase,
+    RunRecord,
+    StateChange,
+)
+from crewdash.core.store_rows import (
+    REQUEST_COLUMNS,
+    change_from_row,
+    decision_from_row,
+    dumps,
+    request_from_row,
+    request_to_params,
+    result_to_json,
+    run_from_row,
+)
+from crewdash.core.store_schema import migrate
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+# Fields of a HumanRequest a later sighting may fill in (a webhook brings the callback URL a
+# status poll did not have); identity, first sighting and the answer are kept.
+_MERGEABLE = (
+    "kickoff_id",
+    "local_id",
+    "task_id",
+    "prompt",
+    "output",
+    "context",
+    "emit",
+    "callback_url",
+    "sla_minutes",
+    "assigned_to",
+)
+
+
+class StoreError(RuntimeError):
+    """A store operation that cannot be done (unknown run, closed store)."""
+
+
+def local_user() -> str:
+    """Who answers, for the audit trail: the local login name."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no passwd entry (some containers)
+        return os.environ.get("USER") or "unknown"
+
+
+def new_local_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class RunStore:
+    """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, now: Callable[[], float]) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._now = now
+        self.path = path
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        synchronous: Synchronous = "FULL",
+        now: Callable[[], float] = time.time,
+    ) -> RunStore:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+        conn.row_factory = sqlite3.Row
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{path}: SQLite refused WAL mode (got {mode!r})")
+            if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+                raise ValueError(f"bad synchronous level {synchronous!r}")
+            conn.execute(f"PRAGMA synchronous={synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, now)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("the run store is closed")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db().execute(sql, params).fetchall()
+
+    def _run_in(self, conn: sqlite3.Connection, local_id: str) -> RunRecord:
+        row = conn.execute("SELECT * FROM runs WHERE local_id = ?", (local_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no run with local id {local_id!r}")
+        return run_from_row(row)
+
+    # --- runs: the kickoff protocol ----------------------------------------------------------
+
+    def create_intent(
+        self,
+        crew: str,
+        inputs: dict[str, Any],
+        request_id: str,
+        webhooks: dict[str, str],
+        *,
+        at: float | None = None,
+        batch_row: tuple[str, str] | None = None,
+    ) -> RunRecord:
+        """Write the intent row before anything is sent. Idempotent on `request_id`.
+
+        `batch_row` (batch key, row key) is recorded in the same transaction, so a resumed
+        batch sees the row as started even if the process dies right after this call.
+        """
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE request_id = ?", (request_id,)).fetchone()
+            if row is not None:
+                return run_from_row(row)
+            local_id = new_local_id()
+            conn.execute(
+                """INSERT INTO runs (local_id, crew, inputs_json, request_id, webhooks_json,
+                   created_at, updated_at, phase, state, raw_state)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    local_id,
+                    crew,
+                    dumps(dict(inputs)),
+                    request_id,
+                    dumps(dict(webhooks)),
+                    at,
+                    at,
+                    str(KickoffPhase.INTENT),
+                    str(RunState.PENDING),
+                    "pending",
+                ),
+            )
+            if batch_row is not None:
+                self._record_batch_row_in(conn, batch_row[0], batch_row[1], local_id, at)
+            return self._run_in(conn, local_id)
+
+    def mark_accepted(
+        self, local_id: str, kickoff_id: str, *, at: float | None = None
+    ) -> RunRecord:
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET phase = ?, kickoff_id = ?, error = NULL, updated_at = ? "
+                "WHERE local_id = ?",
+                (str(KickoffPhase.ACCEPTED), kickoff_id, at, local_id),
+            )
+            return self._run_in(conn, local_id)
+
+    def mark_refused(self, local_id: str, error: str, *, at: float | None = None) -> RunRecord:
+        return self._mark_failed(local_id, KickoffPhase.REFUSED, error, at)
+
+    def mark_unknown(self, local_id: str, reason: str, *, at: float | None = None) -> RunRecord:
+        return self._mark_failed(local_id, KickoffPhase.UNKNOWN, reason, at)
+
+    def _mark_failed(
+        self, local_id: str, phase: KickoffPhase, text: str, at: float | None
+    ) -> RunRecord:
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET phase = ?, error = ?, updated_at = ?, "
+                "finished_at = COALESCE(finished_at, ?) WHERE local_id = ?",
+                (str(phase), text, at, at, local_id),
+            )
+            conn.execute(
+                "INSERT INTO state_changes (local_id, at, raw_state, state, current_task, detail)"
+                " SELECT local_id, ?, raw_state, state, current_task, ? FROM runs"
+                " WHERE local_id = ?",
+                (at, f"kickoff {phase}: {text}", local_id),
+            )
+            return self._run_in(conn, local_id)
+
+    # --- runs: observations ----------------------------------------------------------------
+
+    def record_status(self, local_id: str, status: RunStatus, at: float) -> tuple[RunRecord, bool]:
+        """Apply one observation. Writes only when something changed; a StateChange row is
+        added for every change. The final result and error are stored once, never replaced."""
+        with self._lock:
+            old = self._run_in(self._db(), local_id)
+            new = _apply_status(old, status, at)
+            if _observed(new) == _observed(old):
+                return old, False
+            with self._write() as conn:
+                conn.execute(
+                    """UPDATE runs SET state = ?, raw_state = ?, current_task = ?,
+                       completed_tasks = ?, total_tasks = ?, result_json = ?, error = ?,
+                       finished_at = ?, updated_at = ? WHERE local_id = ?""",
+                    (
+                        str(new.state),
+                        new.raw_state,
+                        new.current_task,
+                        new.completed_tasks,
+                        new.total_tasks,
+                        result_to_json(new.result),
+                        new.error,
+                        new.finished_at,
+                        at,
+                        local_id,
+                    ),
+                )
+                detail = new.error if new.error != old.error else None
+                conn.execute(
+                    "INSERT INTO state_changes (local_id, at, raw_state, state, current_task,"
+                    " detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    (local_id, at, new.raw_state, str(new.state), new.current_task, detail),
+                )
+                return self._run_in(conn, local_id), True
+
+    def set_flags(
+        self,
+        local_id: str,
+        *,
+        stalled: bool | None = None,
+        offline_since: float | EllipsisType | None = ...,
+        note: str | EllipsisType | None = ...,
+    ) -> RunRecord:
+        """Monitor flags; not states of the run, so no history row. `...` leaves a field."""
+        sets: dict[str, Any] = {}
+        if stalled is not None:
+            sets["stalled"] = int(stalled)
+        if offline_since is not ...:
+            sets["offline_since"] = offline_since
+        if note is not ...:
+            sets["note"] = note
+        with self._write() as conn:
+            if sets:
+                assignments = ", ".join(f"{name} = :{name}" for name in sets)
+                conn.execute(
+                    f"UPDATE runs SET {assignments} WHERE local_id = :local_id",
+                    {**sets, "local_id": local_id},
+                )
+            return self._run_in(conn, local_id)
+
+    # --- runs: reading ---------------------------------------------------------------------
+
+    def get(self, local_id: str) -> RunRecord | None:
+        rows = self._read("SELECT * FROM runs WHERE local_id = ?", (local_id,))
+        return run_from_row(rows[0]) if rows else None
+
+    def find_by_kickoff_id(self, crew: str, kickoff_id: str) -> RunRecord | None:
+        rows = self._read(
+            "SELECT * FROM runs WHERE crew = ? AND kickoff_id = ?", (crew, kickoff_id)
+        )
+        return run_from_row(rows[0]) if rows else None
+
+    def find_by_request_id(self, request_id: str) -> RunRecord | None:
+        rows = self._read("SELECT * FROM runs WHERE request_id = ?", (request_id,))
+        return run_from_row(rows[0]) if rows else None
+
+    def list_runs(
+        self,
+        *,
+        crew: str | None = None,
+        states: Iterable[RunState] | None = None,
+        since: float | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Newest first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if crew is not None:
+            where.append("crew = ?")
+            params.append(crew)
+        if states is not None:
+            wanted = [str(s) for s in states]
+            where.append(f"state IN ({', '.join('?' * len(wanted))})" if wanted else "0")
+            params.extend(wanted)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        sql = "SELECT * FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [run_from_row(r) for r in self._read(sql, params)]
+
+    def unfinished(self) -> list[RunRecord]:
+        """Accepted runs not yet final, plus INTENT rows (a crash left them), oldest first."""
+        final = [str(s) for s in RunState if s.is_final]
+        rows = self._read(
+            f"""SELECT * FROM runs WHERE phase = ?
+                OR (phase = ? AND state NOT IN ({", ".join("?" * len(final))}))
+                ORDER BY created_at, rowid""",
+            (str(KickoffPhase.INTENT), str(KickoffPhase.ACCEPTED), *final),
+        )
+        return [run_from_row(r) for r in rows]
+
+    def history(self, local_id: str) -> list[StateChange]:
+        rows = self._read("SELECT * FROM state_changes WHERE local_id = ? ORDER BY id", (local_id,))
+        return [change_from_row(r) for r in rows]
+
+    # --- human-input requests and the decision audit trail --------------------------------
+
+    def upsert_request(self, req: HumanRequest) -> tuple[HumanRequest, bool]:
+        """Insert a request, or merge a later sighting into it. Returns (stored, is_new)."""
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM human_requests WHERE id = ?", (req.id,)).fetchone()
+            if row is None:
+                params = request_to_params(req)
+                conn.execute(
+                    f"INSERT INTO human_requests ({', '.join(REQUEST_COLUMNS)}) "
+                    f"VALUES ({', '.join(':' + c for c in REQUEST_COLUMNS)})",
+                    params,
+                )
+                return req, True
+            old = request_from_row(row)
+            merged = replace(
+                old,
+                **{
+                    name: getattr(req, name)
+                    for name in _MERGEABLE
+                    if getattr(req, name) not in (None, "", ())
+                },
+            )
+            if merged != old:
+                params = request_to_params(merged)
+                conn.execute(
+                    "UPDATE human_requests SET "
+                    + ", ".join(f"{c} = :{c}" for c in REQUEST_COLUMNS if c != "id")
+                    + " WHERE id = :id",
+                    params,
+                )
+            return merged, False
+
+    def get_request(self, request_id: str) -> HumanRequest | None:
+        rows = self._read("SELECT * FROM human_requests WHERE id = ?", (request_id,))
+        return request_from_row(rows[0]) if rows else None
+
+    def pending_requests(self) -> list[HumanRequest]:
+        rows = self._read(
+            "SELECT * FROM human_requests WHERE answered IS NULL ORDER BY received_at, rowid"
+        )
+        return [request_from_row(r) for r in rows]
+
+    def record_decision(self, decision: Decision, channel: str) -> int:
+        """Write the operator's answer before it is sent; outcome PENDING. Returns its id."""
+        user = decision.user or local_user()
+        at = decision.at or self._now()
+        with self._write() as conn:
+            cur = conn.execute(
+                """INSERT INTO decisions (request_id, user, at, feedback, approve, choice,
+                   channel, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    decision.request_id,
+                    user,
+                    at,
+                    decision.feedback,
+                    None if decision.approve is None else int(decision.approve),
+                    decision.outcome,
+                    channel,
+                    str(AnswerOutcome.PENDING),
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def record_outcome(
+        self,
+        decision_id: int,
+        outcome: AnswerOutcome,
+        server_answer: str,
+        *,
+        at: float | None = None,
+    ) -> None:
+        """Close a decision. The request leaves the inbox unless the send FAILED (the
+        operator may try again then)."""
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT request_id FROM decisions WHERE id = ?", (decision_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no decision with id {decision_id}")
+            conn.execute(
+                "UPDATE decisions SET outcome = ?, server_answer = ?, answered_at = ? WHERE id = ?",
+                (str(outcome), server_answer, at, decision_id),
+            )
+            if outcome not in (AnswerOutcome.FAILED, AnswerOutcome.PENDING):
+                conn.execute(
+                    "UPDATE human_requests SET answered = ? WHERE id = ?",
+                    (str(outcome), row["request_id"]),
+                )
+
+    def decisions(self, request_id: str) -> list[dict[str, Any]]:
+        rows = self._read("SELECT * FROM decisions WHERE request_id = ? ORDER BY id", (request_id,))
+        return [decision_from_row(r) for r in rows]
+
+    # --- meta ------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # --- batches ---------------------------------------------------------------------------
+
+    def batch_row_done(self, batch_key: str, row_key: str) -> str | None:
+        """The local id of the run started for this row, if one was."""
+        rows = self._read(
+            "SELECT local_id FROM batch_rows WHERE batch_key = ? AND row_key = ?",
+            (batch_key, row_key),
+        )
+        return rows[0]["local_id"] if rows else None
+
+    def record_batch_row(self, batch_key: str, row_key: str, local_id: str) -> None:
+        """Map a row to its run (replacing an earlier mapping, e.g. after a refused kickoff)."""
+        with self._write() as conn:
+            self._record_batch_row_in(conn, batch_key, row_key, local_id, self._now())
+
+    def batch_rows(self, batch_key: str) -> dict[str, str]:
+        rows = self._read(
+            "SELECT row_key, local_id FROM batch_rows WHERE batch_key = ? ORDER BY rowid",
+            (batch_key,),
+        )
+        return {r["row_key"]: r["local_id"] for r in rows}
+
+    @staticmethod
+    def _record_batch_row_in(
+        conn: sqlite3.Connection, batch_key: str, row_key: str, local_id: str, at: float
+    ) -> None:
+        conn.execute(
+            "INSERT INTO batch_rows (batch_key, row_key, local_id, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(batch_key, row_key) DO UPDATE SET local_id = excluded.local_id, "
+            "at = excluded.at",
+            (batch_key, row_key, local_id, at),
+        )
+
+
+def _observed(r: RunRecord) -> tuple[Any, ...]:
+    return (
+        r.state,
+        r.raw_state,
+        r.current_task,
+        r.completed_tasks,
+        r.total_tasks,
+        r.result,
+        r.error,
+    )
+
+
+def _apply_status(old: RunRecord, status: RunStatus, at: float) -> RunRecord:
+    # Progress the server stops sending (a finished run often omits it) is kept, not erased.
+    done = status.progress.completed_tasks if status.progress else old.completed_tasks
+    total = status.progress.total_tasks if status.progress else old.total_tasks
+    finished_at = old.finished_at
+    if status.state.is_final and finished_at is None:
+        finished_at = at
+    return replace(
+        old,
+        state=status.state,
+        raw_state=status.raw_state,
+        current_task=status.current_task,
+        completed_tasks=done,
+        total_tasks=total,
+        result=old.result if old.result is not None else status.result,
+        error=old.error if old.error is not None else status.error,
+        finished_at=finished_at,
+    )
