@@ -1,0 +1,202 @@
+"""The generated input form: typed values, messages that name the input, raw JSON, presets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Select, Switch, TextArea
+
+from crewdash.aop.models import InputSpec, InputType
+from crewdash.tui.widgets.input_form import RAW_KEY, InputForm
+
+SPECS = [
+    InputSpec("topic", InputType.STRING, True, "AI agents", "What the crew researches"),
+    InputSpec("brief", InputType.TEXT, False, None, "Anything the writer should know"),
+    InputSpec("age", InputType.INTEGER, True, 3, "Max age of sources, in days"),
+    InputSpec("budget", InputType.NUMBER, False, 2.5, "Dollars"),
+    InputSpec("deep", InputType.BOOLEAN, False, True, "Search deeper"),
+    InputSpec("tone", InputType.CHOICE, True, "neutral", "", ("neutral", "playful", "formal")),
+    InputSpec("sources", InputType.LIST, False, ["arxiv"], "", (), "array"),
+    InputSpec("filters", InputType.JSON, False, None, "Free-form filters", (), "object"),
+]
+
+
+class FormApp(App[None]):
+    def __init__(self, specs: list[InputSpec], **kwargs: Any) -> None:
+        super().__init__()
+        self.specs = specs
+        self.kwargs = kwargs
+        self.submitted: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield InputForm(self.specs, id="form", **self.kwargs)
+
+    def on_input_form_submitted(self, event: InputForm.Submitted) -> None:
+        self.submitted.append(event.values)
+
+
+def _input(app: App[None], name: str) -> Input:
+    editor = app.query_one(InputForm).field(name).editor
+    assert isinstance(editor, Input)
+    return editor
+
+
+async def test_submits_typed_values() -> None:
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        _input(app, "age").value = "42"
+        _input(app, "budget").value = "10"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.submitted == [
+        {
+            "topic": "AI agents",
+            "age": 42,
+            "budget": 10.0,
+            "deep": True,
+            "tone": "neutral",
+            "sources": ["arxiv"],
+        }
+    ]
+    values = app.submitted[0]
+    assert type(values["age"]) is int
+    assert type(values["budget"]) is float
+
+
+async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        age = _input(app, "age")
+        age.focus()
+        age.value = ""
+        await pilot.press(*"abc")
+        await pilot.pause()
+        field = form.field("age")
+        assert field.has_class("-invalid")
+        assert "age must be a whole number" in str(field.query_one(".field-error").render())
+        assert form.errors() == {"age": "age must be a whole number"}
+        assert "age" not in form.current_values()
+
+        form.query_one("#form-fields").scroll_home(animate=False)
+        _input(app, "topic").focus()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.submitted == []
+        summary = str(form.query_one("#form-summary").render())
+        assert "1 input needs attention: age must be a whole number" in summary
+        assert app.focused is age  # the first invalid field gets the focus
+
+        age.value = "7"
+        await pilot.pause()
+        assert not field.has_class("-invalid")
+        assert str(form.query_one("#form-summary").render()).strip() == ""
+
+
+async def test_required_and_json_messages() -> None:
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        _input(app, "topic").value = "  "
+        form.field("sources").editor.load_text('{"a": 1}')  # type: ignore[attr-defined]
+        form.field("filters").editor.load_text("{oops")  # type: ignore[attr-defined]
+        await pilot.pause()
+        errors = form.errors()
+        assert errors["topic"] == "topic is required"
+        assert errors["sources"] == "sources must be a JSON list, like [1, 2]"
+        assert errors["filters"].startswith("filters must be valid JSON (line 1, column 2")
+
+
+async def test_raw_json_round_trips_with_the_fields() -> None:
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        _input(app, "age").value = "x1"  # invalid text survives the round trip as typed
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert form.raw_mode
+        raw = app.query_one("#form-raw", TextArea)
+        assert raw.display and not form.query_one("#form-fields").display
+        assert json.loads(raw.text) == {
+            "topic": "AI agents",
+            "age": "x1",
+            "budget": 2.5,
+            "deep": True,
+            "tone": "neutral",
+            "sources": ["arxiv"],
+        }
+        assert form.errors() == {"age": "age must be a whole number"}
+
+        raw.load_text(
+            json.dumps({"topic": "ships", "age": 9, "deep": False, "tone": "formal", "extra": [1]})
+        )
+        await pilot.pause()
+        assert form.current_values()["age"] == 9
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not form.raw_mode
+        assert _input(app, "topic").value == "ships"
+        assert _input(app, "age").value == "9"
+        assert _input(app, "budget").value == ""
+        assert form.field("deep").editor.value is False  # type: ignore[attr-defined]
+        assert app.query_one("#form-raw-toggle", Switch).value is False
+        assert form.current_values() == {
+            "topic": "ships",
+            "age": 9,
+            "deep": False,
+            "tone": "formal",
+            "extra": [1],
+        }
+
+
+async def test_raw_json_that_is_not_an_object_keeps_raw_mode() -> None:
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        await pilot.press("ctrl+t")
+        form.query_one("#form-raw", TextArea).load_text("[1, 2")
+        await pilot.pause()
+        assert RAW_KEY in form.errors()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert form.raw_mode
+        assert "does not parse" in str(form.query_one("#form-summary").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.submitted == []
+
+
+async def test_preset_fills_the_fields() -> None:
+    presets = {"quick": {"topic": "robots", "age": 1, "tone": "playful"}}
+    app = FormApp(SPECS, presets=presets, values={"topic": "remembered", "age": 5})
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        assert _input(app, "topic").value == "remembered"
+        app.query_one("#form-preset", Select).value = "quick"
+        await pilot.pause()
+        assert form.current_values() == {
+            "topic": "robots",
+            "age": 1,
+            "tone": "playful",
+            "deep": False,
+        }
+        await pilot.click("#form-start")
+        await pilot.pause()
+    assert app.submitted == [{"topic": "robots", "age": 1, "tone": "playful", "deep": False}]
+
+
+async def test_without_specs_the_form_is_raw_json() -> None:
+    app = FormApp([], values={"topic": "typed by hand"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        assert form.raw_mode
+        assert app.query_one("#form-raw-toggle", Switch).disabled
+        await pilot.press("ctrl+t")  # nothing to go back to
+        assert form.raw_mode
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.submitted == [{"topic": "typed by hand"}]
