@@ -1,0 +1,518 @@
+"""The monitor: one scheduler polling every tracked run.
+
+One heap of due times and one task driving it (never a loop per run); a global cap on requests
+in flight; per run an interval that starts at the crew's `poll_min`, stretches while nothing
+changes up to `poll_max` and resets on a change, with jitter; per crew a request rate learnt
+from 429s that is never exceeded afterwards, the client's circuit breaker, and plain-words
+health. Each observed change goes to the store first, then out as an event.
+
+It also learns, per crew, how long each phase (state + current task) usually lasts, and polls
+close to when the phase is expected to end: changes are seen sooner with fewer requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import random
+import statistics
+import time as _time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from crewdash.aop.errors import (
+    AOPError,
+    AuthenticationError,
+    CircuitOpenError,
+    ConnectionFailedError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+)
+from crewdash.aop.models import RunState, RunStatus
+from crewdash.core.config_model import CrewConfig
+from crewdash.core.events import EventBus
+from crewdash.core.models import CrewHealth, CrewHealthChanged, RunChanged, RunRecord
+from crewdash.core.ratelimit import CrewRate
+from crewdash.core.timing import Clock, LoopClock, sleep_or_wake
+
+log = logging.getLogger(__name__)
+
+NOTE_EXPIRED = "expired or unknown on the server (404): no longer tracked"
+NOTE_TOKEN = "token rejected (401): polling of this crew stopped until the token is fixed"
+
+_UNREACHABLE = (ConnectionFailedError, RequestTimeoutError, CircuitOpenError, ServerError)
+
+
+class StatusClient(Protocol):
+    async def status(self, kickoff_id: str) -> RunStatus: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSettings:
+    max_in_flight: int = 16
+    stretch: float = 1.5  # interval multiplier while nothing changes
+    jitter: float = 0.1  # ± fraction of each interval
+    slack: float = 0.005  # dispatch entries due this soon together (fewer wake-ups)
+    offline_after_failures: int = 3  # consecutive failures ...
+    offline_after_seconds: float = 10.0  # ... with no success for this long: offline
+    slow_after: float = 2.0  # status latency (EWMA, seconds) above which a crew is "slow"
+    stall_factor: float = 3.0  # stalled: no progress for this times the crew's usual run time
+    stall_floor: float = 120.0  # ... and never under this many seconds
+    stall_default: float = 1800.0  # until `stall_min_samples` completed runs were seen
+    stall_min_samples: int = 3
+    phase_alpha: float = 0.3  # EWMA weight of a newly observed phase duration
+
+
+@dataclass(slots=True)
+class _Run:
+    record: RunRecord
+    interval: float
+    gen: int = 0
+    in_flight: bool = False
+    again: bool = False  # poll once more right after the one in flight
+    last_poll: float | None = None  # monotonic
+    phase: tuple[str, str] = ("", "")
+    phase_started: float | None = None  # estimated monotonic start of the current phase
+    last_progress: float = 0.0  # monotonic time of the last observed change
+    waiters: list[asyncio.Future[RunRecord]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Crew:
+    config: CrewConfig
+    client: StatusClient
+    rate: CrewRate = field(default_factory=CrewRate)
+    health: CrewHealth = CrewHealth.UNKNOWN
+    detail: str = ""
+    since: float | None = None
+    failures: int = 0
+    last_ok: float = 0.0
+    offline_since: float | None = None  # wall time
+    rejected: bool = False
+    parked: set[str] = field(default_factory=set)  # runs waiting for a usable token
+    latency: float | None = None
+    durations: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    phases: dict[tuple[str, str], float] = field(default_factory=dict)
+    requests: int = 0
+
+
+def _phase_of(record: RunRecord) -> tuple[str, str]:
+    return (record.raw_state, record.current_task or "")
+
+
+def _hhmm(wall: float) -> str:
+    return _time.strftime("%H:%M", _time.localtime(wall))
+
+
+class Monitor:
+    """Polls every tracked run; see the module docstring. Call `start()` inside the loop."""
+
+    def __init__(
+        self,
+        store: Any,
+        bus: EventBus,
+        *,
+        clock: Clock | None = None,
+        settings: MonitorSettings | None = None,
+        rng: random.Random | None = None,
+        on_status: Callable[[RunRecord, RunStatus], Awaitable[None] | None] | None = None,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.clock: Clock = clock or LoopClock()
+        self.settings = settings or MonitorSettings()
+        self.rng = rng or random.Random()
+        self.on_status = on_status
+        self._crews: dict[str, _Crew] = {}
+        self._runs: dict[str, _Run] = {}
+        self._heap: list[tuple[float, int, str, int]] = []
+        self._seq = 0
+        self._wake = asyncio.Event()
+        self._sem = asyncio.Semaphore(self.settings.max_in_flight)
+        self._in_flight = 0
+        self.peak_in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._driver: asyncio.Task[None] | None = None
+
+    # --- crews ---------------------------------------------------------------------------
+
+    def add_crew(self, config: CrewConfig, client: StatusClient) -> None:
+        self._crews[config.name] = _Crew(config=config, client=client)
+
+    def set_client(self, crew: str, client: StatusClient) -> None:
+        """A new client for a crew (say, a fixed token): polling of parked runs resumes."""
+        state = self._crews[crew]
+        state.client = client
+        if state.rejected:
+            state.rejected = False
+            self._set_health(state, CrewHealth.UNKNOWN, "token replaced; checking")
+            for local_id in sorted(state.parked):
+                record = self.store.get(local_id)
+                if record is not None and not record.is_final:
+                    if record.note == NOTE_TOKEN:
+                        record = self._flags(record, note=None)
+                    self.track(record)
+            state.parked.clear()
+
+    def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
+        state = self._crews.get(crew)
+        if state is None:
+            return (CrewHealth.UNKNOWN, "not configured")
+        return (state.health, state.detail)
+
+    def learnt_rate(self, crew: str) -> float | None:
+        return self._crews[crew].rate.learnt_rate
+
+    def requests_sent(self, crew: str | None = None) -> int:
+        if crew is not None:
+            return self._crews[crew].requests
+        return sum(c.requests for c in self._crews.values())
+
+    def typical_duration(self, crew: str) -> float | None:
+        durations = self._crews[crew].durations
+        return statistics.median(durations) if durations else None
+
+    def learn_duration(self, crew: str, seconds: float) -> None:
+        """A completed run's duration (also fed from the store's history on start)."""
+        if crew in self._crews and seconds > 0:
+            self._crews[crew].durations.append(seconds)
+
+    # --- runs ----------------------------------------------------------------------------
+
+    def tracked(self) -> set[str]:
+        return set(self._runs)
+
+    def track(self, record: RunRecord, *, delay: float = 0.0) -> None:
+        """Poll this run until it is final. Idempotent."""
+        if record.kickoff_id is None or record.is_final:
+            return
+        crew = self._crews.get(record.crew)
+        if crew is None:
+            log.warning("run %s belongs to an unconfigured crew", record.local_id)
+            return
+        if crew.rejected:
+            crew.parked.add(record.local_id)
+            return
+        if record.local_id in self._runs:
+            return
+        now = self.clock.monotonic()
+        run = _Run(record=record, interval=crew.config.poll_min, last_progress=now)
+        run.phase = _phase_of(record)
+        self._runs[record.local_id] = run
+        self._push(run, now + max(0.0, delay))
+
+    def untrack(self, local_id: str) -> None:
+        run = self._runs.pop(local_id, None)
+        if run is not None:
+            run.gen += 1
+            self._resolve(run)
+
+    def poll_now(self, local_id: str) -> bool:
+        """Poll this run as soon as a slot is free (a webhook said something happened)."""
+        run = self._runs.get(local_id)
+        if run is None:
+            return False
+        if run.in_flight:
+            run.again = True
+        else:
+            self._push(run, self.clock.monotonic())
+        return True
+
+    async def refresh(self, local_id: str) -> RunRecord | None:
+        """Poll now and return the record after that poll (or as stored if not tracked)."""
+        run = self._runs.get(local_id)
+        if run is None:
+            return self.store.get(local_id)
+        fut: asyncio.Future[RunRecord] = asyncio.get_running_loop().create_future()
+        run.waiters.append(fut)
+        self.poll_now(local_id)
+        return await fut
+
+    # --- the scheduler -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._driver is None:
+            self._driver = asyncio.create_task(self._drive(), name="crewdash-monitor")
+
+    async def stop(self) -> None:
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await driver
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _push(self, run: _Run, due: float) -> None:
+        run.gen += 1
+        self._seq += 1
+        heapq.heappush(self._heap, (due, self._seq, run.record.local_id, run.gen))
+        if self._heap[0][1] == self._seq:  # the new entry is the earliest: re-plan the wait
+            self._wake.set()
+
+    async def _drive(self) -> None:
+        while True:
+            now = self.clock.monotonic()
+            while self._heap and self._heap[0][0] <= now + self.settings.slack:
+                _due, _seq, local_id, gen = self._heap[0]
+                run = self._runs.get(local_id)
+                if run is None or run.gen != gen or run.in_flight:
+                    heapq.heappop(self._heap)
+                    continue
+                crew = self._crews[run.record.crew]
+                if crew.rejected:
+                    heapq.heappop(self._heap)
+                    self._park(crew, run)
+                    continue
+                if self._sem.locked():
+                    break  # wait for a slot below
+                wait = crew.rate.admit(now)
+                heapq.heappop(self._heap)
+                if wait > 0:
+                    self._push(run, now + wait)
+                    continue
+                await self._sem.acquire()
+                self._launch(run, crew, now)
+            self._wake.clear()
+            if self._heap and self._sem.locked() and self._heap[0][0] <= now + self.settings.slack:
+                await self._sem.acquire()  # a slot frees up: go round again
+                self._sem.release()
+                continue
+            if self._heap:
+                await sleep_or_wake(self.clock, self._heap[0][0] - now, self._wake)
+            else:
+                await self._wake.wait()
+
+    def _launch(self, run: _Run, crew: _Crew, now: float) -> None:
+        run.in_flight = True
+        self._in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        crew.requests += 1
+        task = asyncio.create_task(self._poll(run, crew, now))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _poll(self, run: _Run, crew: _Crew, sent_at: float) -> None:
+        kickoff_id = run.record.kickoff_id
+        assert kickoff_id is not None
+        delay: float | None = None
+        try:
+            try:
+                status = await crew.client.status(kickoff_id)
+            finally:
+                self._in_flight -= 1
+                self._sem.release()
+            now = self.clock.monotonic()
+            delay = self._on_status(run, crew, status, sent_at, now)
+            if self.on_status is not None:
+                result = self.on_status(run.record, status)
+                if asyncio.iscoroutine(result):
+                    await result
+        except AuthenticationError as exc:
+            self._token_rejected(crew, exc)
+        except NotFoundError:
+            self._expired(run)
+        except RateLimitedError as exc:
+            now = self.clock.monotonic()
+            rate = crew.rate.learn_429(now, exc.retry_after, sent_at=sent_at)
+            log.info("crew %s asked to slow down; at most %.2f requests/s", crew.config.name, rate)
+            delay = max(0.0, crew.rate.blocked_until - now)
+        except _UNREACHABLE as exc:
+            delay = self._on_failure(run, crew, exc)
+        except (ProtocolError, AOPError) as exc:
+            log.info("status of %s failed: %s", run.record.local_id, exc)
+            delay = self._stretch(run, crew)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Never let one odd answer stop the monitor; the run stays tracked.
+            log.exception("unexpected failure polling %s", run.record.local_id)
+            delay = self._stretch(run, crew)
+        finally:
+            run.in_flight = False
+            run.last_poll = sent_at
+        if run.record.local_id not in self._runs:
+            self._resolve(run)
+            return
+        if run.waiters:
+            self._resolve(run)
+        if run.again:
+            run.again = False
+            delay = 0.0
+        if delay is not None:
+            self._push(run, self.clock.monotonic() + delay)
+
+    # --- outcomes of one poll ------------------------------------------------------------
+
+    def _on_status(
+        self, run: _Run, crew: _Crew, status: RunStatus, sent_at: float, now: float
+    ) -> float | None:
+        self._crew_ok(crew, now - sent_at, now)
+        old = run.record
+        record, changed = self.store.record_status(old.local_id, status, self.clock.time())
+        run.record = record
+        if changed:
+            self._learn_phase(run, crew, record, sent_at)
+            run.last_progress = now
+            if record.stalled:
+                record = self._flags(record, stalled=False, publish=False)
+                run.record = record
+            self.bus.publish(RunChanged(record))
+        if record.offline_since is not None and crew.offline_since is None:
+            run.record = self._flags(record, offline_since=None)
+        if run.record.is_final:
+            if run.record.state is RunState.COMPLETED:
+                finished = run.record.finished_at or self.clock.time()
+                self.learn_duration(crew.config.name, finished - run.record.created_at)
+            self.untrack(record.local_id)
+            return None
+        if not changed:
+            self._check_stall(run, crew, now)
+        return self._next_delay(run, crew, changed, now)
+
+    def _learn_phase(self, run: _Run, crew: _Crew, record: RunRecord, sent_at: float) -> None:
+        # The change happened between the previous poll and this one: take the middle.
+        at = sent_at if run.last_poll is None else (run.last_poll + sent_at) / 2
+        new_phase = _phase_of(record)
+        if run.phase_started is not None and new_phase != run.phase:
+            took = at - run.phase_started
+            if took > 0:
+                old = crew.phases.get(run.phase)
+                a = self.settings.phase_alpha
+                crew.phases[run.phase] = took if old is None else (1 - a) * old + a * took
+        if new_phase != run.phase:
+            run.phase = new_phase
+            run.phase_started = at if run.last_poll is not None else None
+
+    def _next_delay(self, run: _Run, crew: _Crew, changed: bool, now: float) -> float:
+        cfg = crew.config
+        if changed:
+            run.interval = cfg.poll_min
+        else:
+            run.interval = min(run.interval * self.settings.stretch, cfg.poll_max)
+        delay = run.interval
+        expected = crew.phases.get(run.phase)
+        if (
+            expected is not None
+            and run.phase_started is not None
+            and run.record.state is not RunState.AWAITING_INPUT
+        ):
+            end = run.phase_started + expected
+            lead = min(cfg.poll_min, 0.1 * expected)
+            if now < end - lead:
+                delay = min(delay, max(0.05, end - lead - now))
+            elif now < end + max(3 * cfg.poll_min, 0.25 * expected):
+                delay = min(delay, cfg.poll_min)  # about when it should change: look often
+        return delay * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
+
+    def _stretch(self, run: _Run, crew: _Crew) -> float:
+        run.interval = min(run.interval * self.settings.stretch, crew.config.poll_max)
+        return run.interval * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
+
+    def stall_after(self, crew: str) -> float:
+        s = self.settings
+        durations = self._crews[crew].durations
+        if len(durations) < s.stall_min_samples:
+            return s.stall_default
+        return max(s.stall_floor, s.stall_factor * statistics.median(durations))
+
+    def _check_stall(self, run: _Run, crew: _Crew, now: float) -> None:
+        record = run.record
+        if record.stalled or record.state is RunState.AWAITING_INPUT:
+            return
+        if now - run.last_progress > self.stall_after(crew.config.name):
+            run.record = self._flags(record, stalled=True)
+
+    def _crew_ok(self, crew: _Crew, latency: float, now: float) -> None:
+        crew.failures = 0
+        crew.last_ok = now
+        crew.latency = latency if crew.latency is None else 0.8 * crew.latency + 0.2 * latency
+        if crew.offline_since is not None:
+            crew.offline_since = None
+            for other in list(self._runs.values()):
+                if other.record.crew == crew.config.name and other.record.offline_since:
+                    other.record = self._flags(other.record, offline_since=None)
+        if crew.latency > self.settings.slow_after:
+            self._set_health(crew, CrewHealth.SLOW, f"slow: answers take {crew.latency:.1f} s")
+        else:
+            self._set_health(crew, CrewHealth.OK, "ok")
+
+    def _on_failure(self, run: _Run, crew: _Crew, exc: AOPError) -> float:
+        now = self.clock.monotonic()
+        crew.failures += 1
+        if crew.failures == 1 and crew.last_ok == 0.0:
+            crew.last_ok = now  # never reached yet: count the silence from the first failure
+        unreachable = isinstance(exc, CircuitOpenError) or (
+            crew.failures >= self.settings.offline_after_failures
+            and now - crew.last_ok >= self.settings.offline_after_seconds
+        )
+        if unreachable and crew.offline_since is None:
+            crew.offline_since = self.clock.time()
+            self._set_health(
+                crew,
+                CrewHealth.OFFLINE,
+                f"crew offline since {_hhmm(crew.offline_since)} ({exc.kind})",
+                since=crew.offline_since,
+            )
+            for other in list(self._runs.values()):
+                if other.record.crew == crew.config.name and other.record.offline_since is None:
+                    other.record = self._flags(other.record, offline_since=crew.offline_since)
+        elif crew.offline_since is not None and run.record.offline_since is None:
+            run.record = self._flags(run.record, offline_since=crew.offline_since)
+        if isinstance(exc, CircuitOpenError):
+            return max(crew.config.poll_min, exc.retry_in)
+        return self._stretch(run, crew)
+
+    def _token_rejected(self, crew: _Crew, exc: AOPError) -> None:
+        if not crew.rejected:
+            crew.rejected = True
+            self._set_health(crew, CrewHealth.TOKEN_REJECTED, NOTE_TOKEN)
+        for run in [r for r in self._runs.values() if r.record.crew == crew.config.name]:
+            self._park(crew, run)
+
+    def _park(self, crew: _Crew, run: _Run) -> None:
+        if run.record.note != NOTE_TOKEN:
+            run.record = self._flags(run.record, note=NOTE_TOKEN)
+        crew.parked.add(run.record.local_id)
+        self.untrack(run.record.local_id)
+
+    def _expired(self, run: _Run) -> None:
+        run.record = self._flags(run.record, note=NOTE_EXPIRED)
+        self.untrack(run.record.local_id)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _flags(self, record: RunRecord, *, publish: bool = True, **flags: Any) -> RunRecord:
+        updated: RunRecord = self.store.set_flags(record.local_id, **flags)
+        if publish:
+            self.bus.publish(RunChanged(updated))
+        return updated
+
+    def _set_health(
+        self, crew: _Crew, health: CrewHealth, detail: str, since: float | None = None
+    ) -> None:
+        if crew.health is health and crew.detail == detail:
+            return
+        crew.health, crew.detail = health, detail
+        crew.since = since if since is not None else self.clock.time()
+        self.bus.publish(CrewHealthChanged(crew.config.name, health, detail, crew.since))
+
+    def _resolve(self, run: _Run) -> None:
+        waiters, run.waiters = run.waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(run.record)
+
+
+__all__ = ["NOTE_EXPIRED", "NOTE_TOKEN", "Monitor", "MonitorSettings", "StatusClient"]

@@ -1,0 +1,92 @@
+"""Per-crew request rate: what the server told us with 429s, and a token bucket that keeps us
+under it from then on. Pure arithmetic on times passed in, so tests need no clock."""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `capacity` saved up. `take(now)` returns 0.0 and spends
+    a token when one is there, else the seconds until one will be (spending nothing)."""
+
+    def __init__(self, rate: float, capacity: float, now: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, capacity)
+        self.tokens = 0.0  # learnt from a 429: start empty, the server is already unhappy
+        self._at = now
+
+    def _refill(self, now: float) -> None:
+        if now > self._at:
+            self.tokens = min(self.capacity, self.tokens + (now - self._at) * self.rate)
+            self._at = now
+
+    def take(self, now: float) -> float:
+        self._refill(now)
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+class CrewRate:
+    """What one crew allows. Unlimited until the first 429; then a learnt rate that only ever
+    goes down, and a pause until the Retry-After the server asked for."""
+
+    def __init__(self, *, window: float = 5.0, safety: float = 0.8, min_rate: float = 0.2) -> None:
+        self.window = window
+        self.safety = safety
+        self.min_rate = min_rate
+        self.bucket: TokenBucket | None = None
+        self.blocked_until = 0.0
+        self._sent: deque[float] = deque()
+        self._first_sent: float | None = None
+        self._learnt_at = float("-inf")
+
+    @property
+    def learnt_rate(self) -> float | None:
+        return self.bucket.rate if self.bucket else None
+
+    def admit(self, now: float) -> float:
+        """0.0 if a request may go now (and count it), else how many seconds to wait."""
+        if now < self.blocked_until:
+            return self.blocked_until - now
+        if self.bucket is not None:
+            wait = self.bucket.take(now)
+            if wait > 0:
+                return wait
+        self._sent.append(now)
+        if self._first_sent is None:
+            self._first_sent = now
+        while self._sent and self._sent[0] < now - self.window:
+            self._sent.popleft()
+        return 0.0
+
+    def observed_rate(self, now: float) -> float:
+        while self._sent and self._sent[0] < now - self.window:
+            self._sent.popleft()
+        span = self.window
+        if self._first_sent is not None:
+            span = min(self.window, max(1.0, now - self._first_sent))
+        return len(self._sent) / span
+
+    def learn_429(
+        self, now: float, retry_after: float | None, sent_at: float | None = None
+    ) -> float:
+        """Lower the rate below what got us the 429; returns the rate now in force. A 429 for a
+        request sent before the last lowering was already accounted for: it only pauses."""
+        pause = retry_after if retry_after is not None and retry_after > 0 else 1.0
+        self.blocked_until = max(self.blocked_until, now + min(pause, 300.0))
+        if self.bucket is not None and sent_at is not None and sent_at < self._learnt_at:
+            return self.bucket.rate
+        self._learnt_at = now
+        observed = self.observed_rate(now)
+        target = max(self.min_rate, observed * self.safety)
+        if self.bucket is None:
+            self.bucket = TokenBucket(target, capacity=target, now=now)
+        else:
+            # Never raise it again: a 429 under the learnt rate means the server wants less.
+            self.bucket.rate = max(self.min_rate, min(self.bucket.rate * self.safety, target))
+            self.bucket.capacity = max(1.0, min(self.bucket.capacity, self.bucket.rate))
+            self.bucket.tokens = 0.0
+        return self.bucket.rate
