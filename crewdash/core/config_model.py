@@ -47,6 +47,8 @@ class CrewConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the file this crew was read from, so token errors can name it; not part of equality
+    source_file: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -63,6 +65,10 @@ class ReceiverConfig:
     public_url: str | None = None  # what kickoffs advertise, e.g. a tunnel
     bearer_token: Secret | None = None  # checked on crew HITL deliveries
     flow_secret: Secret | None = None  # HMAC secret of signed flow deliveries
+    # When the secrets come from the environment: the variable names, so a rewrite of the
+    # file keeps `*_env` instead of writing the resolved secret into it.
+    bearer_token_env: str | None = None
+    flow_secret_env: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +85,5 @@ class Config:
     crews: dict[str, CrewConfig] = field(default_factory=dict)
     ui: UIConfig = field(default_factory=UIConfig)
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
+    #: non-fatal findings of the loader (readable file holding a token, plain http, ...)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
