@@ -1,0 +1,92 @@
+"""`AsyncCrewClient`: the asyncio driver of `CrewProtocol`'s plans over an httpx.AsyncClient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from crewdash.aop.models import HumanInputWebhook, InputSpec, ResumeResult, RunStatus, Webhooks
+from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T
+
+
+class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
+    """One deployed crew or flow, asynchronously. Raises `AOPError` subclasses only.
+
+    `AsyncCrewClient(base_url, token, *, connect_timeout=5.0, read_timeout=30.0, retry=None,
+    breaker=None, clock=None, transport=None, status_route=None)`."""
+
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, follow_redirects=False)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _drive(self, plan: Plan[T]) -> T:
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, Sleep):
+                    await self.clock.sleep(step.seconds)
+                    step = plan.send(None)
+                    continue
+                try:
+                    outcome = await self._http.send(step.request)
+                except (httpx.TransportError, httpx.InvalidURL) as exc:
+                    outcome = self._failed(step, exc)
+                step = plan.send(outcome)
+        except StopIteration as done:
+            return done.value
+        finally:
+            plan.close()
+
+    async def health(self) -> float:
+        """`GET /`: the latency in seconds of a successful answer."""
+        return await self._drive(self._health())
+
+    async def inputs(self) -> list[InputSpec]:
+        return await self._drive(self._inputs())
+
+    async def kickoff(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        meta: dict[str, Any] | None = None,
+        webhooks: Webhooks | None = None,
+        human_input_webhook: HumanInputWebhook | None = None,
+    ) -> str:
+        """Start a run; the kickoff id. Retried only when the POST provably never arrived."""
+        return await self._drive(self._kickoff(inputs, meta, webhooks, human_input_webhook))
+
+    async def status(self, kickoff_id: str) -> RunStatus:
+        return await self._drive(self._status(kickoff_id))
+
+    async def resume(
+        self,
+        kickoff_id: str,
+        task_id: str,
+        feedback: str,
+        approve: bool,
+        *,
+        webhooks: Webhooks | None = None,
+    ) -> ResumeResult:
+        return await self._drive(self._resume(kickoff_id, task_id, feedback, approve, webhooks))
+
+    async def stop(self, kickoff_id: str) -> None:
+        await self._drive(self._stop(kickoff_id))
+
+    async def answer_callback(self, callback_url: str, feedback: str) -> None:
+        await self._drive(self._answer_callback(callback_url, feedback))
