@@ -1,0 +1,185 @@
+"""The inbox: dedup across sources, answer outcomes, one answer per request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crewdash.aop.errors import (
+    AlreadyAnsweredError,
+    NotPausedError,
+    ServerError,
+)
+from crewdash.aop.models import ResumeResult, RunState, Webhooks
+from crewdash.core.events import EventBus
+from crewdash.core.inbox import Inbox, InboxError
+from crewdash.core.models import AnswerOutcome, InboxChanged, RequestSource
+from crewdash.core.store import RunStore
+from engine.fakes import ManualClock, open_store, status
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    s = open_store(tmp_path)
+    yield s
+    s.close()
+
+
+class FakeAnswerClient:
+    def __init__(self) -> None:
+        self.resumes: list[tuple] = []
+        self.callbacks: list[tuple[str, str]] = []
+        self.error: BaseException | None = None
+        self.gate: asyncio.Event | None = None
+
+    async def resume(self, kickoff_id, task_id, feedback, approve, *, webhooks=None):
+        self.resumes.append((kickoff_id, task_id, feedback, approve, webhooks))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return ResumeResult("resumed", "ok")
+
+    async def answer_callback(self, url: str, feedback: str) -> None:
+        self.callbacks.append((url, feedback))
+        if self.error is not None:
+            raise self.error
+
+
+def setup(store: RunStore):
+    bus = EventBus()
+    events: list = []
+    bus.subscribe(events.append)
+    client = FakeAnswerClient()
+    refreshed: list[str] = []
+    inbox = Inbox(
+        store, bus, client_for=lambda crew: client, clock=ManualClock(), refresh=refreshed.append
+    )
+    hooks = {"task_url": "http://127.0.0.1:9/t", "crew_url": "http://127.0.0.1:9/c"}
+    run = store.create_intent("review", {}, "req-1", hooks)
+    run = store.mark_accepted(run.local_id, "kick-1")
+    return inbox, client, events, run, refreshed
+
+
+def paused(output: str = "draft v1"):
+    return status(
+        RunState.AWAITING_INPUT,
+        raw="pending_human_input",
+        pending_task_id="review_task",
+        pending_output=output,
+        pending_prompt="Approve?",
+    )
+
+
+async def test_status_and_webhook_sightings_become_one_request(store) -> None:
+    inbox, _client, events, run, _ = setup(store)
+    for _ in range(3):
+        inbox.seen_status(run, paused())
+    inbox.seen_crew_webhook(
+        "review", {"kickoff_id": "kick-1", "task_id": "review_task", "context": "ctx"}
+    )
+    pending = inbox.pending()
+    assert [r.id for r in pending] == ["kick-1:review_task"]
+    assert pending[0].output == "draft v1" and pending[0].context == "ctx"
+    assert pending[0].local_id == run.local_id
+    assert isinstance(events[0], InboxChanged)
+
+
+async def test_accepted_answer_resends_the_kickoff_webhooks_after_the_audit_row(store) -> None:
+    inbox, client, events, run, refreshed = setup(store)
+    req = inbox.seen_status(run, paused())
+    outcome = await inbox.answer(req.id, feedback="looks good", approve=True, user="ana")
+    assert outcome is AnswerOutcome.ACCEPTED
+    assert client.resumes == [
+        (
+            "kick-1",
+            "review_task",
+            "looks good",
+            True,
+            Webhooks(task_url="http://127.0.0.1:9/t", crew_url="http://127.0.0.1:9/c"),
+        )
+    ]
+    [decision] = store.decisions(req.id)
+    assert decision["outcome"] == "accepted" and decision["feedback"] == "looks good"
+    assert inbox.pending() == []
+    assert events[-1].request.answered is AnswerOutcome.ACCEPTED
+    assert refreshed == [run.local_id]
+
+
+async def test_a_second_answer_is_never_sent(store) -> None:
+    inbox, client, _events, run, _ = setup(store)
+    req = inbox.seen_status(run, paused())
+    client.gate = asyncio.Event()
+    first = asyncio.create_task(inbox.answer(req.id, feedback="a", approve=True))
+    await asyncio.sleep(0)
+    with pytest.raises(InboxError):
+        await inbox.answer(req.id, feedback="b", approve=True)
+    client.gate.set()
+    assert await first is AnswerOutcome.ACCEPTED
+    assert await inbox.answer(req.id, feedback="c", approve=False) is AnswerOutcome.ACCEPTED
+    assert len(client.resumes) == 1
+    # the same pause seen again before the run moves on is not a new request
+    assert inbox.seen_status(run, paused()) is None
+
+
+async def test_rejection_then_new_pause_is_a_new_round(store) -> None:
+    inbox, _client, _e, run, _ = setup(store)
+    req = inbox.seen_status(run, paused("draft v1"))
+    await inbox.answer(req.id, feedback="shorter please", approve=False)
+    again = inbox.seen_status(run, paused("draft v2 (shorter please)"))
+    assert again is not None and again.id == "kick-1:review_task#2"
+
+
+async def test_outcomes_409_400_and_failure(store) -> None:
+    inbox, client, _e, run, refreshed = setup(store)
+    req = inbox.seen_status(run, paused())
+
+    client.error = ServerError("502 from the proxy", status_code=502)
+    assert await inbox.answer(req.id, feedback="x", approve=True) is AnswerOutcome.FAILED
+    assert [r.id for r in inbox.pending()] == [req.id]  # still waiting: retry allowed
+
+    client.error = NotPausedError("not paused", status_code=400)
+    assert await inbox.answer(req.id, feedback="x", approve=True) is AnswerOutcome.NOT_WAITING
+    assert refreshed == [run.local_id]  # the run is polled again at once
+    assert [d["outcome"] for d in store.decisions(req.id)] == ["failed", "not_waiting"]
+
+    flow = inbox.seen_flow_webhook(
+        "approvals",
+        {
+            "event_type": "new_request",
+            "id": "hr-9",
+            "message": "Approve the budget?",
+            "output": "# Budget",
+            "emit": ["approved", "rejected"],
+            "callback_url": "http://127.0.0.1:9/cb/hr-9",
+            "sla_target_minutes": 30,
+        },
+    )
+    assert flow.source is RequestSource.FLOW_WEBHOOK and flow.emit == ("approved", "rejected")
+    client.error = AlreadyAnsweredError("already_responded", status_code=409)
+    outcome = await inbox.answer("hr-9", feedback="ok", outcome="approved")
+    assert outcome is AnswerOutcome.ANSWERED_ELSEWHERE
+    assert client.callbacks == [("http://127.0.0.1:9/cb/hr-9", "approved: ok")]
+    with pytest.raises(InboxError):
+        await inbox.answer(req.id + "-nope", feedback="x")
+
+
+async def test_a_run_that_goes_on_closes_its_pending_request_as_answered_elsewhere(store) -> None:
+    inbox, client, _e, run, _ = setup(store)
+    inbox.seen_status(run, paused())
+    inbox.seen_status(run, status(RunState.RUNNING, task="publish"))
+    assert inbox.pending() == []
+    req = store.get_request("kick-1:review_task")
+    assert req.answered is AnswerOutcome.ANSWERED_ELSEWHERE
+    assert client.resumes == []
+
+
+async def test_malformed_webhook_payloads_are_ignored(store) -> None:
+    inbox, *_ = setup(store)
+    assert inbox.seen_crew_webhook("review", {"task_id": 3}) is None
+    assert inbox.seen_flow_webhook("approvals", {"id": True}) is None
+    assert inbox.seen_flow_webhook("approvals", {"message": "no id"}) is None
+    assert inbox.pending() == []
