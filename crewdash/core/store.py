@@ -47,6 +47,13 @@ from crewdash.core.store_schema import migrate
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
+STORE_FILENAME = "runs.sqlite3"
+
+
+def store_path(data_dir: Path) -> Path:
+    """Where the store lives in a data dir (see `crewdash.core.config.resolve_data_dir`)."""
+    return Path(data_dir) / STORE_FILENAME
+
 # Fields of a HumanRequest a later sighting may fill in (a webhook brings the callback URL a
 # status poll did not have); identity, first sighting and the answer are kept.
 _MERGEABLE = (

@@ -11,7 +11,7 @@ import pytest
 
 from crewdash.aop.models import Progress, RunResult, RunState, RunStatus, TaskOutput
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore, StoreError
+from crewdash.core.store import RunStore, StoreError, store_path
 from crewdash.core.store_schema import LATEST, SchemaTooNewError, migrate, schema_version
 
 
@@ -33,6 +33,10 @@ def test_open_uses_wal_and_latest_schema(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert schema_version(conn) == LATEST
     conn.close()
+
+
+def test_store_path_in_data_dir(tmp_path: Path) -> None:
+    assert store_path(tmp_path) == tmp_path / "runs.sqlite3"
 
 
 def test_synchronous_full_by_default(store: RunStore) -> None:
