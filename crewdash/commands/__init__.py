@@ -6,4 +6,12 @@ command runs, so these modules must import nothing heavy at module level (argpar
 """
 
 #: modules registered by `crewdash.cli`, in the order their commands appear in `--help`
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "crewdash.commands.inputs",
+    "crewdash.commands.kickoff",
+    "crewdash.commands.status",
+    "crewdash.commands.watch",
+    "crewdash.commands.runs",
+    "crewdash.commands.stop",
+    "crewdash.commands.export",
+)

@@ -59,6 +59,13 @@ class Output:
         else:
             self.text(line)
 
+    def event(self, obj: Mapping[str, Any], line: str) -> None:
+        """Something that happened while following runs: a JSON line, or words on stderr."""
+        if self.json_mode:
+            self.record(obj)
+        else:
+            self.info(line)
+
     def info(self, line: str) -> None:
         """Words for the operator: always stderr, never mixed into data."""
         self._write(self._stderr, line)

@@ -1,0 +1,95 @@
+"""What commands need from the layers below: the config, a crew, the run store, a client,
+the engine — each opened the same way by every command."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crewdash.aop import AsyncCrewClient
+from crewdash.aop.models import StatusRoute
+from crewdash.commands._common import ExitCode
+from crewdash.commands._errors import CliError
+from crewdash.core.config import load_config, resolve_config_path, resolve_data_dir, resolve_token
+from crewdash.core.config_model import Config, CrewConfig
+from crewdash.core.store import RunStore
+
+if TYPE_CHECKING:
+    from crewdash.core.engine import Engine
+
+#: the run store's file inside the data dir (the TUI opens the same one)
+STORE_FILE_NAME = "runs.sqlite3"
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    return load_config(resolve_config_path(getattr(args, "config", None)))
+
+
+def crew_from(config: Config, name: str) -> CrewConfig:
+    crew = config.crews.get(name)
+    if crew is None:
+        known = ", ".join(sorted(config.crews)) or "none configured"
+        where = f" in {config.path}" if config.path else ""
+        raise CliError(
+            f"no crew named {name!r}{where} (known: {known}; add one with `crewdash crews add`)",
+            code=ExitCode.USAGE,
+            kind="unknown_crew",
+        )
+    return crew
+
+
+def store_path(args: argparse.Namespace) -> Path:
+    return resolve_data_dir(getattr(args, "data_dir", None)) / STORE_FILE_NAME
+
+
+@contextmanager
+def open_store(args: argparse.Namespace) -> Iterator[RunStore]:
+    store = RunStore.open(store_path(args))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _route_key(crew: str) -> str:
+    return f"status_route:{crew}"
+
+
+@asynccontextmanager
+async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator[AsyncCrewClient]:
+    """A client for one crew that remembers, through the store, which status route works."""
+    route: StatusRoute | None = None
+    if store is not None:
+        saved = store.get_meta(_route_key(crew.name))
+        if saved in {r.value for r in StatusRoute}:
+            route = StatusRoute(saved)
+    client = AsyncCrewClient(
+        crew.url,
+        resolve_token(crew),
+        connect_timeout=crew.connect_timeout,
+        read_timeout=crew.read_timeout,
+        status_route=route,
+    )
+    try:
+        async with client:
+            yield client
+    finally:
+        learnt = client.status_route
+        if store is not None and learnt is not None and learnt != route:
+            store.set_meta(_route_key(crew.name), learnt.value)
+
+
+@asynccontextmanager
+async def running_engine(config: Config, store: RunStore) -> AsyncIterator[Engine]:
+    """The engine started on this store (tracking every unfinished run), stopped on exit."""
+    from crewdash.core.engine import Engine
+
+    engine = Engine(config, store)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()

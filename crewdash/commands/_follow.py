@@ -1,0 +1,161 @@
+"""Following tracked runs until they end, through the engine's monitor (shared by
+`kickoff --wait` and `watch`). The engine writes every change to the store before it
+publishes it, so stopping here — timeout or Ctrl+C — loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from crewdash.aop.models import RunState
+from crewdash.commands._common import ExitCode
+from crewdash.commands._errors import CliError
+from crewdash.commands._render import run_json, run_line
+from crewdash.commands._runner import Session
+from crewdash.core.models import (
+    CrewHealth,
+    CrewHealthChanged,
+    Event,
+    KickoffPhase,
+    RunChanged,
+    RunRecord,
+)
+
+
+@dataclass
+class FollowResult:
+    outcome: str  # "done" | "timeout" | "interrupted"
+    runs: dict[str, RunRecord] = field(default_factory=dict)  # local_id -> latest record
+
+    @property
+    def pending(self) -> list[RunRecord]:
+        return [run for run in self.runs.values() if not run.is_final]
+
+    @property
+    def failed(self) -> list[RunRecord]:
+        return [run for run in self.runs.values() if run.is_final and not succeeded(run)]
+
+
+def succeeded(run: RunRecord) -> bool:
+    return run.phase is KickoffPhase.ACCEPTED and run.state is RunState.COMPLETED
+
+
+def _shown_key(run: RunRecord) -> tuple[object, ...]:
+    return (
+        run.phase,
+        run.raw_state,
+        run.current_task,
+        run.completed_tasks,
+        run.total_tasks,
+        run.stalled,
+        run.offline_since,
+        run.note,
+    )
+
+
+def resume_hint(runs: Iterable[RunRecord]) -> str:
+    pending = [run for run in runs if not run.is_final and run.kickoff_id]
+    if not pending:
+        return "pick up with `crewdash watch`"
+    if len(pending) == 1:
+        run = pending[0]
+        return (
+            f"the run goes on; pick it up with `crewdash status {run.crew} {run.kickoff_id}` "
+            f"or `crewdash watch {run.crew}`"
+        )
+    crews = " ".join(sorted({run.crew for run in pending}))
+    return f"{len(pending)} runs go on; pick them up with `crewdash watch {crews}`"
+
+
+async def follow(
+    session: Session,
+    engine: object,
+    local_ids: Iterable[str],
+    *,
+    deadline: float | None,
+) -> FollowResult:
+    """Print every change of the given runs until all have ended, the monotonic `deadline`
+    passes, or Ctrl+C. `engine` is a started `crewdash.core.engine.Engine`."""
+    out = session.out
+    targets = set(local_ids)
+    changed = asyncio.Event()
+    latest: dict[str, RunRecord] = {}
+    shown: dict[str, tuple[object, ...]] = {}
+    hinted: set[str] = set()
+    rejected: dict[str, str] = {}
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, RunChanged) and event.run.local_id in targets:
+            latest[event.run.local_id] = event.run
+            changed.set()
+        elif isinstance(event, CrewHealthChanged) and event.health is CrewHealth.TOKEN_REJECTED:
+            rejected[event.crew] = event.detail or "the token was rejected"
+            changed.set()
+
+    unsubscribe = engine.subscribe(on_event)  # type: ignore[attr-defined]
+    try:
+        for local_id in targets:  # the state now: some may have ended already
+            run = engine.run(local_id)  # type: ignore[attr-defined]
+            if run is not None:
+                latest.setdefault(local_id, run)
+        changed.set()
+        while True:
+            if changed.is_set():
+                changed.clear()
+                for local_id, run in list(latest.items()):
+                    key = _shown_key(run)
+                    if shown.get(local_id) != key:
+                        shown[local_id] = key
+                        out.event(run_json(run), run_line(run))
+                    _hint_human_input(session, run, hinted)
+                for crew, detail in rejected.items():
+                    if any(r.crew == crew and not r.is_final for r in latest.values()):
+                        raise CliError(
+                            f"crew {crew}: {detail}; stopped following its runs",
+                            code=ExitCode.AUTH,
+                            kind="auth",
+                        )
+                if len(latest) >= len(targets) and all(r.is_final for r in latest.values()):
+                    return FollowResult("done", latest)
+            if session.interrupted.is_set():
+                return FollowResult("interrupted", latest)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return FollowResult("timeout", latest)
+            outcome = await session.wait_interrupt_or(changed.wait(), remaining)
+            if outcome == "interrupted":
+                return FollowResult("interrupted", latest)
+            if outcome == "timeout":
+                return FollowResult("timeout", latest)
+    finally:
+        unsubscribe()
+
+
+def _hint_human_input(session: Session, run: RunRecord, hinted: set[str]) -> None:
+    if run.state is not RunState.AWAITING_INPUT or run.local_id in hinted:
+        if run.state is not RunState.AWAITING_INPUT:
+            hinted.discard(run.local_id)
+        return
+    hinted.add(run.local_id)
+    task = run.current_task or "TASK"
+    session.out.info(
+        f"{run.crew} {run.kickoff_id} waits for human input: answer with "
+        f"`crewdash resume {run.crew} {run.kickoff_id} --task {task} (--approve|--reject) "
+        f"--feedback TEXT`"
+    )
+
+
+def finish(session: Session, result: FollowResult) -> int:
+    """The exit code of a follow, with the words for a timeout or an interruption."""
+    if result.outcome == "interrupted":
+        session.resume_hint = resume_hint(result.runs.values())
+        return ExitCode.INTERRUPTED
+    if result.outcome == "timeout":
+        raise CliError(
+            f"gave up waiting (--timeout); {resume_hint(result.runs.values())}",
+            code=ExitCode.NETWORK,
+            kind="timeout",
+        )
+    return ExitCode.RUN_FAILED if result.failed else ExitCode.OK

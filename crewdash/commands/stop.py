@@ -1,0 +1,71 @@
+"""`crewdash stop CREW KICKOFF_ID`: cancel a queued or running run."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from crewdash.commands._common import add_command
+
+if TYPE_CHECKING:
+    from crewdash.commands._runner import Session
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        subparsers,
+        "stop",
+        help="cancel a queued or running run",
+        description="Cancel a queued or running run. A run that has already finished, or a "
+        "deployment that cannot stop runs, is a usage error (exit 2).",
+    )
+    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
+    parser.add_argument("kickoff_id", metavar="KICKOFF_ID")
+    parser.set_defaults(handler="crewdash.commands.stop:handle")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from crewdash.commands._runner import run_command
+
+    return run_command(args, _stop)
+
+
+async def _stop(session: Session) -> int:
+    import time
+
+    from crewdash.aop.errors import AOPError, NotPausedError, UnsupportedError
+    from crewdash.commands._common import ExitCode
+    from crewdash.commands._context import config_from, crew_client, crew_from, open_store
+    from crewdash.commands._errors import CliError
+
+    args = session.args
+    crew = crew_from(config_from(args), args.crew)
+    with open_store(args) as store:
+        async with crew_client(crew, store) as client:
+            try:
+                await client.stop(args.kickoff_id)
+            except NotPausedError:
+                raise CliError(
+                    f"run {args.kickoff_id} was not stopped: it has already finished",
+                    kind="not_running",
+                ) from None
+            except UnsupportedError:
+                raise CliError(
+                    f"crew {crew.name} cannot stop runs (this deployment has no /stop route)",
+                    kind="unsupported",
+                ) from None
+            known = store.find_by_kickoff_id(crew.name, args.kickoff_id)
+            state = "stopped"
+            if known is not None:  # keep the store true to the server; best effort
+                try:
+                    status = await client.status(args.kickoff_id)
+                except AOPError:
+                    pass
+                else:
+                    store.record_status(known.local_id, status, time.time())
+                    state = str(status.state)
+    session.out.emit(
+        {"type": "stopped", "crew": crew.name, "kickoff_id": args.kickoff_id, "state": state},
+        f"stop sent to {crew.name} {args.kickoff_id} (state now: {state})",
+    )
+    return ExitCode.OK
