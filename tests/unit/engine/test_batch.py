@@ -1,0 +1,129 @@
+"""Batch kickoff: adaptive concurrency (AIMD) and resuming a batch without duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crewdash.aop.errors import AuthenticationError, RateLimitedError, ServerError
+from crewdash.core.batch import AIMDLimit, BatchProgress, batch_key, run_batch
+from crewdash.core.kickoff import META_KEY
+from crewdash.core.models import KickoffPhase
+from crewdash.core.store import RunStore
+from engine.fakes import ManualClock, open_store, settle
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    s = open_store(tmp_path)
+    yield s
+    s.close()
+
+
+class FakeKickoffServer:
+    """Accepts up to `capacity` concurrent kickoffs, answers 429 beyond that."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self.capacity = capacity
+        self.active = 0
+        self.peak = 0
+        self.accepted: list[dict] = []
+        self.rejected = 0
+        self.fail: dict[str, BaseException] = {}  # input "n" -> error to raise once
+
+    async def kickoff(self, inputs, *, meta=None, webhooks=None, human_input_webhook=None):
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            await settle(3)  # overlap with others
+            error = self.fail.pop(str(inputs["n"]), None)
+            if error is not None:
+                raise error
+            if self.active > self.capacity:
+                self.rejected += 1
+                raise RateLimitedError("too many", retry_after=0.5)
+            self.accepted.append({"n": inputs["n"], "request": meta[META_KEY]})
+            return f"kick-{inputs['n']}-{len(self.accepted)}"
+        finally:
+            self.active -= 1
+
+
+async def drive(clock: ManualClock, coro):
+    task = asyncio.ensure_future(coro)
+    while not task.done():
+        await clock.advance(0.1)
+    return task.result()
+
+
+def test_aimd_grows_on_success_halves_on_failure_within_bounds() -> None:
+    limit = AIMDLimit(8, start=2)
+    for _ in range(100):
+        limit.success()
+    assert limit.limit == 8
+    limit.backoff(0.0)
+    assert limit.limit == 4
+    limit.backoff(0.5)  # within the cooldown: the same burst, counted once
+    assert limit.limit == 4
+    for t in range(1, 10):
+        limit.backoff(float(t))
+    assert limit.limit == 1
+
+
+async def test_concurrency_adapts_to_429s_and_every_row_starts_once(store) -> None:
+    clock = ManualClock()
+    server = FakeKickoffServer(capacity=3)
+    rows = [{"n": i} for i in range(40)]
+    seen: list[BatchProgress] = []
+    result = await drive(
+        clock,
+        run_batch(
+            store,
+            server,
+            "research",
+            rows,
+            max_concurrency=10,
+            on_progress=seen.append,
+            clock=clock,
+        ),
+    )
+    assert result.progress.accepted == 40 and result.progress.done == 40
+    assert sorted(a["n"] for a in server.accepted) == list(range(40))
+    assert server.rejected > 0  # it did hit the limit ...
+    assert server.peak <= 10  # ... never beyond the ceiling
+    assert all(1 <= p.limit <= 10 for p in seen)
+    assert min(p.limit for p in seen[len(seen) // 2 :]) <= 4  # and came down toward capacity
+    assert all(r is not None and r.phase is KickoffPhase.ACCEPTED for r in result.runs)
+
+
+async def test_running_a_batch_again_skips_rows_already_kicked_off(store) -> None:
+    clock = ManualClock()
+    server = FakeKickoffServer()
+    rows = [{"n": i} for i in range(12)]
+    key = batch_key(b"n\n0\n1\n")
+    server.fail["3"] = ServerError("502", status_code=502)  # may have started: UNKNOWN
+    server.fail["5"] = AuthenticationError("revoked")  # stops the batch
+    first = await drive(
+        clock, run_batch(store, server, "research", rows, key=key, max_concurrency=1, clock=clock)
+    )
+    assert first.progress.accepted == 4  # rows 0,1,2,4
+    assert first.progress.unknown == 1 and first.progress.refused == 1
+    assert first.errors[6] == "not started"
+    second = await drive(clock, run_batch(store, server, "research", rows, key=key, clock=clock))
+    assert second.progress.skipped == 5  # accepted rows and the unknown one are not resent
+    assert second.progress.accepted == 7  # 5 (refused) and 6..11
+    counts: dict[int, int] = {}
+    for a in server.accepted:
+        counts[a["n"]] = counts.get(a["n"], 0) + 1
+    assert 3 not in counts  # never resent: it may exist on the server
+    assert all(c == 1 for c in counts.values()) and len(counts) == 11
+    third = await drive(clock, run_batch(store, server, "research", rows, key=key, clock=clock))
+    assert third.progress.skipped == 12 and third.progress.accepted == 0
+
+
+def test_batch_key_is_stable() -> None:
+    rows = [{"b": 1, "a": 2}]
+    assert batch_key(rows) == batch_key([{"a": 2, "b": 1}])
+    assert batch_key(b"x") != batch_key(b"y")
