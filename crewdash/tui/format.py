@@ -122,14 +122,16 @@ def format_duration(seconds: float | None) -> str:
     return f"{d}d {h:02d}h"
 
 
-def format_clock(ts: float | None, *, now: float | None = None) -> str:
-    """Local wall-clock time: 'HH:MM:SS' today, 'Mon DD HH:MM' on another day."""
+def format_clock(ts: float | None, *, now: float | None = None, seconds: bool = True) -> str:
+    """Local wall-clock time: 'HH:MM:SS' (or 'HH:MM') today, 'Mon DD HH:MM' on another day."""
     if ts is None:
         return "—"
     when = time.localtime(ts)
     today = time.localtime(time.time() if now is None else now)
     if (when.tm_year, when.tm_yday) == (today.tm_year, today.tm_yday):
-        return time.strftime("%H:%M:%S", when)
+        return time.strftime("%H:%M:%S" if seconds else "%H:%M", when)
+    if not seconds:
+        return time.strftime("%b %d", when)
     return time.strftime("%b %d %H:%M", when)
 
 

@@ -1,0 +1,310 @@
+"""The crewdash Textual app: owns the engine's lifetime on its event loop, routes engine events
+to the screen, opens the screens engineer B wrote, and gets the operator's attention.
+
+`CrewdashApp(engine).run()` returns what should happen next: None (quit), "demo" (open the demo)
+or "reload" (the config changed on the first-run screen: build a new engine and come back).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual import work
+from textual.app import App
+from textual.widgets import Input, TextArea
+
+from crewdash.aop.models import RunState
+from crewdash.core.models import Event, HumanRequest, InboxChanged, RunChanged, RunRecord
+from crewdash.tui.bindings import APP_BINDINGS
+from crewdash.tui.format import short_id, theme_colors
+from crewdash.tui.notify import Notifier
+from crewdash.tui.ui_state import UiState
+
+if TYPE_CHECKING:
+    from crewdash.core.engine import Engine
+
+AppResult = Literal["demo", "reload"] | None
+
+
+class CrewdashApp(App[AppResult]):
+    """The dashboard. `now` is the clock screens read (frozen in snapshot tests)."""
+
+    TITLE = "crewdash"
+    SUB_TITLE = "CrewAI AOP console"
+    # screens.tcss is engineer B's (run detail, modals); both are optional while it lands
+    CSS_PATH = [
+        p
+        for p in ("styles/app.tcss", "styles/screens.tcss")
+        if (Path(__file__).parent / p).exists()
+    ]
+    BINDINGS = APP_BINDINGS
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        now: Callable[[], float] = time.time,
+        data_dir: Path | None = None,
+        config_path: Path | None = None,
+        manage_engine: bool = True,
+        demo: bool = False,
+    ) -> None:
+        from crewdash.tui.commands import CrewdashCommands
+
+        super().__init__()
+        self.COMMANDS = self.COMMANDS | {CrewdashCommands}
+        self.engine = engine
+        self.now = now
+        self.config_path = config_path
+        self.demo = demo
+        self.ui_state = UiState(data_dir / "ui-state.json" if data_dir else None)
+        self._manage_engine = manage_engine
+        self._unsubscribe: Callable[[], None] | None = None
+        self._answering: str | None = None  # request id whose modal is open
+        self._seen_requests: set[str] = set()
+        self.engine_ready = False
+        self._signals: list[signal.Signals] = []
+        ui = engine.config.ui
+        self.notifier = Notifier(
+            toast=lambda body, title, severity: self.notify(
+                body,
+                title=title,
+                severity=severity,  # type: ignore[arg-type]
+            ),
+            write=self._write_escape,
+            bell=ui.bell,
+            desktop=ui.desktop_notify,
+        )
+
+    # --- start and stop -------------------------------------------------------------------
+
+    def colors(self) -> dict[str, str]:
+        return theme_colors(self)
+
+    def on_mount(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        # Textual installs no SIGTERM/SIGHUP handler: without these the terminal stays raw.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self.exit)
+                self._signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread or not a Unix loop
+        ui = self.engine.config.ui
+        if ui.theme in self.available_themes:
+            self.theme = ui.theme
+        if ui.keymap:
+            self.set_keymap(dict(ui.keymap))
+        if self.engine.config.crews:
+            from crewdash.tui.screens.main import MainScreen
+
+            self.push_screen(MainScreen())
+        else:
+            from crewdash.tui.screens.first_run import FirstRunScreen
+
+            self.push_screen(FirstRunScreen())
+        self._unsubscribe = self.engine.subscribe(self._on_engine_event)
+        self.start_engine()
+
+    @work(exclusive=True, group="engine", name="start engine")
+    async def start_engine(self) -> None:
+        if self._manage_engine:
+            await self.engine.start()
+        self.engine_ready = True
+        main = self.main_screen
+        if main is not None and main.ready:
+            main.engine_started()
+        for request in self.engine.inbox():
+            self._seen_requests.add(request.id)
+        if self.engine.inbox():
+            self.call_after_refresh(self._maybe_open_request)
+
+    async def on_unmount(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._manage_engine and self.engine_ready:
+            await self.engine.stop()
+
+    def _write_escape(self, data: str) -> None:
+        # Textual has no public way to write an escape sequence; `bell()` and
+        # `copy_to_clipboard()` use the driver the same way.
+        driver = getattr(self, "_driver", None)
+        if driver is not None and not self.is_headless:
+            driver.write(data)
+
+    @property
+    def main_screen(self) -> Any:
+        from crewdash.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # --- engine events --------------------------------------------------------------------
+
+    def _on_engine_event(self, event: Event) -> None:
+        """Called on the event loop for every engine event; must be quick."""
+        main = self.main_screen
+        previous: RunRecord | None = None
+        if isinstance(event, RunChanged) and main is not None and main.ready:
+            previous = main.runs.record(event.run.local_id)
+        if main is not None and main.ready:
+            main.on_engine_event(event)
+        if isinstance(event, RunChanged):
+            self._announce_run(previous, event.run)
+        elif isinstance(event, InboxChanged):
+            self._on_request(event.request)
+
+    def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:
+        if previous is None or previous.is_final or not run.is_final:
+            return
+        name = f"{run.crew} {short_id(run.kickoff_id)}"
+        if run.state is RunState.COMPLETED:
+            self.notifier("Run completed", f"{name} completed", loud=True)
+        elif run.state is RunState.ERROR:
+            detail = f": {run.error}" if run.error else ""
+            self.notifier("Run failed", f"{name} failed{detail}", severity="error", loud=True)
+
+    def _on_request(self, request: HumanRequest) -> None:
+        if request.answered is not None or request.id in self._seen_requests:
+            return
+        self._seen_requests.add(request.id)
+        self.notifier(
+            "Human input needed",
+            f"{request.crew} asks: {request.prompt or 'review the output'} (press i)",
+            severity="warning",
+            loud=True,
+        )
+        self._maybe_open_request()
+
+    def is_typing(self) -> bool:
+        """Whether the operator is typing in a form (then a request waits for `i`)."""
+        focused = self.focused
+        return isinstance(focused, Input | TextArea) and focused.id != "filter"
+
+    def _maybe_open_request(self) -> None:
+        if self._answering is not None or self.is_typing() or len(self.screen_stack) > 2:
+            return
+        if self.screen is not self.main_screen:
+            return
+        self.action_answer_next()
+
+    # --- actions used by screens and bindings ---------------------------------------------
+
+    def action_answer_next(self) -> None:
+        """Open the human-input modal for the oldest pending request."""
+        if self._answering is not None:
+            return
+        pending = [r for r in self.engine.inbox() if r.answered is None]
+        if not pending:
+            self.notify("No request is waiting for an answer.", title="Inbox")
+            return
+        self.answer(min(pending, key=lambda r: r.received_at))
+
+    def answer(self, request: HumanRequest) -> None:
+        from crewdash.tui.screens.human_input import HumanInputModal
+
+        self._answering = request.id
+
+        def done(_: Any) -> None:
+            self._answering = None
+            main = self.main_screen
+            if main is not None:
+                main.status.set_inbox(len(self.engine.inbox()))
+
+        self.push_screen(HumanInputModal(self.engine, request), done)
+
+    def action_inbox(self) -> None:
+        from crewdash.tui.screens.inbox import InboxScreen
+
+        self.push_screen(InboxScreen(self.engine))
+
+    def action_help(self) -> None:
+        from crewdash.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def open_run(self, local_id: str) -> None:
+        from crewdash.tui.screens.run_detail import RunDetailScreen
+
+        self.push_screen(RunDetailScreen(self.engine, local_id), self._run_again)
+
+    def _run_again(self, result: Any) -> None:
+        if result is None:
+            return
+        if result.edit:
+            main = self.main_screen
+            if main is not None:
+                main.prefill(result.crew, dict(result.inputs))
+        else:
+            self.start_run(result.crew, dict(result.inputs))
+
+    @work(group="kickoff", name="kickoff")
+    async def start_run(self, crew: str, inputs: dict[str, Any]) -> None:
+        self.remember_inputs(crew, inputs)
+        try:
+            run = await self.engine.kickoff(crew, inputs)
+        except Exception as exc:
+            self.notify(str(exc) or type(exc).__name__, title="Kickoff failed", severity="error")
+            return
+        if run.kickoff_id:
+            self.notify(f"{crew} started: {short_id(run.kickoff_id)}", title="Run started")
+        else:
+            self.notify(
+                run.error or "no kickoff id", title="Kickoff not confirmed", severity="warning"
+            )
+
+    def confirm_stop(self, local_id: str) -> None:
+        from crewdash.tui.screens.confirm import ConfirmModal
+
+        run = self.engine.run(local_id)
+        if run is None or run.is_final:
+            self.notify("That run has already finished.", title="Stop")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.stop_run(local_id)
+
+        question = f"Stop {run.crew} run {short_id(run.kickoff_id)}?"
+        self.push_screen(ConfirmModal(question, confirm_label="Stop", danger=True), answered)
+
+    @work(group="stop", name="stop run")
+    async def stop_run(self, local_id: str) -> None:
+        try:
+            run = await self.engine.stop_run(local_id)
+        except Exception as exc:
+            self.notify(str(exc) or type(exc).__name__, title="Stop failed", severity="error")
+            return
+        self.notify(f"{run.crew} {short_id(run.kickoff_id)}: {run.state.value}", title="Stop")
+
+    @work(group="refresh", name="poll now")
+    async def refresh_run(self, local_id: str) -> None:
+        try:
+            await self.engine.refresh(local_id)
+        except Exception as exc:
+            self.notify(str(exc) or type(exc).__name__, title="Poll failed", severity="error")
+
+    # --- remembered inputs ----------------------------------------------------------------
+
+    def last_inputs(self, crew: str) -> dict[str, Any]:
+        value = self.ui_state.get("last_inputs", {}).get(crew)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def remember_inputs(self, crew: str, inputs: dict[str, Any]) -> None:
+        remembered = dict(self.ui_state.get("last_inputs", {}))
+        remembered[crew] = inputs
+        self.ui_state.set("last_inputs", remembered)

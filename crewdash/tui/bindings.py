@@ -1,0 +1,88 @@
+"""Every key of the dashboard in one place: each Binding has an id (what `config.ui.keymap`
+remaps: `[ui.keymap] stop = "x"`) and a tooltip (what the Footer and help show on hover)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP_BINDINGS: list[Binding] = [
+    Binding(
+        "f1,question_mark", "help", "Help", id="help", tooltip="Show every key and what it does"
+    ),
+    Binding(
+        "ctrl+q",
+        "quit",
+        "Quit",
+        id="quit",
+        tooltip="Leave crewdash (runs keep going on the server)",
+        priority=True,
+    ),
+    Binding(
+        "i", "answer_next", "Answer", id="answer", tooltip="Answer the oldest human-input request"
+    ),
+    Binding("I", "inbox", "Inbox", id="inbox", tooltip="List every pending human-input request"),
+]
+
+MAIN_BINDINGS: list[Binding] = [
+    Binding(
+        "n", "new_run", "New run", id="new_run", tooltip="Fill the input form of the selected crew"
+    ),
+    Binding("c", "focus_crews", "Crews", id="crews", tooltip="Move to the crew list"),
+    Binding("r", "focus_runs", "Runs", id="runs", tooltip="Move to the runs table"),
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        id="filter",
+        tooltip="Filter runs by any column; start with ! to invert",
+    ),
+    Binding(
+        "escape",
+        "clear_filter",
+        "Clear filter",
+        id="clear_filter",
+        tooltip="Show every run again",
+        show=False,
+    ),
+]
+
+RUNS_BINDINGS: list[Binding] = [
+    Binding("enter", "open_run", "Open", id="open_run", tooltip="Open the selected run's detail"),
+    Binding("s", "stop_run", "Stop", id="stop_run", tooltip="Stop the selected run (asks first)"),
+    Binding(
+        "o",
+        "sort",
+        "Sort",
+        id="sort",
+        tooltip="Sort by the column under the cursor; again to reverse",
+    ),
+    Binding(
+        "g",
+        "refresh_run",
+        "Poll now",
+        id="refresh_run",
+        tooltip="Ask the server for the selected run's status now",
+        show=False,
+    ),
+]
+
+FIRST_RUN_BINDINGS: list[Binding] = [
+    Binding(
+        "a",
+        "add_crew",
+        "Add a crew",
+        id="add_crew",
+        tooltip="Add a deployed crew or flow to the config",
+    ),
+    Binding("d", "demo", "Demo", id="demo", tooltip="Open the dashboard on the built-in simulator"),
+]
+
+
+def all_bindings() -> list[tuple[str, list[Binding]]]:
+    """Every group of keys, titled, for the help screen."""
+    return [
+        ("Everywhere", APP_BINDINGS),
+        ("Main screen", MAIN_BINDINGS),
+        ("Runs table", RUNS_BINDINGS),
+        ("First run", FIRST_RUN_BINDINGS),
+    ]

@@ -1,0 +1,265 @@
+"""The main screen: crew pane and input form on the left, the runs table on the right, the
+status bar and Footer below. It renders engine events and turns keys into engine calls; every
+network wait runs in a worker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Static
+
+from crewdash.aop.models import RunState
+from crewdash.core.models import CrewHealthChanged, Event, InboxChanged, RunChanged, RunRecord
+from crewdash.tui.bindings import MAIN_BINDINGS
+from crewdash.tui.widgets.crew_pane import CrewPane
+from crewdash.tui.widgets.runs_table import RunsTable
+from crewdash.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from crewdash.tui.app import CrewdashApp
+
+
+class FormArea(Vertical):
+    """Where the selected crew's input form lives: loading, the form, or why it failed."""
+
+
+class MainScreen(Screen[None]):
+    """Crew pane | form | runs table."""
+
+    BINDINGS = MAIN_BINDINGS
+    AUTO_FOCUS = "#crews"
+
+    app: CrewdashApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.crew: str | None = None
+        self._counts: dict[str, tuple[str, int, int]] = {}  # local_id -> (crew, active, waiting)
+        self._counts_dirty = False
+        self.ready = False  # composed and mounted: engine_started may run
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield CrewPane(
+                    list(app.engine.config.crews.values()), colors=app.colors, id="crews"
+                )
+                yield FormArea(id="form-area")
+            with Vertical(id="right"):
+                yield Input(
+                    placeholder="filter runs: text in any column, !text to hide it (Esc clears)",
+                    id="filter",
+                )
+                yield RunsTable(now=app.now, colors=app.colors, id="runs")
+        yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
+        yield Footer()
+
+    @property
+    def crews(self) -> CrewPane:
+        return self.query_one(CrewPane)
+
+    @property
+    def runs(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        state = self.app.ui_state
+        view = state.get("runs_view", {})
+        filter_text = str(view.get("filter", ""))
+        self.runs.restore_view(
+            filter_text, str(view.get("sort", "started")), bool(view.get("reverse", True))
+        )
+        filter_input = self.query_one("#filter", Input)
+        filter_input.value = filter_text
+        filter_input.display = bool(filter_text)
+        self.set_interval(0.25, self._flush_counts, name="crew-counts")
+        names = self.crews.crew_names
+        if names:
+            last = state.get("last_crew")
+            self.crews.choose(last if last in names else names[0])
+        self.ready = True
+        if self.app.engine_ready:
+            self.engine_started()
+
+    def engine_started(self) -> None:
+        """Called by the app once the engine runs: load what it already knows."""
+        engine = self.app.engine
+        for run in engine.runs():
+            self._track(run)
+        self.runs.set_runs(engine.runs())
+        self.runs.flush()
+        for name in self.crews.crew_names:
+            health, detail = engine.crew_health(name)
+            self.crews.set_health(name, health, detail)
+        self.status.receiver_url = engine.receiver_url
+        self.status.set_inbox(len(engine.inbox()))
+        self.status.redraw()
+
+    # --- engine events --------------------------------------------------------------------
+
+    def on_engine_event(self, event: Event) -> None:
+        if isinstance(event, RunChanged):
+            self._track(event.run)
+            self.runs.upsert(event.run)
+        elif isinstance(event, CrewHealthChanged):
+            self.crews.set_health(event.crew, event.health, event.detail)
+            self.status.set_crew_health(event.crew, event.health, event.detail, event.since)
+        elif isinstance(event, InboxChanged):
+            self.status.set_inbox(len(self.app.engine.inbox()))
+
+    def _track(self, run: RunRecord) -> None:
+        active = 0 if run.is_final else 1
+        waiting = 1 if active and run.state is RunState.AWAITING_INPUT else 0
+        value = (run.crew, active, waiting)
+        if self._counts.get(run.local_id) != value:
+            self._counts[run.local_id] = value
+            self._counts_dirty = True
+
+    def _flush_counts(self) -> None:
+        if not self._counts_dirty:
+            return
+        self._counts_dirty = False
+        totals: dict[str, tuple[int, int]] = {}
+        for crew, active, waiting in self._counts.values():
+            a, w = totals.get(crew, (0, 0))
+            totals[crew] = (a + active, w + waiting)
+        self.crews.set_counts(totals)
+
+    # --- the form -------------------------------------------------------------------------
+
+    @on(CrewPane.CrewChosen)
+    def _crew_chosen(self, event: CrewPane.CrewChosen) -> None:
+        if event.crew == self.crew:
+            return
+        self.crew = event.crew
+        self.app.ui_state.set("last_crew", event.crew)
+        self.load_form(event.crew)
+
+    @work(exclusive=True, group="form", name="load inputs")
+    async def load_form(self, crew: str) -> None:
+        """Ask the crew for its inputs and build the form; on failure say why and offer a way on."""
+        area = self.query_one(FormArea)
+        await area.remove_children()
+        title = self.app.engine.config.crews[crew].title
+        await area.mount(Static(f"Loading the inputs of {title}…", classes="form-note"))
+        try:
+            specs = await self.app.engine.inputs(crew)
+        except Exception as exc:  # every AOPError and anything odd: the form must still come
+            await self._show_form(crew, [], problem=str(exc) or type(exc).__name__)
+            return
+        await self._show_form(crew, specs)
+
+    async def _show_form(self, crew: str, specs: list[Any], problem: str | None = None) -> None:
+        from crewdash.tui.widgets.input_form import InputForm
+
+        area = self.query_one(FormArea)
+        await area.remove_children()
+        config = self.app.engine.config.crews[crew]
+        widgets: list[Any] = [Static(f"New run of [b]{config.title}[/b]", classes="form-title")]
+        if problem is not None:
+            widgets.append(
+                Static(
+                    f"Could not read the inputs: {problem}\n"
+                    "Retry, or type the inputs as JSON below.",
+                    classes="form-problem",
+                )
+            )
+            widgets.append(Button("Retry", id="retry-inputs", variant="warning"))
+        last = self.app.last_inputs(crew)
+        widgets.append(
+            InputForm(specs, values=last or None, presets=config.presets or None, id="form")
+        )
+        await area.mount_all(widgets)
+
+    @on(Button.Pressed, "#retry-inputs")
+    def _retry_inputs(self) -> None:
+        if self.crew is not None:
+            self.load_form(self.crew)
+
+    def on_input_form_submitted(self, event: Any) -> None:
+        event.stop()
+        if self.crew is not None:
+            self.app.start_run(self.crew, dict(event.values))
+
+    def prefill(self, crew: str, inputs: dict[str, Any]) -> None:
+        """Show `crew`'s form filled with `inputs` (run again, edited)."""
+        self.app.remember_inputs(crew, inputs)
+        if crew == self.crew:
+            self.load_form(crew)
+        else:
+            self.crews.choose(crew)  # highlighting loads the form with the remembered inputs
+        self.call_after_refresh(self.action_new_run)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_new_run(self) -> None:
+        from crewdash.tui.widgets.input_form import InputForm
+
+        forms = self.query(InputForm)
+        if forms:
+            forms.first().focus()
+        else:
+            self.crews.focus()
+
+    def action_focus_crews(self) -> None:
+        self.crews.focus()
+
+    def action_focus_runs(self) -> None:
+        self.runs.focus()
+
+    def action_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        filter_input.display = True
+        filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if not filter_input.display:
+            return
+        filter_input.value = ""
+        filter_input.display = False
+        self.runs.set_filter("")
+        self.runs.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.runs.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.display = False
+        self.runs.focus()
+
+    @on(RunsTable.ViewChanged)
+    def _remember_view(self, event: RunsTable.ViewChanged) -> None:
+        self.app.ui_state.set(
+            "runs_view",
+            {"filter": event.filter_text, "sort": event.sort_column, "reverse": event.sort_reverse},
+        )
+
+    @on(RunsTable.RunSelected)
+    def _open_run(self, event: RunsTable.RunSelected) -> None:
+        self.app.open_run(event.local_id)
+
+    def action_stop_run(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.app.confirm_stop(local_id)
+
+    def action_refresh_run(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.app.refresh_run(local_id)

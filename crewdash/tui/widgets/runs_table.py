@@ -1,0 +1,331 @@
+"""The runs table: every run of every crew, live.
+
+Cost matters (FIELD-NOTES: a DataTable frame costs ~35 ms whatever changed), so changes are
+only recorded when they arrive (`upsert`) and applied by a timer a few times a second: each
+changed row is rendered to cells, compared with what the table holds, and only differing cells
+are written with `update_cell`. Rows are added or removed only when a run appears or the
+filter changes; the table is never rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from crewdash.aop.models import RunState
+from crewdash.core.models import KickoffPhase, RunRecord
+from crewdash.tui.bindings import RUNS_BINDINGS
+from crewdash.tui.format import (
+    DEFAULT_COLORS,
+    format_clock,
+    format_duration,
+    phase_label,
+    progress_bar,
+    short_id,
+    state_label,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int
+
+
+# Widths include one trailing space: the table has no cell padding, so a 120-column terminal
+# shows every column beside the crew pane and the form.
+COLUMNS: tuple[Column, ...] = (
+    Column("crew", "Crew", 10),
+    Column("id", "Id", 7),
+    Column("state", "State", 12),
+    Column("task", "Task", 16),
+    Column("progress", "Progress", 11),
+    Column("elapsed", "Elapsed", 8),
+    Column("started", "Start", 6),
+    Column("attention", "Attention", 9),
+)
+COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+BAR_WIDTH = 4
+
+
+class KeyedText(Text):
+    """A cell that knows its run, so sorting can look at the record, not at the words."""
+
+    def __init__(self, text: str, local_id: str, **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
+        self.local_id = local_id
+
+
+def _clip(text: str | None, width: int) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def elapsed_seconds(run: RunRecord, now: float) -> float:
+    end = run.finished_at if run.finished_at is not None else (now if not run.is_final else None)
+    if end is None:
+        end = run.updated_at or now
+    return max(0.0, end - run.created_at)
+
+
+def attention(run: RunRecord, colors: Mapping[str, str]) -> Text:
+    """The mark in the last column: input awaited, crew offline, stalled."""
+    if run.offline_since is not None and not run.is_final:
+        return Text("! offline", style=f"bold {colors['error']}")
+    if run.state is RunState.AWAITING_INPUT and not run.is_final:
+        return Text("◆ input", style=f"bold {colors['warning']}")
+    if run.stalled and not run.is_final:
+        return Text("! stalled", style=f"bold {colors['warning']}")
+    return Text("")
+
+
+def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str, Text]:
+    """The cells of one run's row, keyed by column."""
+    widths = {c.key: c.width for c in COLUMNS}
+    state = (
+        phase_label(run.phase, colors=colors) if run.phase is not KickoffPhase.ACCEPTED else None
+    )
+    if state is None:
+        state = state_label(run.state, run.raw_state, colors=colors)
+    return {
+        "crew": KeyedText(_clip(run.crew, widths["crew"] - 1), run.local_id),
+        "id": Text(short_id(run.kickoff_id, 6)),
+        "state": state,
+        "task": Text(_clip(run.current_task or "", widths["task"] - 1)),
+        "progress": progress_bar(run.completed_tasks, run.total_tasks, BAR_WIDTH, colors=colors),
+        "elapsed": Text(format_duration(elapsed_seconds(run, now))),
+        "started": Text(format_clock(run.created_at, now=now, seconds=False)),
+        "attention": attention(run, colors),
+    }
+
+
+def parse_filter(text: str) -> tuple[str, bool]:
+    """'!error' -> ('error', True): the needle, lower-cased, and whether to invert."""
+    text = text.strip()
+    if text.startswith("!"):
+        return text[1:].strip().lower(), True
+    return text.lower(), False
+
+
+def matches(run: RunRecord, cells: Mapping[str, Text], needle: str, invert: bool) -> bool:
+    """Whether a row passes the filter: the needle in any column (or the full ids)."""
+    if not needle:
+        return True
+    hay = " ".join(c.plain for c in cells.values())
+    hay = f"{hay} {run.kickoff_id or ''} {run.local_id} {run.raw_state} {run.state.value}".lower()
+    return (needle in hay) != invert
+
+
+def sort_value(run: RunRecord, column: str, now: float) -> Any:
+    """What a column sorts by: the record's value, not the words on screen."""
+    if column == "crew":
+        return (run.crew, -run.created_at)
+    if column == "id":
+        return run.kickoff_id or ""
+    if column == "state":
+        return (run.state.value, -run.created_at)
+    if column == "task":
+        return run.current_task or ""
+    if column == "progress":
+        total = run.total_tasks or 0
+        return (run.completed_tasks or 0) / total if total else -1.0
+    if column == "elapsed":
+        return elapsed_seconds(run, now)
+    if column == "attention":
+        return (run.offline_since is not None, run.stalled, run.state.value == "awaiting_input")
+    return run.created_at
+
+
+class RunsTable(DataTable[Text]):
+    """All crews' runs merged; `upsert` records a change, the timer paints it."""
+
+    BINDINGS = RUNS_BINDINGS
+
+    class RunSelected(Message):
+        """The operator chose a run (Enter)."""
+
+        def __init__(self, local_id: str) -> None:
+            self.local_id = local_id
+            super().__init__()
+
+    class ViewChanged(Message):
+        """Filter or sort changed (so the app can remember them)."""
+
+        def __init__(self, filter_text: str, sort_column: str, sort_reverse: bool) -> None:
+            self.filter_text = filter_text
+            self.sort_column = sort_column
+            self.sort_reverse = sort_reverse
+            super().__init__()
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float] = time.time,
+        colors: Callable[[], Mapping[str, str]] | None = None,
+        repaint_interval: float = 0.25,
+        tick_interval: float = 1.0,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        self._now = now
+        self._colors = colors or (lambda: DEFAULT_COLORS)
+        self._repaint_interval = repaint_interval
+        self._tick_interval = tick_interval
+        self._records: dict[str, RunRecord] = {}
+        self._cells: dict[str, dict[str, Text]] = {}  # what the table shows, per visible row
+        self._dirty: set[str] = set()
+        self._last_tick = 0.0
+        self.filter_text = ""
+        self.sort_column = "started"
+        self.sort_reverse = True
+        self.paints = 0  # flushes that changed something: tests and benchmarks read it
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(column.label, key=column.key, width=column.width)
+        self.set_interval(self._repaint_interval, self.flush, name="runs-table-flush")
+
+    # --- what the app calls ---------------------------------------------------------------
+
+    def upsert(self, run: RunRecord) -> None:
+        """Record a run's new state; painted at the next flush (coalesced)."""
+        self._records[run.local_id] = run
+        self._dirty.add(run.local_id)
+
+    def set_runs(self, runs: Iterable[RunRecord]) -> None:
+        for run in runs:
+            self.upsert(run)
+
+    def record(self, local_id: str) -> RunRecord | None:
+        return self._records.get(local_id)
+
+    def records(self) -> list[RunRecord]:
+        return list(self._records.values())
+
+    @property
+    def selected_local_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except (CellDoesNotExist, RowDoesNotExist):
+            return None
+        return row_key.value
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows with `text` in any column (`!text`: rows without it)."""
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        self._dirty.update(self._records)
+        self.flush()
+        self._announce_view()
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by a column key; the same column again reverses the order."""
+        if column not in COLUMN_KEYS:
+            raise ValueError(f"no column {column!r}")
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else False
+        self.sort_column, self.sort_reverse = column, reverse
+        self._apply_sort()
+        self._announce_view()
+
+    def restore_view(self, filter_text: str, sort_column: str, sort_reverse: bool) -> None:
+        """Apply a remembered view without announcing it back."""
+        self.filter_text = filter_text
+        if sort_column in COLUMN_KEYS:
+            self.sort_column, self.sort_reverse = sort_column, sort_reverse
+        self._dirty.update(self._records)
+
+    # --- painting -------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Apply recorded changes: add/remove rows for the filter, update changed cells."""
+        now = self._now()
+        tick = now - self._last_tick >= self._tick_interval
+        if tick:
+            self._last_tick = now
+            # elapsed time ticks for runs still going
+            self._dirty.update(lid for lid in self._cells if not self._records[lid].is_final)
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        colors = self._colors()
+        needle, invert = parse_filter(self.filter_text)
+        added = changed_sort_column = False
+        for local_id in dirty:
+            run = self._records[local_id]
+            cells = run_cells(run, now, colors)
+            shown = self._cells.get(local_id)
+            if not matches(run, cells, needle, invert):
+                if shown is not None:
+                    self.remove_row(local_id)
+                    del self._cells[local_id]
+                continue
+            if shown is None:
+                self.add_row(*(cells[k] for k in COLUMN_KEYS), key=local_id)
+                self._cells[local_id] = cells
+                added = True
+                continue
+            for key in COLUMN_KEYS:
+                if cells[key] != shown[key]:
+                    self.update_cell(local_id, key, cells[key])
+                    if key == self.sort_column and key != "elapsed":
+                        changed_sort_column = True
+            self._cells[local_id] = cells
+        if added or changed_sort_column:
+            self._apply_sort()
+        self.paints += 1
+
+    def _apply_sort(self) -> None:
+        if not self.row_count:
+            return
+        selected = self.selected_local_id
+        now = self._now()
+        column = self.sort_column
+
+        def key(row: tuple[Text, ...]) -> Any:
+            local_id = getattr(row[0], "local_id", "")
+            return sort_value(self._records[local_id], column, now)
+
+        self.sort(key=key, reverse=self.sort_reverse)
+        if selected is not None:
+            # keep the cursor on the same run, wherever it moved
+            with contextlib.suppress(RowDoesNotExist):
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def _announce_view(self) -> None:
+        self.post_message(self.ViewChanged(self.filter_text, self.sort_column, self.sort_reverse))
+
+    # --- keys and clicks ------------------------------------------------------------------
+
+    def action_open_run(self) -> None:
+        local_id = self.selected_local_id
+        if local_id is not None:
+            self.post_message(self.RunSelected(local_id))
+
+    def action_sort(self) -> None:
+        """Cycle the sort column: started → crew → id → … ; `O` (shift) reverses."""
+        index = COLUMN_KEYS.index(self.sort_column) if self.sort_column in COLUMN_KEYS else -1
+        self.sort_by(COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)], reverse=False)
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_column, reverse=not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.RunSelected(str(event.row_key.value)))

@@ -1,0 +1,73 @@
+"""A tiny stand-in for `crewdash.core.engine.Engine`, for unit tests of one shell widget or
+screen. End-to-end tests use the real engine against the simulator instead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from crewdash.aop.models import InputSpec, InputType
+from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
+from crewdash.core.models import CrewHealth, Event, HumanRequest, RunChanged, RunRecord
+
+
+def crew(name: str, kind: CrewKind = CrewKind.CREW) -> CrewConfig:
+    return CrewConfig(
+        name=name, url=f"http://127.0.0.1:9/crews/{name}", token=TokenSource(env="X"), kind=kind
+    )
+
+
+class FakeEngine:
+    def __init__(self, config: Config, runs: list[RunRecord] | None = None) -> None:
+        self.config = config
+        self._runs = {r.local_id: r for r in runs or []}
+        self._callbacks: list[Callable[[Event], None]] = []
+        self.health: dict[str, tuple[CrewHealth, str]] = {}
+        self.requests: list[HumanRequest] = []
+        self.specs: dict[str, list[InputSpec]] = {
+            name: [InputSpec("topic", InputType.STRING, description="What to research")]
+            for name in config.crews
+        }
+        self.kicked: list[tuple[str, dict[str, Any]]] = []
+        self.started = self.stopped = False
+        self.receiver_url: str | None = None
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    def publish(self, event: Event) -> None:
+        if isinstance(event, RunChanged):
+            self._runs[event.run.local_id] = event.run
+        for callback in list(self._callbacks):
+            callback(event)
+
+    async def inputs(self, crew: str) -> list[InputSpec]:
+        return self.specs[crew]
+
+    async def kickoff(self, crew: str, inputs: dict[str, Any]) -> RunRecord:
+        self.kicked.append((crew, inputs))
+        run = RunRecord(f"l{len(self.kicked)}", crew, inputs, "r", 0.0, kickoff_id="k")
+        self.publish(RunChanged(run))
+        return run
+
+    def runs(self) -> list[RunRecord]:
+        return sorted(self._runs.values(), key=lambda r: -r.created_at)
+
+    def run(self, local_id: str) -> RunRecord | None:
+        return self._runs.get(local_id)
+
+    def history(self, local_id: str) -> list[Any]:
+        return []
+
+    def inbox(self) -> list[HumanRequest]:
+        return [r for r in self.requests if r.answered is None]
+
+    def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
+        return self.health.get(crew, (CrewHealth.OK, ""))
