@@ -15,4 +15,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.runs",
     "crewdash.commands.stop",
     "crewdash.commands.export",
+    "crewdash.commands.sim",
 )
