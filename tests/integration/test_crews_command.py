@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,118 @@ class _Stdin:
 
     def readline(self) -> str:
         return self._text
+
+
+# -- crews test against the simulator ------------------------------------------------------
+
+
+def _healthy(sim_server) -> list:
+    """Crews of the scenario that answer normally (no faults, not offline)."""
+    from crewdash.sim.scenario import FaultSpec
+
+    found = [
+        spec
+        for spec in sim_server.app.scenario.crews
+        if not spec.offline and spec.faults == FaultSpec()
+    ]
+    assert found, "the sim_server scenario has no fault-free crew"
+    return found
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write(path: Path, tables: dict[str, dict[str, str]]) -> None:
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps({"crews": tables}))
+    path.chmod(0o600)
+
+
+async def _main(capsys, *argv: str) -> tuple[int, str, str]:
+    # The command runs its own event loop (asyncio.run), so it runs in a thread here while
+    # the simulator keeps serving on this test's loop.
+    code = await asyncio.to_thread(main, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_every_verdict_against_the_simulator(
+    sim_server, config_path: Path, capsys, monkeypatch
+) -> None:
+    good = _healthy(sim_server)[0]
+    monkeypatch.setenv("GOOD_TOKEN", sim_server.token(good.name))
+    monkeypatch.delenv("UNSET_TOKEN", raising=False)
+    tables = {
+        "good": {"url": sim_server.crew_url(good.name), "token_env": "GOOD_TOKEN"},
+        "rejected": {"url": sim_server.crew_url(good.name), "token": "wrong-token-0000000"},
+        "offline": {
+            "url": f"http://127.0.0.1:{_closed_port()}",
+            "token_env": "GOOD_TOKEN",
+        },
+        "bad": {"url": sim_server.url + "/no-such-crew", "token_env": "GOOD_TOKEN"},
+        "notoken": {"url": sim_server.crew_url(good.name), "token_env": "UNSET_TOKEN"},
+    }
+    _write(config_path, tables)
+
+    code, out, err = await _main(capsys, "crews", "test", "--json", "--slow", "60")
+    verdicts = {o["crew"]: o for o in map(json.loads, out.splitlines())}
+    assert {name: o["verdict"] for name, o in verdicts.items()} == {
+        "good": "ok",
+        "rejected": "token rejected",
+        "offline": "offline",
+        "bad": "bad response",
+        "notoken": "no token",
+    }
+    assert code == 3  # a rejected token outranks the other failures
+    assert verdicts["good"]["inputs"] == len(good.inputs)
+    assert 0 < verdicts["good"]["latency_ms"] < 60_000
+    assert verdicts["offline"]["latency_ms"] is None
+    assert "$UNSET_TOKEN is not set" in verdicts["notoken"]["detail"]
+    assert "4 of 5 crews failed" in err
+    for text in (out, err):
+        assert sim_server.token(good.name) not in text
+        assert "wrong-token-0000000" not in text
+
+
+async def test_one_named_crew_ok_and_slow(sim_server, config_path: Path, capsys) -> None:
+    good = _healthy(sim_server)[0]
+    _write(
+        config_path,
+        {
+            "good": {"url": sim_server.crew_url(good.name), "token": sim_server.token(good.name)},
+            "other": {"url": f"http://127.0.0.1:{_closed_port()}", "token_env": "X"},
+        },
+    )
+    code, out, _ = await _main(capsys, "crews", "test", "good", "--slow", "60")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split() == ["CREW", "VERDICT", "LATENCY", "INPUTS", "DETAIL"]
+    assert row.split()[:2] == ["good", "ok"] and " ms " in row
+    assert str(len(good.inputs)) in row.split()
+
+    code, out, _ = await _main(capsys, "crews", "test", "good", "--slow", "0.000001")
+    assert code == 0  # slow is a warning, not a failure
+    assert out.splitlines()[1].split()[:2] == ["good", "slow"]
+
+
+async def test_every_configured_crew_of_the_scenario_passes(
+    sim_server, config_path: Path, capsys
+) -> None:
+    healthy = _healthy(sim_server)
+    _write(
+        config_path,
+        {
+            spec.name: {"url": sim_server.crew_url(spec.name), "token": sim_server.token(spec.name)}
+            for spec in healthy
+        },
+    )
+    code, out, err = await _main(capsys, "crews", "test", "--json", "--slow", "60")
+    assert code == 0, err
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert sorted(o["crew"] for o in objects) == sorted(spec.name for spec in healthy)
+    assert all(o["ok"] for o in objects)
