@@ -1,0 +1,293 @@
+"""The webhook receiver: a small HTTP server inside the engine's event loop.
+
+Deliveries only make updates arrive sooner (a poll is triggered at once); polling stays the
+source of truth. Every route answers at once, refuses anything unauthenticated (401), too big
+(413, 1 MiB) or malformed (400), and never lets a body crash it.
+
+Routes (`<crew>` is the configured crew name):
+- `POST /hooks/<crew>/human-input`   crew HITL, `Authorization: Bearer <receiver token>`
+- `POST /hooks/<crew>/flow`          flow HITL, signed: X-CrewAI-Timestamp, X-CrewAI-Signature
+                                     `sha256=<hex HMAC-SHA256(secret, "<ts>.<raw body>")>`
+- `POST /hooks/<crew>/{task,step,crew}/<url token>`  per-kickoff webhooks; the URL token is an
+                                     HMAC of the receiver token (the sender sends no header)
+- `POST /hooks/<crew>/events`        event streaming `{"events": [...]}`, bearer
+Starlette and uvicorn are imported only when the receiver starts (FIELD-NOTES: import cost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from crewdash.aop.models import HumanInputWebhook, Secret, Webhooks
+from crewdash.core.config_model import ReceiverConfig
+from crewdash.core.timing import Clock, LoopClock
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+SIGNATURE_WINDOW = 300.0  # seconds a signed delivery stays valid
+HOOK_KINDS = ("task", "step", "crew")
+
+Handler = Callable[[str, Mapping[str, Any]], None]
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The `X-CrewAI-Signature` value for a body (used by tests and by a sender)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def _timestamp(event: Mapping[str, Any]) -> float:
+    """Sort key of a streamed event: unix seconds or ISO 8601; unknown sorts first."""
+    value = event.get("timestamp")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return float("-inf")
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Receiver:
+    """Build with the engine's handlers; `await start()`, `await stop()`."""
+
+    def __init__(
+        self,
+        config: ReceiverConfig,
+        *,
+        on_crew_hitl: Handler,
+        on_flow_hitl: Handler,
+        on_delivery: Handler,
+        crews: Callable[[], set[str]],
+        clock: Clock | None = None,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self.config = config
+        self.on_crew_hitl = on_crew_hitl
+        self.on_flow_hitl = on_flow_hitl
+        self.on_delivery = on_delivery  # task/step/crew/stream delivery about a run
+        self.crews = crews
+        self.clock: Clock = clock or LoopClock()
+        self.max_body = max_body
+        # Without a configured token, one for this session: a sender needs *some* secret.
+        self.bearer: Secret = config.bearer_token or Secret(secrets.token_urlsafe(32))
+        self.accepted = 0
+        self.refused = 0
+        self._server: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+        self.port: int | None = None
+
+    # --- what kickoffs advertise -----------------------------------------------------------
+
+    @property
+    def url(self) -> str | None:
+        if self.port is None:
+            return None
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def public_url(self) -> str | None:
+        base = self.config.public_url or self.url
+        return base.rstrip("/") if base else None
+
+    def url_token(self, crew: str, kind: str) -> str:
+        mac = hmac.new(self.bearer.reveal().encode(), f"{crew}:{kind}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+    def webhooks_for(self, crew: str) -> Webhooks | None:
+        base = self.public_url
+        if base is None:
+            return None
+        urls = {k: f"{base}/hooks/{crew}/{k}/{self.url_token(crew, k)}" for k in HOOK_KINDS}
+        return Webhooks(task_url=urls["task"], step_url=urls["step"], crew_url=urls["crew"])
+
+    def human_input_webhook_for(self, crew: str) -> HumanInputWebhook | None:
+        base = self.public_url
+        if base is None:
+            return None
+        return HumanInputWebhook(url=f"{base}/hooks/{crew}/human-input", token=self.bearer.reveal())
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def build_app(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        async def handle(request: Request) -> JSONResponse:
+            try:
+                status, body = await self._handle(request)
+            except _Refused as exc:
+                self.refused += 1
+                return JSONResponse({"error": exc.message}, status_code=exc.status)
+            except Exception:
+                # Whatever a body does, the receiver keeps serving.
+                log.exception("webhook handling failed")
+                self.refused += 1
+                return JSONResponse({"error": "could not handle this delivery"}, status_code=400)
+            self.accepted += 1
+            return JSONResponse(body, status_code=status)
+
+        async def health(_request: Request) -> JSONResponse:
+            return JSONResponse({"status": "ok"})
+
+        return Starlette(
+            routes=[
+                Route("/", health, methods=["GET"]),
+                Route("/hooks/{crew}/{kind}", handle, methods=["POST"]),
+                Route("/hooks/{crew}/{kind}/{token}", handle, methods=["POST"]),
+            ]
+        )
+
+    async def start(self) -> None:
+        import uvicorn
+
+        class _Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield  # the host application owns SIGINT/SIGTERM
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self.config.port))
+            sock.listen(256)
+        except OSError:
+            sock.close()
+            raise  # a taken port is the caller's to report; uvicorn would sys.exit
+        sock.setblocking(False)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        cfg = uvicorn.Config(
+            self.build_app(),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _Server(cfg)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="receiver")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("the webhook receiver stopped during start-up")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._task = self._sock = None
+
+    # --- one delivery ----------------------------------------------------------------------
+
+    async def _read_body(self, request: Any) -> bytes:
+        length = request.headers.get("content-length")
+        if length is not None:
+            try:
+                if int(length) > self.max_body:
+                    raise _Refused(413, "body too large")
+            except ValueError as exc:
+                raise _Refused(400, "bad Content-Length") from exc
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise _Refused(413, "body too large")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _check_bearer(self, request: Any) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = self.bearer.reveal().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise _Refused(401, "missing or wrong bearer token")
+
+    def _check_signature(self, request: Any, body: bytes) -> None:
+        secret = self.config.flow_secret
+        if secret is None:
+            raise _Refused(401, "no flow secret is configured: signed deliveries are refused")
+        ts = request.headers.get("x-crewai-timestamp", "")
+        given = request.headers.get("x-crewai-signature", "")
+        try:
+            age = abs(self.clock.time() - float(ts))
+        except ValueError as exc:
+            raise _Refused(401, "missing or bad X-CrewAI-Timestamp") from exc
+        if age > SIGNATURE_WINDOW:
+            raise _Refused(401, "stale timestamp")
+        expected = sign(secret.reveal(), ts, body)
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise _Refused(401, "bad signature")
+
+    @staticmethod
+    def _json_object(body: bytes) -> dict[str, Any]:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _Refused(400, "body is not JSON") from exc
+        if not isinstance(payload, dict):
+            raise _Refused(400, "body is not a JSON object")
+        return payload
+
+    async def _handle(self, request: Any) -> tuple[int, dict[str, Any]]:
+        crew = request.path_params["crew"]
+        kind = request.path_params["kind"]
+        token = request.path_params.get("token")
+        # Authentication is checked before the body is even read where it can be.
+        if kind in ("human-input", "events"):
+            self._check_bearer(request)
+        elif kind in HOOK_KINDS:
+            expected = self.url_token(crew, kind).encode()
+            if token is None or not hmac.compare_digest(token.encode(), expected):
+                raise _Refused(401, "wrong webhook URL token")
+        elif kind != "flow":
+            raise _Refused(404, "no such webhook route")
+        body = await self._read_body(request)
+        if kind == "flow":
+            self._check_signature(request, body)
+        if crew not in self.crews():
+            raise _Refused(404, "no such crew")
+        payload = self._json_object(body)
+        if kind == "human-input":
+            self.on_crew_hitl(crew, payload)
+            return 202, {"status": "queued"}
+        if kind == "flow":
+            self.on_flow_hitl(crew, payload)
+            return 202, {"status": "queued"}
+        if kind == "events":
+            events = payload.get("events")
+            if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+                raise _Refused(400, "`events` must be a list of objects")
+            for event in sorted(events, key=_timestamp):
+                data = event.get("data") if isinstance(event.get("data"), dict) else {}
+                merged = {**data, "type": event.get("type"), "timestamp": event.get("timestamp")}
+                merged.setdefault("kickoff_id", event.get("execution_id"))
+                self.on_delivery(crew, merged)
+            return 200, {"status": "ok", "events": len(events)}
+        self.on_delivery(crew, {**payload, "webhook": kind})
+        return 200, {"status": "ok"}
