@@ -46,14 +46,14 @@ class InputForm(Vertical):
             "ctrl+s",
             "submit",
             "Start run",
-            id="form.submit",
+            id="submit_form",
             tooltip="Check the inputs and start a run with them",
         ),
         Binding(
             "ctrl+t",
             "toggle_raw",
             "Raw JSON",
-            id="form.toggle_raw",
+            id="toggle_raw_json",
             tooltip="Edit all inputs as one JSON object, or go back to the fields",
         ),
     ]

@@ -1,0 +1,295 @@
+"""Answer one human-input request: read what is asked and the output to review, decide, confirm,
+and see what happened (accepted, answered elsewhere, no longer waiting, failed with retry)."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Markdown, Static, TextArea
+
+from crewdash.core.models import AnswerOutcome, HumanRequest
+from crewdash.tui.format import format_duration, short_id
+from crewdash.tui.screens.confirm import ConfirmModal
+
+
+class AnswerEngine(Protocol):
+    """The part of the engine facade this modal uses."""
+
+    async def answer(
+        self,
+        request_id: str,
+        *,
+        feedback: str,
+        approve: bool | None = None,
+        outcome: str | None = None,
+    ) -> AnswerOutcome: ...
+
+
+RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
+    AnswerOutcome.ACCEPTED: ("✓ Accepted: the run continues.", "-accepted"),
+    AnswerOutcome.ANSWERED_ELSEWHERE: (
+        "⚠ Someone else answered this request first; your answer was not used.",
+        "-elsewhere",
+    ),
+    AnswerOutcome.NOT_WAITING: (
+        "⚠ The run is no longer waiting for input; nothing was changed.",
+        "-not_waiting",
+    ),
+}
+
+
+def waited_text(request: HumanRequest, now: float) -> tuple[str, bool]:
+    """'Waiting 3m 05s · SLA 30 min, 26m 55s left' and whether the SLA is exceeded."""
+    waited = max(0.0, now - request.received_at)
+    text = f"Waiting {format_duration(waited)}"
+    late = False
+    if request.sla_minutes:
+        left = request.sla_minutes * 60 - waited
+        sla = f"SLA {request.sla_minutes:g} min"
+        if left >= 0:
+            text += f"  ·  {sla}, {format_duration(left)} left"
+        else:
+            late = True
+            text += f"  ·  {sla} exceeded by {format_duration(-left)}"
+    if request.assigned_to:
+        text += f"  ·  assigned to {request.assigned_to}"
+    return text, late
+
+
+class HumanInputModal(ModalScreen[AnswerOutcome | None]):
+    """Crews: Approve / Request changes (feedback required for changes). Flows: one button
+    per allowed outcome. Dismisses with the outcome once one is known, None if cancelled."""
+
+    CSS_PATH = "../styles/screens.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
+        Binding(
+            "ctrl+s",
+            "approve",
+            "Approve",
+            id="answer_approve",
+            tooltip="Approve the output (asks first)",
+        ),
+    ]
+
+    def __init__(self, engine: AnswerEngine, request: HumanRequest) -> None:
+        super().__init__()
+        self.engine = engine
+        self.request = request
+        self.outcome: AnswerOutcome | None = None
+        self._in_flight = False
+        self._last: tuple[str, bool | None, str | None] | None = None  # for retry
+
+    @property
+    def is_flow(self) -> bool:
+        return bool(self.request.emit)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        req = self.request
+        with Vertical(id="hi-dialog"):
+            where = f"run {short_id(req.kickoff_id)}"
+            if req.task_id:
+                where += f"  ·  task {req.task_id}"
+            kind = "flow" if self.is_flow else "crew"
+            yield Static(
+                Text.assemble(
+                    ("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}"
+                ),
+                id="hi-title",
+            )
+            yield Static("", id="hi-waited")
+            yield Static(Text(req.prompt or "Review this output."), id="hi-prompt")
+            review = VerticalScroll(id="hi-review")
+            review.border_title = "Output to review"
+            with review:
+                yield Markdown(req.output or "*(no output was sent with this request)*")
+            if req.context:
+                yield Static(Text(req.context), id="hi-context")
+            placeholder = (
+                "Optional note sent with the outcome"
+                if self.is_flow
+                else "Feedback: required to request changes, optional to approve"
+            )
+            yield TextArea(
+                id="hi-feedback",
+                placeholder=placeholder,
+                tooltip="What the agent should know about your decision",
+            )
+            yield Static("", id="hi-feedback-error")
+            yield Static("", id="hi-result")
+            with Horizontal(id="hi-buttons"):
+                if self.is_flow:
+                    for i, outcome in enumerate(req.emit):
+                        yield Button(
+                            outcome,
+                            id=f"hi-outcome-{i}",
+                            classes="answer",
+                            variant="primary" if i == 0 else "default",
+                            tooltip=f"Answer with the outcome {outcome!r} (asks first)",
+                        )
+                else:
+                    yield Button(
+                        "Approve",
+                        id="hi-approve",
+                        classes="answer",
+                        variant="success",
+                        tooltip="Approve the output; the run continues (Ctrl+S)",
+                    )
+                    yield Button(
+                        "Request changes",
+                        id="hi-changes",
+                        classes="answer",
+                        variant="warning",
+                        tooltip="Send the feedback; the task runs again and asks again",
+                    )
+                yield Button("Retry", id="hi-retry", variant="error", tooltip="Send again")
+                yield Button("Close", id="hi-close", tooltip="Escape")
+
+    def on_mount(self) -> None:
+        self.query_one("#hi-retry").display = False
+        self._show_result("", "")
+        self._tick()
+        self.set_interval(1.0, self._tick)
+        self.query_one("#hi-review").focus()
+
+    def _now(self) -> float:
+        now = getattr(self.app, "now", None)
+        return now() if callable(now) else time.time()
+
+    def _tick(self) -> None:
+        if self.outcome is not None:
+            return
+        text, late = waited_text(self.request, self._now())
+        waited = self.query_one("#hi-waited", Static)
+        waited.update(text)
+        waited.set_class(late, "-late")
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def _feedback(self) -> str:
+        return self.query_one("#hi-feedback", TextArea).text.strip()
+
+    @on(Button.Pressed, "#hi-approve")
+    def action_approve(self) -> None:
+        if self.is_flow or self._busy():
+            return
+        feedback = self._feedback()
+        question = f"Approve task {self.request.task_id or ''} of {self.request.crew}?".replace(
+            "  ", " "
+        )
+        self._confirm(question, "Approve", (feedback, True, None))
+
+    @on(Button.Pressed, "#hi-changes")
+    def _request_changes(self) -> None:
+        if self._busy():
+            return
+        feedback = self._feedback()
+        error = self.query_one("#hi-feedback-error", Static)
+        if not feedback:
+            error.update("Feedback is required to request changes: say what should change.")
+            self.query_one("#hi-feedback", TextArea).focus()
+            return
+        error.update("")
+        self._confirm(
+            "Send your feedback and run the task again?", "Request changes", (feedback, False, None)
+        )
+
+    @on(Button.Pressed, ".answer")
+    def _outcome_pressed(self, event: Button.Pressed) -> None:
+        button_id = event.button.id or ""
+        if not button_id.startswith("hi-outcome-") or self._busy():
+            return
+        outcome = self.request.emit[int(button_id.removeprefix("hi-outcome-"))]
+        self._confirm(
+            f"Answer {self.request.crew} with {outcome!r}?",
+            outcome,
+            (self._feedback(), None, outcome),
+        )
+
+    @on(Button.Pressed, "#hi-retry")
+    def _retry(self) -> None:
+        if self._last is not None and not self._busy():
+            self._send(*self._last)
+
+    @on(Button.Pressed, "#hi-close")
+    def action_close(self) -> None:
+        if self._in_flight:
+            self.notify("Sending your answer… it is saved and will finish on its own.")
+        self.dismiss(self.outcome)
+
+    def _busy(self) -> bool:
+        return self._in_flight or (
+            self.outcome is not None and self.outcome is not AnswerOutcome.FAILED
+        )
+
+    def _confirm(
+        self, question: str, label: str, answer: tuple[str, bool | None, str | None]
+    ) -> None:
+        feedback = answer[0]
+        detail = f"Feedback: {feedback}" if feedback else "No feedback."
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._send(*answer)
+
+        self.app.push_screen(ConfirmModal(question, confirm_label=label, detail=detail), confirmed)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _send(self, feedback: str, approve: bool | None, outcome: str | None) -> None:
+        if self._in_flight:
+            return  # never twice
+        self._in_flight = True
+        self._last = (feedback, approve, outcome)
+        self._set_buttons(enabled=False)
+        self.query_one("#hi-retry").display = False
+        self._show_result("Sending…", "")
+        self._deliver(feedback, approve, outcome)
+
+    @work(exclusive=True, group="answer", name="send answer")
+    async def _deliver(self, feedback: str, approve: bool | None, outcome: str | None) -> None:
+        reason = ""
+        try:
+            result = await self.engine.answer(
+                self.request.id, feedback=feedback, approve=approve, outcome=outcome
+            )
+        except Exception as exc:  # shown to the operator, who can retry; never lost silently
+            result, reason = AnswerOutcome.FAILED, str(exc) or type(exc).__name__
+        self._in_flight = False
+        self._finish(result, reason)
+
+    def _finish(self, result: AnswerOutcome, reason: str = "") -> None:
+        self.outcome = result
+        if result is AnswerOutcome.FAILED or result is AnswerOutcome.PENDING:
+            self.outcome = AnswerOutcome.FAILED
+            why = f" ({reason})" if reason else ""
+            self._show_result(
+                f"✗ Sending failed{why}. Your answer is saved; Retry sends it again.", "-failed"
+            )
+            self.query_one("#hi-retry").display = True
+            self._set_buttons(enabled=True)
+            self.query_one("#hi-retry", Button).focus()
+            return
+        words, css = RESULT_WORDS[result]
+        self._show_result(words, css)
+        self.query_one("#hi-feedback", TextArea).disabled = True
+        self.query_one("#hi-close", Button).focus()
+
+    def _set_buttons(self, *, enabled: bool) -> None:
+        for button in self.query(".answer").results(Button):
+            button.disabled = not enabled
+
+    def _show_result(self, text: str, css: str) -> None:
+        result = self.query_one("#hi-result", Static)
+        result.update(text)
+        result.set_classes(css)
+        result.styles.display = "block" if text else "none"
