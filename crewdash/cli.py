@@ -44,9 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        # No subcommand: the dashboard, once it exists; until then, the help.
-        parser.print_help()
-        return 0
+        # No subcommand: the dashboard.
+        handler = "crewdash.commands.dashboard:run"
     return _run_handler(handler, args)
 
 

@@ -7,6 +7,8 @@ command runs, so these modules must import nothing heavy at module level (argpar
 
 #: modules registered by `crewdash.cli`, in the order their commands appear in `--help`
 COMMAND_MODULES: tuple[str, ...] = (
+    "crewdash.commands.dashboard",
+    "crewdash.commands.demo",
     "crewdash.commands.crews",
     "crewdash.commands.inputs",
     "crewdash.commands.kickoff",

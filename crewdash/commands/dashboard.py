@@ -1,0 +1,76 @@
+"""`crewdash` (no subcommand) and `crewdash dashboard`: open the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dashboard",
+        help="open the dashboard (also what `crewdash` alone does)",
+        description="Open the dashboard on the configured crews.",
+    )
+    parser.set_defaults(handler="crewdash.commands.dashboard:run")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load config, open the dashboard; come back after the first-run screen saved a crew."""
+    import sys
+
+    from crewdash.core.config import load_config
+    from crewdash.core.config_errors import ConfigError
+    from crewdash.core.paths import resolve_config_path, resolve_data_dir
+
+    config_path = resolve_config_path(getattr(args, "config", None))
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    while True:
+        try:
+            config = load_config(config_path)
+        except ConfigError as exc:
+            print(f"crewdash: {exc}", file=sys.stderr)
+            return 2
+        result = open_dashboard(config, data_dir, config_path)
+        if result == "reload":
+            continue
+        if result == "demo":
+            from crewdash.commands.demo import run_demo
+
+            return run_demo()
+        return 0
+
+
+def open_dashboard(config: object, data_dir: object, config_path: object) -> str | None:
+    """Run the app on `config` with the store in `data_dir` until the operator leaves."""
+    import asyncio
+    from pathlib import Path
+
+    assert isinstance(data_dir, Path)
+    return asyncio.run(run_app(config, data_dir, config_path))  # type: ignore[arg-type]
+
+
+async def run_app(
+    config: object, data_dir: object, config_path: object, *, demo: bool = False
+) -> str | None:
+    """The app on the running loop (so the demo's simulator can share it)."""
+    from pathlib import Path
+
+    from crewdash.core.config_model import Config
+    from crewdash.core.engine import Engine
+    from crewdash.core.store import RunStore, store_path
+    from crewdash.tui.app import CrewdashApp
+
+    assert isinstance(config, Config) and isinstance(data_dir, Path)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = RunStore.open(store_path(data_dir))
+    try:
+        engine = Engine(config, store)
+        app = CrewdashApp(
+            engine,
+            data_dir=data_dir,
+            config_path=config_path if isinstance(config_path, Path) else None,
+            demo=demo,
+        )
+        return await app.run_async()
+    finally:
+        store.close()
