@@ -15,7 +15,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.status",
     "crewdash.commands.watch",
     "crewdash.commands.runs",
+    "crewdash.commands.resume",
     "crewdash.commands.stop",
     "crewdash.commands.export",
+    "crewdash.commands.batch",
     "crewdash.commands.sim",
 )

@@ -16,12 +16,10 @@ from crewdash.commands._errors import CliError
 from crewdash.core.config import load_config, resolve_config_path, resolve_data_dir, resolve_token
 from crewdash.core.config_model import Config, CrewConfig
 from crewdash.core.store import RunStore
+from crewdash.core.store import store_path as store_path_in
 
 if TYPE_CHECKING:
     from crewdash.core.engine import Engine
-
-#: the run store's file inside the data dir (the TUI opens the same one)
-STORE_FILE_NAME = "runs.sqlite3"
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -42,7 +40,7 @@ def crew_from(config: Config, name: str) -> CrewConfig:
 
 
 def store_path(args: argparse.Namespace) -> Path:
-    return resolve_data_dir(getattr(args, "data_dir", None)) / STORE_FILE_NAME
+    return store_path_in(resolve_data_dir(getattr(args, "data_dir", None)))
 
 
 @contextmanager

@@ -1,0 +1,170 @@
+"""`crewdash resume CREW KICKOFF_ID ...`: answer a run waiting for human input.
+
+The answer goes through the engine's inbox: the decision is written to the audit trail
+first, then sent (`/resume` with the kickoff's webhook URLs, or the flow's callback URL),
+then its outcome is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from crewdash.commands._common import add_command
+
+if TYPE_CHECKING:
+    from crewdash.commands._runner import Session
+    from crewdash.core.models import HumanRequest
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        subparsers,
+        "resume",
+        help="answer a run that waits for human input",
+        description="Answer a human-input request: for a crew, approve or reject (rejecting "
+        "re-runs the task with your feedback); for a flow, pick one of its outcomes. The "
+        "decision is recorded in the audit trail before it is sent. Exits 0 also when "
+        "somebody else answered first (said so on stderr), 2 when the run is not waiting.",
+    )
+    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
+    parser.add_argument("kickoff_id", metavar="KICKOFF_ID", help="the run (or flow request id)")
+    parser.add_argument("--task", metavar="TASK_ID", help="the task waiting for review")
+    choice = parser.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true", help="crews: accept the output")
+    choice.add_argument("--reject", action="store_true", help="crews: ask for changes")
+    choice.add_argument("--outcome", metavar="NAME", help="flows: one of the allowed outcomes")
+    parser.add_argument("--feedback", default="", metavar="TEXT", help="what you have to say")
+    parser.set_defaults(handler="crewdash.commands.resume:handle")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from crewdash.commands._runner import run_command
+
+    # Graceful: once sent, an answer's outcome is recorded even if Ctrl+C comes meanwhile.
+    return run_command(args, _resume, graceful=True)
+
+
+def _matches(req: HumanRequest, crew: str, key: str, task: str | None) -> bool:
+    return (
+        req.crew == crew
+        and (req.kickoff_id == key or req.id == key)
+        and (task is None or req.task_id == task)
+    )
+
+
+async def _resume(session: Session) -> int:
+    import time
+
+    from crewdash.aop.models import RunState
+    from crewdash.commands._common import ExitCode
+    from crewdash.commands._context import (
+        config_from,
+        crew_client,
+        crew_from,
+        open_store,
+        running_engine,
+    )
+    from crewdash.commands._errors import CliError
+    from crewdash.core.inbox import InboxError
+    from crewdash.core.models import AnswerOutcome, HumanRequest, RequestSource
+
+    args = session.args
+    out = session.out
+    if args.reject and not args.feedback.strip():
+        raise CliError("--reject needs --feedback TEXT saying what to change")
+    config = config_from(args)
+    crew = crew_from(config, args.crew)
+    with open_store(args) as store:
+
+        def find() -> list[HumanRequest]:
+            return [
+                req
+                for req in store.pending_requests()
+                if _matches(req, crew.name, args.kickoff_id, args.task)
+            ]
+
+        async with running_engine(config, store) as engine:
+            found = find()
+            run = store.find_by_kickoff_id(crew.name, args.kickoff_id)
+            if not found and run is not None:
+                await engine.refresh(run.local_id)  # poll now: the pause becomes a request
+                found = find()
+            if not found:
+                # A run crewdash did not start: ask the deployment, then queue the request
+                # in the store so the answer is audited like any other.
+                async with crew_client(crew, store) as client:
+                    status = await client.status(args.kickoff_id)
+                task = status.pending_task_id or status.current_task
+                if status.state is not RunState.AWAITING_INPUT or not task:
+                    raise CliError(
+                        f"run {args.kickoff_id} is not waiting for human input "
+                        f"(state: {status.raw_state})",
+                        kind="not_waiting",
+                    )
+                if args.task is not None and args.task != task:
+                    raise CliError(
+                        f"run {args.kickoff_id} waits for input on task {task!r}, "
+                        f"not {args.task!r}",
+                        kind="not_waiting",
+                    )
+                store.upsert_request(
+                    HumanRequest(
+                        id=f"{args.kickoff_id}:{task}",
+                        crew=crew.name,
+                        source=RequestSource.STATUS,
+                        received_at=time.time(),
+                        kickoff_id=args.kickoff_id,
+                        local_id=run.local_id if run else None,
+                        task_id=task,
+                        prompt=status.pending_prompt or "",
+                        output=status.pending_output or "",
+                    )
+                )
+                found = find()
+            if len(found) > 1:
+                tasks = ", ".join(sorted(str(req.task_id) for req in found))
+                raise CliError(f"several tasks wait for input ({tasks}): name one with --task")
+            if not found:
+                raise CliError(f"run {args.kickoff_id} is not waiting for human input")
+            req = found[0]
+            if req.emit and args.outcome is None:
+                raise CliError(f"this flow asks for --outcome, one of: {', '.join(req.emit)}")
+            if args.outcome is not None and req.emit and args.outcome not in req.emit:
+                raise CliError(
+                    f"outcome {args.outcome!r} is not offered; choose one of: {', '.join(req.emit)}"
+                )
+            approve = None if args.outcome is not None else bool(args.approve)
+            try:
+                outcome = await engine.answer(
+                    req.id, feedback=args.feedback, approve=approve, outcome=args.outcome
+                )
+            except InboxError as exc:
+                raise CliError(str(exc)) from None
+            said = next((d.get("server_answer") for d in reversed(store.decisions(req.id))), None)
+    record = {
+        "type": "answer",
+        "crew": crew.name,
+        "kickoff_id": req.kickoff_id,
+        "request_id": req.id,
+        "task_id": req.task_id,
+        "outcome": str(outcome),
+        "server_answer": said,
+    }
+    if outcome is AnswerOutcome.ACCEPTED:
+        out.emit(record, f"answer accepted ({said})" if said else "answer accepted")
+        return ExitCode.OK
+    if outcome is AnswerOutcome.ANSWERED_ELSEWHERE:
+        out.emit(record, "somebody else answered this request first; nothing was changed")
+        return ExitCode.OK
+    out.record(record)
+    if outcome is AnswerOutcome.NOT_WAITING:
+        raise CliError(
+            f"run {args.kickoff_id} is no longer waiting for input ({said})", kind="not_waiting"
+        )
+    raise CliError(
+        f"the answer could not be delivered ({said}); it is recorded, run the same command "
+        "again to retry",
+        code=ExitCode.NETWORK,
+        kind="answer_failed",
+    )
