@@ -213,3 +213,16 @@ def test_plain_http_beyond_loopback_is_allowed_with_a_warning(
         (warning,) = config.warnings
         assert "unencrypted" in warning and "[crews.a]" in warning and '"url"' in warning
         assert "line 2" in warning
+
+
+def test_warnings_are_logged_but_never_the_token(tmp_path: Path, caplog) -> None:
+    caplog.set_level("DEBUG", logger="crewdash")
+    path = write(
+        tmp_path, '[crews.a]\nurl = "http://crew.example.com"\ntoken = "tok-LOGGED-999999"\n'
+    )
+    path.chmod(0o644)
+    config = load_config(path)
+    assert len(config.warnings) == 2
+    for warning in config.warnings:
+        assert warning in caplog.text
+    assert "tok-LOGGED" not in caplog.text
