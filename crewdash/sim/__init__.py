@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from crewdash.sim.clock import ManualClock, SimClock, SystemClock
 from crewdash.sim.loading import ScenarioError, load_scenario, scenario_from_dict
 from crewdash.sim.scenario import CrewSpec, FaultSpec, FlowWebhook, InputField, Scenario, TaskSpec
-from crewdash.sim.scenarios import demo_scenario, testing_scenario
+from crewdash.sim.scenarios import demo_scenario, quick_scenario
 
 if TYPE_CHECKING:
     from crewdash.sim.app import SimApp
@@ -33,9 +33,9 @@ __all__ = [
     "TaskSpec",
     "demo_scenario",
     "load_scenario",
+    "quick_scenario",
     "scenario_from_dict",
     "serve_in_background",
-    "testing_scenario",
 ]
 
 

@@ -250,7 +250,7 @@ def demo_scenario() -> Scenario:
     )
 
 
-def testing_scenario() -> Scenario:
+def quick_scenario() -> Scenario:
     """Small and quick (about 1 simulated second per task) for tests; no faults."""
     t = TaskSpec
     return Scenario(
@@ -334,5 +334,5 @@ def testing_scenario() -> Scenario:
 
 BUILTIN: dict[str, Callable[[], Scenario]] = {
     "demo": demo_scenario,
-    "testing": testing_scenario,
+    "testing": quick_scenario,
 }

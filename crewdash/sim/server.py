@@ -81,6 +81,9 @@ async def serve_in_background(
 ) -> AsyncIterator[SimServer]:
     """Serve `app` on `host:port` (0: a free port) until the block exits.
 
+    Any ASGI app works (tests serve webhook receivers this way); only a SimApp learns its
+    public URL and is closed on exit.
+
     Raises OSError at once if the port is taken. With `close_app=False` the app (its runs and
     stats) outlives the server, so a test can stop serving and serve again on the same port.
     """
@@ -97,12 +100,13 @@ async def serve_in_background(
                 task.result()  # startup failed: raise its error here
                 raise RuntimeError("uvicorn stopped during start-up")
             await asyncio.sleep(0.005)
-        app.public_url = f"http://{host}:{bound_port}"
+        if isinstance(app, SimApp):
+            app.public_url = f"http://{host}:{bound_port}"
         yield SimServer(app=app, host=host, port=bound_port)
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await task
         sock.close()
-        if close_app:
+        if close_app and isinstance(app, SimApp):
             await app.aclose()
