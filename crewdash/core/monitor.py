@@ -161,6 +161,9 @@ class Monitor:
                     self.track(record)
             state.parked.clear()
 
+    def has_crew(self, crew: str) -> bool:
+        return crew in self._crews
+
     def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
         state = self._crews.get(crew)
         if state is None:

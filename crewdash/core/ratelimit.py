@@ -33,10 +33,19 @@ class CrewRate:
     """What one crew allows. Unlimited until the first 429; then a learnt rate that only ever
     goes down, and a pause until the Retry-After the server asked for."""
 
-    def __init__(self, *, window: float = 5.0, safety: float = 0.8, min_rate: float = 0.2) -> None:
+    def __init__(
+        self,
+        *,
+        window: float = 5.0,
+        safety: float = 0.8,
+        min_rate: float = 0.2,
+        burst: float = 0.25,
+    ) -> None:
         self.window = window
         self.safety = safety
         self.min_rate = min_rate
+        self.burst = burst  # seconds' worth of requests that may go at once
+        self.history: list[tuple[float, float, float]] = []  # (when, rate, capacity) in force
         self.bucket: TokenBucket | None = None
         self.blocked_until = 0.0
         self._sent: deque[float] = deque()
@@ -83,10 +92,11 @@ class CrewRate:
         observed = self.observed_rate(now)
         target = max(self.min_rate, observed * self.safety)
         if self.bucket is None:
-            self.bucket = TokenBucket(target, capacity=target, now=now)
+            self.bucket = TokenBucket(target, capacity=target * self.burst, now=now)
         else:
             # Never raise it again: a 429 under the learnt rate means the server wants less.
             self.bucket.rate = max(self.min_rate, min(self.bucket.rate * self.safety, target))
-            self.bucket.capacity = max(1.0, min(self.bucket.capacity, self.bucket.rate))
+            self.bucket.capacity = max(1.0, self.bucket.rate * self.burst)
             self.bucket.tokens = 0.0
+        self.history.append((now, self.bucket.rate, self.bucket.capacity))
         return self.bucket.rate

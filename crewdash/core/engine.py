@@ -1,0 +1,351 @@
+"""The engine: the one facade the TUI and the CLI use (no Textual here)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+from crewdash.aop.errors import AOPError, UnsupportedError
+from crewdash.aop.models import InputSpec, RunState, Secret, StatusRoute
+from crewdash.core.batch import BatchProgress, BatchResult, run_batch
+from crewdash.core.config_errors import ConfigError
+from crewdash.core.config_model import Config, CrewConfig
+from crewdash.core.events import EventBus
+from crewdash.core.inbox import Inbox
+from crewdash.core.kickoff import reconcile_interrupted, start_run
+from crewdash.core.models import (
+    AnswerOutcome,
+    CrewHealth,
+    Event,
+    HumanRequest,
+    RunChanged,
+    RunRecord,
+    StateChange,
+)
+from crewdash.core.monitor import Monitor, MonitorSettings
+from crewdash.core.receiver import Receiver
+from crewdash.core.timing import Clock, LoopClock
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[CrewConfig, Secret], Any]
+
+
+class EngineError(Exception):
+    """A request the engine cannot carry out: unknown crew or run, a crew without a token."""
+
+
+class Engine:
+    """Everything headless crewdash does, behind one object.
+
+    The interface of `notes/interfaces.md`, plus what the TUI and CLI also need:
+    - `await kickoff_batch(crew, rows, *, key=None, max_concurrency=8, on_progress=None)`
+      -> BatchResult: many runs of one crew, resumable (see `crewdash.core.batch`).
+    - `kickoff()` re-raises the client's AOPError when the kickoff failed; the REFUSED or
+      UNKNOWN row is stored and published first (`engine.runs()` shows it).
+    - `event_batches()`: like `events()` but yields lists coalesced per run/request/crew.
+    - `crews` (names), `client(crew)`, `learnt_rate(crew)`, `requests_sent(crew=None)`,
+      `replace_token(crew, token)` (resumes a crew stopped by a 401), `monitor`, `inbox_`.
+    Every event is on disk when it is published; callbacks run on the event loop.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: Any,
+        *,
+        clock: Clock | None = None,
+        client_factory: ClientFactory | None = None,
+        monitor_settings: MonitorSettings | None = None,
+        user: str = "",
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock: Clock = clock or LoopClock()
+        self.client_factory = client_factory or self._default_client
+        self.user = user
+        self.rng = rng or random.Random()
+        self.bus = EventBus()
+        self.monitor = Monitor(
+            store,
+            self.bus,
+            clock=self.clock,
+            settings=monitor_settings,
+            rng=self.rng,
+            on_status=self._on_status,
+        )
+        self.inbox_ = Inbox(
+            store, self.bus, client_for=self.client, clock=self.clock, refresh=self.monitor.poll_now
+        )
+        self.receiver: Receiver | None = None
+        self._clients: dict[str, Any] = {}
+        self._crew_errors: dict[str, str] = {}
+        self._inputs: dict[str, list[InputSpec]] = {}
+        self._started = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def crews(self) -> list[str]:
+        return list(self.config.crews)
+
+    def _default_client(self, crew: CrewConfig, token: Secret) -> Any:
+        from crewdash.aop import AsyncCrewClient, RetryPolicy
+
+        route = self.store.get_meta(f"status_route:{crew.name}")
+        return AsyncCrewClient(
+            crew.url,
+            token,
+            connect_timeout=crew.connect_timeout,
+            read_timeout=crew.read_timeout,
+            retry=RetryPolicy.none(),  # the monitor owns scheduling and backoff
+            status_route=StatusRoute(route) if route in {r.value for r in StatusRoute} else None,
+        )
+
+    async def start(self) -> None:
+        """Reconcile a crash, make clients, start the receiver if enabled, track every
+        unfinished run."""
+        if self._started:
+            return
+        self._started = True
+        for record in reconcile_interrupted(self.store):
+            self.bus.publish(RunChanged(record))
+        from crewdash.core.tokens import resolve_token
+
+        for crew in self.config.crews.values():
+            try:
+                client = self.client_factory(crew, resolve_token(crew))
+            except ConfigError as exc:
+                self._crew_errors[crew.name] = f"no usable token: {exc}"
+                continue
+            self._clients[crew.name] = client
+            self.monitor.add_crew(crew, client)
+            for run in self.store.list_runs(crew=crew.name, states=[RunState.COMPLETED], limit=50):
+                if run.finished_at:
+                    self.monitor.learn_duration(crew.name, run.finished_at - run.created_at)
+        if self.config.receiver.enabled:
+            self.receiver = Receiver(
+                self.config.receiver,
+                on_crew_hitl=self._on_crew_hitl,
+                on_flow_hitl=self._on_flow_hitl,
+                on_delivery=self._on_delivery,
+                crews=lambda: set(self.config.crews),
+                clock=self.clock,
+            )
+            await self.receiver.start()
+        await self.monitor.start()
+        for record in self.store.unfinished():
+            crew = self.config.crews.get(record.crew)
+            spread = self.rng.uniform(0, crew.poll_min) if crew else 0.0
+            self.monitor.track(record, delay=spread)  # spread a restart's first polls
+
+    async def stop(self) -> None:
+        await self.monitor.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()
+        for name, client in self._clients.items():
+            route = getattr(client, "status_route", None)
+            if route is not None:
+                self.store.set_meta(f"status_route:{name}", str(route.value))
+            close = getattr(client, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception:
+                    log.exception("closing the client of %s failed", name)
+        self._clients.clear()
+        self._started = False
+
+    # --- events ----------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        return self.bus.subscribe(callback)
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.bus.events()
+
+    def event_batches(self) -> AsyncIterator[list[Event]]:
+        return self.bus.batches()
+
+    # --- crews -----------------------------------------------------------------------------
+
+    def client(self, crew: str) -> Any:
+        client = self._clients.get(crew)
+        if client is None:
+            if crew in self._crew_errors:
+                raise EngineError(f"crew {crew!r}: {self._crew_errors[crew]}")
+            raise EngineError(f"no crew named {crew!r} is configured")
+        return client
+
+    def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
+        if crew in self._crew_errors:
+            return (CrewHealth.TOKEN_REJECTED, self._crew_errors[crew])
+        return self.monitor.crew_health(crew)
+
+    def learnt_rate(self, crew: str) -> float | None:
+        return self.monitor.learnt_rate(crew)
+
+    def requests_sent(self, crew: str | None = None) -> int:
+        return self.monitor.requests_sent(crew)
+
+    def replace_token(self, crew: str, token: Secret) -> None:
+        """A fixed token: a new client, and polling of the crew's parked runs resumes."""
+        cfg = self.config.crews[crew]
+        client = self.client_factory(cfg, token)
+        self._clients[crew] = client
+        self._crew_errors.pop(crew, None)
+        if self.monitor.has_crew(crew):
+            self.monitor.set_client(crew, client)
+        else:
+            self.monitor.add_crew(cfg, client)
+
+    async def inputs(self, crew: str) -> list[InputSpec]:
+        if crew not in self._inputs:
+            self._inputs[crew] = await self.client(crew).inputs()
+        return self._inputs[crew]
+
+    @property
+    def receiver_url(self) -> str | None:
+        return self.receiver.public_url if self.receiver is not None else None
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def _hooks(self, crew: str) -> dict[str, Any]:
+        if self.receiver is None:
+            return {}
+        return {
+            "webhooks": self.receiver.webhooks_for(crew),
+            "human_input_webhook": self.receiver.human_input_webhook_for(crew),
+        }
+
+    async def kickoff(self, crew: str, inputs: Mapping[str, Any]) -> RunRecord:
+        """Start a run, tracked at once. On failure the stored row is published, then the
+        client's AOPError is raised."""
+        client = self.client(crew)
+        try:
+            record = await start_run(
+                self.store, client, crew, dict(inputs), clock=self.clock, **self._hooks(crew)
+            )
+        except AOPError:
+            failed = self.store.list_runs(crew=crew, limit=1)
+            if failed:
+                self.bus.publish(RunChanged(failed[0]))
+            raise
+        self.bus.publish(RunChanged(record))
+        self.monitor.track(record)
+        return record
+
+    async def kickoff_batch(
+        self,
+        crew: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        key: str | None = None,
+        max_concurrency: int = 8,
+        on_progress: Callable[[BatchProgress], None] | None = None,
+    ) -> BatchResult:
+        def started(record: RunRecord) -> None:
+            self.bus.publish(RunChanged(record))
+            self.monitor.track(record)
+
+        return await run_batch(
+            self.store,
+            self.client(crew),
+            crew,
+            rows,
+            key=key,
+            max_concurrency=max_concurrency,
+            on_progress=on_progress,
+            on_started=started,
+            clock=self.clock,
+            **self._hooks(crew),
+        )
+
+    def _record(self, local_id: str) -> RunRecord:
+        record = self.store.get(local_id)
+        if record is None:
+            raise EngineError(f"no run {local_id!r}")
+        return record
+
+    async def stop_run(self, local_id: str) -> RunRecord:
+        """Ask the deployment to stop a run (UnsupportedError if it cannot), then poll it."""
+        record = self._record(local_id)
+        if record.kickoff_id is None:
+            raise EngineError("this run has no kickoff id: there is nothing to stop")
+        try:
+            await self.client(record.crew).stop(record.kickoff_id)
+        except UnsupportedError as exc:
+            raise UnsupportedError(
+                "this deployment cannot stop runs", status_code=exc.status_code
+            ) from exc
+        return await self.refresh(local_id)
+
+    async def refresh(self, local_id: str) -> RunRecord:
+        """Poll now; returns the record after that poll."""
+        record = self._record(local_id)
+        if local_id in self.monitor.tracked():
+            polled = await self.monitor.refresh(local_id)
+            return polled or self._record(local_id)
+        if record.kickoff_id is None:
+            return record
+        status = await self.client(record.crew).status(record.kickoff_id)
+        updated, changed = self.store.record_status(local_id, status, self.clock.time())
+        if changed:
+            self.bus.publish(RunChanged(updated))
+        if not updated.is_final:
+            self.monitor.track(updated)
+        return updated
+
+    def runs(self) -> list[RunRecord]:
+        return list(self.store.list_runs())
+
+    def run(self, local_id: str) -> RunRecord | None:
+        found: RunRecord | None = self.store.get(local_id)
+        return found
+
+    def history(self, local_id: str) -> list[StateChange]:
+        return list(self.store.history(local_id))
+
+    # --- human input -----------------------------------------------------------------------
+
+    def inbox(self) -> list[HumanRequest]:
+        return self.inbox_.pending()
+
+    async def answer(
+        self,
+        request_id: str,
+        *,
+        feedback: str,
+        approve: bool | None = None,
+        outcome: str | None = None,
+    ) -> AnswerOutcome:
+        return await self.inbox_.answer(
+            request_id, feedback=feedback, approve=approve, outcome=outcome, user=self.user
+        )
+
+    def _on_status(self, record: RunRecord, status: Any) -> None:
+        self.inbox_.seen_status(record, status)
+
+    # --- webhook deliveries: they only make polling sooner ----------------------------------
+
+    def _poll_kickoff(self, crew: str, kickoff_id: Any) -> None:
+        if isinstance(kickoff_id, str) and kickoff_id:
+            run = self.store.find_by_kickoff_id(crew, kickoff_id)
+            if run is not None:
+                self.monitor.poll_now(run.local_id)
+
+    def _on_crew_hitl(self, crew: str, payload: Mapping[str, Any]) -> None:
+        self.inbox_.seen_crew_webhook(crew, payload)
+        self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))
+
+    def _on_flow_hitl(self, crew: str, payload: Mapping[str, Any]) -> None:
+        self.inbox_.seen_flow_webhook(crew, payload)
+        self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))
+
+    def _on_delivery(self, crew: str, payload: Mapping[str, Any]) -> None:
+        if payload.get("human_input_required") is True:
+            self.inbox_.seen_crew_webhook(crew, payload)
+        self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))
