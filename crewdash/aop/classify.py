@@ -119,6 +119,50 @@ def error_for_response(
     return AOPError(f"{where} answered HTTP {code}.{says}", status_code=code)
 
 
+#: transport failures, first match wins: (httpx types, error class, reached the server?, words)
+_TRANSPORT_FAILURES: tuple[tuple[tuple[type[Exception], ...], type, bool, str], ...] = (
+    (
+        (httpx.ConnectTimeout,),
+        ConnectionFailedError,
+        False,
+        "could not connect within {connect:g} s. Nothing was sent; check the network and the "
+        "crew's URL.",
+    ),
+    (
+        (httpx.PoolTimeout,),
+        RequestTimeoutError,
+        False,
+        "no free connection within {connect:g} s; nothing was sent.",
+    ),
+    (
+        (httpx.TimeoutException,),
+        RequestTimeoutError,
+        True,
+        "no answer within {read:g} s. The request may have been received; for a kickoff, look "
+        "at the run list before starting again.",
+    ),
+    (
+        (httpx.ConnectError,),
+        ConnectionFailedError,
+        False,
+        "could not connect ({detail}). The host is unreachable, its name does not resolve, or "
+        "nothing listens on the port. Nothing was sent.",
+    ),
+    (
+        (httpx.UnsupportedProtocol, httpx.InvalidURL),
+        ConnectionFailedError,
+        False,
+        "not a usable http(s) URL ({detail}). Fix the crew's base URL.",
+    ),
+    (
+        (Exception,),
+        ConnectionFailedError,
+        True,
+        "the connection failed mid-request ({detail}). The request may have reached the server.",
+    ),
+)
+
+
 def error_for_exception(
     exc: Exception,
     where: str,
@@ -127,41 +171,14 @@ def error_for_exception(
     connect_timeout: float,
     read_timeout: float,
 ) -> AOPError:
-    """A transport failure as an error that knows whether the request may have been received."""
+    """A transport failure as an error that knows whether the request may have been received
+    (False only when provably not: connection refused, DNS failure, connect timeout)."""
     detail = scrub(f"{type(exc).__name__}: {exc}", secret)[:200]
-    if isinstance(exc, httpx.ConnectTimeout):
-        return ConnectionFailedError(
-            f"{where}: could not connect within {connect_timeout:g} s. Nothing was sent; check "
-            "the network and the crew's URL.",
-            may_have_reached_server=False,
-        )
-    if isinstance(exc, httpx.PoolTimeout):
-        return RequestTimeoutError(
-            f"{where}: no free connection within {connect_timeout:g} s; nothing was sent.",
-            may_have_reached_server=False,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(
-            f"{where}: no answer within {read_timeout:g} s. The request may have been received; "
-            "for a kickoff, look at the run list before starting again.",
-            may_have_reached_server=True,
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return ConnectionFailedError(
-            f"{where}: could not connect ({detail}). The host is unreachable, its name does not "
-            "resolve, or nothing listens on the port. Nothing was sent.",
-            may_have_reached_server=False,
-        )
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return ConnectionFailedError(
-            f"{where}: not a usable http(s) URL ({detail}). Fix the crew's base URL.",
-            may_have_reached_server=False,
-        )
-    return ConnectionFailedError(
-        f"{where}: the connection failed mid-request ({detail}). The request may have reached "
-        "the server.",
-        may_have_reached_server=True,
-    )
+    for types, cls, reached, words in _TRANSPORT_FAILURES:
+        if isinstance(exc, types):
+            text = words.format(connect=connect_timeout, read=read_timeout, detail=detail)
+            return cls(f"{where}: {text}", may_have_reached_server=reached)
+    raise AssertionError("unreachable: the table ends with Exception")
 
 
 def where(call: Call, url: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import types
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
@@ -94,7 +95,16 @@ def _dataclass(value: Any, into: type, where: str) -> Any:
 
 
 def _field(value: Any, hint: Any, where: str) -> Any:
-    """Nested dataclasses and models are converted; other annotations are taken as given."""
+    """Nested dataclasses and models are converted — also inside `X | None` and `list[X]`;
+    other annotations are taken as given."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        if value is None or len(options) != 1:
+            return value
+        return _field(value, options[0], where)
+    if origin is list and len(args) == 1 and isinstance(value, list):
+        return [_field(item, args[0], f"{where}[{i}]") for i, item in enumerate(value)]
     if dataclasses.is_dataclass(hint) or callable(getattr(hint, "model_validate", None)):
         return _convert(value, hint, where)
     return value

@@ -41,7 +41,7 @@ from crewdash.aop.models import (
     Webhooks,
 )
 from crewdash.aop.parse import decode_json, parse_inputs, parse_kickoff, parse_resume, parse_status
-from crewdash.aop.redact import describe_url
+from crewdash.aop.redact import describe_url, guard_httpx_logs
 from crewdash.aop.resilience import CircuitBreaker, RetryPolicy
 
 log = logging.getLogger("crewdash.aop")
@@ -106,6 +106,7 @@ class CrewProtocol(Generic[TransportT]):
         self._breaker = breaker or CircuitBreaker(clock=self.clock)
         self._status_route = status_route
         self._http = self._open(transport)
+        guard_httpx_logs()
 
     def _open(self, transport: TransportT | None) -> Any:
         raise NotImplementedError

@@ -3,7 +3,10 @@ server-supplied text scrubbed of the token before it reaches a message."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from crewdash.aop.models import Secret
 
@@ -33,3 +36,25 @@ def scrub(text: str, secret: Secret | None) -> str:
     if len(value) < 4:  # too short to search for without masking ordinary words
         return text
     return text.replace(value, MASK)
+
+
+class _UrlFilter(logging.Filter):
+    """Rewrites URLs in httpx's own log records ("HTTP Request: POST <url> ...") without
+    userinfo or query: a callback URL may carry a signature or token in its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(
+                describe_url(str(a)) if isinstance(a, httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+_URL_FILTER = _UrlFilter()
+
+
+def guard_httpx_logs() -> None:
+    """Install the URL filter on the `httpx` logger once (idempotent)."""
+    logger = logging.getLogger("httpx")
+    if _URL_FILTER not in logger.filters:
+        logger.addFilter(_URL_FILTER)
