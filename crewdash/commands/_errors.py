@@ -48,4 +48,6 @@ def exit_code_for(error: BaseException) -> ExitCode:
 def kind_for(error: BaseException) -> str:
     if isinstance(error, CliError | aop_errors.AOPError):
         return error.kind
-    return "config"
+    if type(error).__name__ == "ConfigError":
+        return "config"
+    return "usage"

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from crewdash.aop.models import RunState
 from crewdash.commands._common import ExitCode
@@ -71,7 +72,7 @@ def resume_hint(runs: Iterable[RunRecord]) -> str:
 
 async def follow(
     session: Session,
-    engine: object,
+    engine: Any,
     local_ids: Iterable[str],
     *,
     deadline: float | None,
@@ -94,10 +95,10 @@ async def follow(
             rejected[event.crew] = event.detail or "the token was rejected"
             changed.set()
 
-    unsubscribe = engine.subscribe(on_event)  # type: ignore[attr-defined]
+    unsubscribe = engine.subscribe(on_event)
     try:
         for local_id in targets:  # the state now: some may have ended already
-            run = engine.run(local_id)  # type: ignore[attr-defined]
+            run = engine.run(local_id)
             if run is not None:
                 latest.setdefault(local_id, run)
         changed.set()
@@ -109,7 +110,7 @@ async def follow(
                     if shown.get(local_id) != key:
                         shown[local_id] = key
                         out.event(run_json(run), run_line(run))
-                    _hint_human_input(session, run, hinted)
+                    _hint_human_input(session, engine, run, hinted)
                 for crew, detail in rejected.items():
                     if any(r.crew == crew and not r.is_final for r in latest.values()):
                         raise CliError(
@@ -133,18 +134,27 @@ async def follow(
         unsubscribe()
 
 
-def _hint_human_input(session: Session, run: RunRecord, hinted: set[str]) -> None:
-    if run.state is not RunState.AWAITING_INPUT or run.local_id in hinted:
-        if run.state is not RunState.AWAITING_INPUT:
-            hinted.discard(run.local_id)
+def _hint_human_input(session: Session, engine: Any, run: RunRecord, hinted: set[str]) -> None:
+    """Say once per request how to answer a run that waits for human input."""
+    if run.state is not RunState.AWAITING_INPUT:
         return
-    hinted.add(run.local_id)
-    task = run.current_task or "TASK"
-    session.out.info(
-        f"{run.crew} {run.kickoff_id} waits for human input: answer with "
-        f"`crewdash resume {run.crew} {run.kickoff_id} --task {task} (--approve|--reject) "
-        f"--feedback TEXT`"
-    )
+    for req in engine.inbox():
+        if req.kickoff_id != run.kickoff_id or req.answered is not None or req.id in hinted:
+            continue
+        hinted.add(req.id)
+        crew = engine.config.crews.get(run.crew)
+        if req.emit:
+            how = f"--outcome {'|'.join(req.emit)}"
+        elif crew is not None and str(crew.kind) == "flow":
+            how = "--outcome NAME"
+        else:
+            how = "(--approve|--reject)"
+        prompt = f" ({req.prompt})" if req.prompt else ""
+        session.out.info(
+            f"{run.crew} {run.kickoff_id} waits for human input on task {req.task_id}{prompt}: "
+            f"answer with `crewdash resume {run.crew} {run.kickoff_id} --task {req.task_id} "
+            f"{how} --feedback TEXT`"
+        )
 
 
 def finish(session: Session, result: FollowResult) -> int:

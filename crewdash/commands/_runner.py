@@ -19,6 +19,8 @@ from crewdash.commands._common import ExitCode
 from crewdash.commands._errors import CliError, exit_code_for, kind_for
 from crewdash.commands._output import Output
 from crewdash.core.config_errors import ConfigError
+from crewdash.core.engine import EngineError
+from crewdash.core.inbox import InboxError
 
 
 @dataclass
@@ -62,7 +64,7 @@ def run_command(args: argparse.Namespace, body: Body, *, graceful: bool = False)
         code = asyncio.run(_main(args, out, body, graceful, session_box))
     except KeyboardInterrupt:  # SIGINT before our handler was installed or after it left
         code = ExitCode.INTERRUPTED
-    except (CliError, AOPError, ConfigError) as exc:
+    except (CliError, AOPError, ConfigError, EngineError, InboxError) as exc:
         code = exit_code_for(exc)
         out.end_progress()
         out.error(str(exc), kind=kind_for(exc), code=code)
