@@ -191,6 +191,11 @@ class ScreenApp(App[None]):
         self._now = now
         self.results: list[Any] = []
         self.clipboard_text: str | None = None
+        self.notes: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.notes.append(message)
+        super().notify(message, **kwargs)
 
     def now(self) -> float:
         return self._now

@@ -45,7 +45,7 @@ from crewdash.tui.format import (
     theme_colors,
 )
 from crewdash.tui.screens.confirm import ConfirmModal
-from crewdash.tui.widgets.timeline import Timeline
+from crewdash.tui.widgets.timeline import Timeline, task_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +265,7 @@ class RunDetailScreen(Screen["RunAgain | None"]):
         task_list.remove_children()
         widgets = []
         for i, task in enumerate(tasks):
-            seconds = "—" if task.execution_time is None else f"{task.execution_time:.1f}s"
+            seconds = task_seconds(task.execution_time)
             agent = task.agent or "unknown agent"
             title = f"{i + 1}. {task.task_id}  ·  {agent}  ·  {seconds}"
             widgets.append(

@@ -71,11 +71,14 @@ class Timeline(Widget):
                 drawn = bar(seconds / longest, bar_width)
                 out.append(drawn, style=colors["primary"])
                 out.append(" " * (bar_width - len(drawn) + 1))
-            out.append(_seconds(seconds).rjust(self.TIME_WIDTH), style=colors["foreground-muted"])
+            out.append(
+                task_seconds(seconds).rjust(self.TIME_WIDTH), style=colors["foreground-muted"]
+            )
         return out
 
 
-def _seconds(seconds: float | None) -> str:
+def task_seconds(seconds: float | None) -> str:
+    """A task's execution time: "42.5s" under a minute, else "1m 03s"; "—" when unknown."""
     if seconds is None:
         return "—"
     return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)

@@ -1,0 +1,148 @@
+"""The human-input modal and the inbox against a fake engine: confirm, send once, outcomes."""
+
+from __future__ import annotations
+
+from screens_fixtures import NOW, FakeEngine, ScreenApp, crew_request, flow_request
+from textual.widgets import Button, DataTable, Static, TextArea
+
+from crewdash.aop.errors import ConnectionFailedError
+from crewdash.core.models import AnswerOutcome, InboxChanged
+from crewdash.tui.screens.confirm import ConfirmModal
+from crewdash.tui.screens.human_input import HumanInputModal, waited_text
+from crewdash.tui.screens.inbox import InboxScreen
+
+
+def _modal_app(engine: FakeEngine, request=None) -> ScreenApp:  # type: ignore[no-untyped-def]
+    return ScreenApp(lambda: HumanInputModal(engine, request or crew_request()))
+
+
+def _result(app: ScreenApp) -> str:
+    return str(app.screen.query_one("#hi-result", Static).render())
+
+
+def test_waited_text_counts_down_the_sla() -> None:
+    request = crew_request()
+    assert waited_text(request, NOW) == ("Waiting 3m 05s  ·  SLA 30 min, 26m 55s left", False)
+    text, late = waited_text(request, NOW + 1800)
+    assert late and text.endswith("SLA 30 min exceeded by 3m 05s")
+
+
+async def test_approve_asks_then_sends_once_and_shows_accepted() -> None:
+    engine = FakeEngine()
+    app = _modal_app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.screen.query_one("#hi-feedback", TextArea).load_text("Looks good")
+        await pilot.click("#hi-approve")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert engine.answers == []  # nothing is sent before the confirmation
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Accepted" in _result(app)
+        assert all(b.disabled for b in app.screen.query(".answer").results(Button))
+        await pilot.click("#hi-approve")  # disabled: a second answer is impossible
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert engine.answers == [
+        {
+            "request_id": crew_request().id,
+            "feedback": "Looks good",
+            "approve": True,
+            "outcome": None,
+        }
+    ]
+    assert app.results == [AnswerOutcome.ACCEPTED]
+
+
+async def test_request_changes_needs_feedback() -> None:
+    engine = FakeEngine()
+    app = _modal_app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.click("#hi-changes")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+        error = str(app.screen.query_one("#hi-feedback-error", Static).render())
+        assert "Feedback is required to request changes" in error
+        assert isinstance(app.focused, TextArea)
+        await pilot.press(*"Cite sources")
+        await pilot.click("#hi-changes")
+        await pilot.pause()
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert engine.answers == [
+        {
+            "request_id": crew_request().id,
+            "feedback": "Cite sources",
+            "approve": False,
+            "outcome": None,
+        }
+    ]
+
+
+async def test_flow_has_one_button_per_outcome() -> None:
+    engine = FakeEngine()
+    engine.answer_results = [AnswerOutcome.ANSWERED_ELSEWHERE]
+    app = _modal_app(engine, flow_request())
+    async with app.run_test(size=(120, 36)) as pilot:
+        labels = [str(b.label) for b in app.screen.query(".answer").results(Button)]
+        assert labels == ["approved", "rejected", "needs_legal"]
+        assert not app.screen.query("#hi-approve")
+        await pilot.click("#hi-outcome-2")
+        await pilot.pause()
+        assert "'needs_legal'" in str(app.screen.query_one("#confirm-question", Static).render())
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Someone else answered this request first" in _result(app)
+    assert engine.answers == [
+        {"request_id": "hitl-42", "feedback": "", "approve": None, "outcome": "needs_legal"}
+    ]
+
+
+async def test_failure_offers_retry_and_not_waiting_is_said_plainly() -> None:
+    engine = FakeEngine()
+    engine.answer_results = [
+        ConnectionFailedError("connection refused", may_have_reached_server=False),
+        AnswerOutcome.NOT_WAITING,
+    ]
+    app = _modal_app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.click("#hi-approve")
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Sending failed (connection refused)" in _result(app)
+        retry = app.screen.query_one("#hi-retry", Button)
+        assert retry.display
+        await pilot.click("#hi-retry")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "no longer waiting" in _result(app)
+        await pilot.press("escape")
+    assert len(engine.answers) == 2 and engine.answers[0] == engine.answers[1]
+    assert app.results == [AnswerOutcome.NOT_WAITING]
+
+
+async def test_inbox_lists_pending_requests_live_and_opens_the_modal() -> None:
+    engine = FakeEngine(requests=[crew_request(), flow_request()])
+    app = ScreenApp(lambda: InboxScreen(engine))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert [r.id for r in screen.requests] == ["hitl-42", crew_request().id]  # oldest first
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2
+
+        engine.requests = [flow_request()]
+        engine.publish(InboxChanged(crew_request(answered=AnswerOutcome.ACCEPTED)))
+        await pilot.pause()
+        assert table.row_count == 1
+
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.id == "hitl-42"

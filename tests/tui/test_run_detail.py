@@ -1,0 +1,186 @@
+"""The run detail screen against a fake engine: live updates, copy, save, stop, run again."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from screens_fixtures import FakeEngine, ScreenApp, completed_run
+from textual.widgets import Input, Markdown, Static, TabbedContent, Tree
+
+from crewdash.aop.errors import UnsupportedError
+from crewdash.aop.models import RunResult, RunState
+from crewdash.core.models import RunChanged
+from crewdash.tui.screens.confirm import ConfirmModal
+from crewdash.tui.screens.run_detail import RunAgain, RunDetailScreen, parse_json_output
+from crewdash.tui.widgets.timeline import Timeline, bar
+
+
+def _app(engine: FakeEngine) -> ScreenApp:
+    return ScreenApp(lambda: RunDetailScreen(engine, "run-1"))
+
+
+def _text(widget: Static) -> str:
+    return str(widget.render())
+
+
+def test_bar_scales_with_eighths() -> None:
+    assert bar(1.0, 10) == "█" * 10
+    assert bar(0.5, 10) == "█" * 5
+    assert bar(0.01, 10) == "▏"  # a short task still shows
+    assert bar(0.0, 10) == ""
+    assert len(bar(0.33, 12)) == 4
+
+
+def test_json_output_detection() -> None:
+    assert parse_json_output('{"a": [1, 2]}') == {"a": [1, 2]}
+    assert parse_json_output("[1]") == [1]
+    assert parse_json_output('"just a string"') is None
+    assert parse_json_output("# Title\n{not json}") is None
+
+
+async def test_running_run_updates_live_when_its_events_arrive() -> None:
+    running = completed_run(
+        state=RunState.RUNNING,
+        raw_state="RUNNING",
+        result=None,
+        finished_at=None,
+        completed_tasks=1,
+        current_task="analyse",
+    )
+    engine = FakeEngine([running])
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        title = screen.query_one("#detail-title", Static)
+        assert "▶ running" in _text(title) and "now: analyse" in _text(title)
+        assert "running for 5m 00s" in _text(screen.query_one("#detail-times", Static))
+        assert not screen.query(Markdown)
+        assert screen.check_action("stop_run", ()) is True
+
+        # An event for another run changes nothing; one for this run re-renders the screen.
+        engine.publish(
+            RunChanged(dataclasses.replace(running, local_id="other", state=RunState.ERROR))
+        )
+        await pilot.pause()
+        assert "▶ running" in _text(title)
+        done = completed_run()
+        engine.runs_by_id["run-1"] = done
+        engine.publish(RunChanged(done))
+        await pilot.pause()
+        assert "✓ completed" in _text(title)
+        assert "took 2m 08s" in _text(screen.query_one("#detail-times", Static))
+        assert screen.query_one("#output-markdown", Markdown)
+        assert screen.query_one(Timeline).tasks == done.result.tasks  # type: ignore[union-attr]
+        assert screen.check_action("stop_run", ()) is None  # finished: Stop greys out
+
+        await pilot.press("escape")
+        await pilot.pause()
+    assert engine.subscribers == []  # unsubscribed on unmount
+    assert app.results == [None]
+
+
+async def test_json_output_is_a_tree_and_error_tab_opens_first() -> None:
+    engine = FakeEngine([completed_run('{"title": "x", "items": [1, 2]}')])
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)):
+        tree = app.screen.query_one("#output-tree", Tree)
+        labels = [str(node.label) for node in tree.root.children]
+        assert labels == ['title = "x"', "items [] 2 items"]
+        assert app.screen.query_one(TabbedContent).active == "tab-output"
+
+    failed = completed_run(
+        state=RunState.ERROR, raw_state="FAILED", result=None, error="boom\n  at line 3"
+    )
+    app = _app(FakeEngine([failed]))
+    async with app.run_test(size=(120, 36)):
+        screen = app.screen
+        assert screen.query_one(TabbedContent).active == "tab-error"
+        assert _text(screen.query_one("#error-text", Static)) == "boom\n  at line 3"
+
+
+async def test_copy_copies_what_the_tab_shows() -> None:
+    record = completed_run()
+    app = _app(FakeEngine([record]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("y")
+        assert app.clipboard_text == record.result.output  # type: ignore[union-attr]
+        app.screen.query_one(TabbedContent).active = "tab-inputs"
+        await pilot.press("y")
+        assert json.loads(app.clipboard_text or "") == record.inputs
+
+
+async def test_save_writes_the_output_or_the_whole_run(tmp_path: Path) -> None:
+    record = completed_run()
+    app = _app(FakeEngine([record]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        for name in ("out.md", "run.json"):
+            await pilot.press("w")
+            await pilot.pause()
+            path_input = app.screen.query_one("#save-path", Input)
+            assert path_input.value == "research-6f1c2a9e.md"
+            path_input.value = str(tmp_path / name)
+            await pilot.press("enter")
+            await pilot.pause()
+    assert (tmp_path / "out.md").read_text() == record.result.output  # type: ignore[union-attr]
+    saved = json.loads((tmp_path / "run.json").read_text())
+    assert saved["kickoff_id"] == record.kickoff_id
+    assert [h["raw_state"] for h in saved["history"]] == [
+        "PENDING",
+        "RUNNING",
+        "RUNNING",
+        "SUCCESS",
+    ]
+    assert sorted(_names(tmp_path)) == ["out.md", "run.json"]  # no temp file left behind
+
+
+def _names(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir()]
+
+
+async def test_stop_asks_first_and_says_when_the_deployment_cannot() -> None:
+    running = completed_run(state=RunState.RUNNING, result=None, finished_at=None)
+    engine = FakeEngine([running])
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert app.focused is not None and app.focused.id == "confirm-no"  # danger: Cancel
+        await pilot.press("escape")
+        await pilot.pause()
+        assert engine.stopped == []
+
+        await pilot.press("s")
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert engine.stopped == ["run-1"]
+
+        engine.stop_error = UnsupportedError("no /stop route", status_code=404)
+        await pilot.press("s")
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("cannot stop runs" in m for m in app.notes)
+
+
+async def test_run_again_dismisses_with_the_inputs() -> None:
+    record = completed_run()
+    for key, edit in (("a", False), ("e", True)):
+        app = _app(FakeEngine([record]))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.results == [RunAgain("research", record.inputs, edit)]
+
+
+async def test_tasks_tab_lists_each_task_with_agent_and_time() -> None:
+    record = completed_run(result=RunResult("done", completed_run().result.tasks))  # type: ignore[union-attr]
+    app = _app(FakeEngine([record]))
+    async with app.run_test(size=(120, 36)):
+        titles = [c.title for c in app.screen.query("#task-list Collapsible")]  # type: ignore[attr-defined]
+        assert titles[0] == "1. research  ·  Senior Researcher  ·  42.5s"
+        assert len(titles) == 4
