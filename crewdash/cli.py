@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from crewdash import __version__
 from crewdash.commands import COMMAND_MODULES
+from crewdash.commands._common import EXIT_CODES_EPILOG
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="crewdash",
         description="The operator's console for CrewAI AOP: start deployed crews and flows, "
         "watch their runs live, read results and answer human-input requests.",
+        epilog=EXIT_CODES_EPILOG
+        + "\n\nEvery headless command takes --json; see `crewdash COMMAND --help`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"crewdash {__version__}")
     parser.add_argument("--config", metavar="PATH", help="config file (else $CREWDASH_CONFIG)")
