@@ -283,7 +283,8 @@ class Monitor:
                 wait = crew.rate.admit(now)
                 heapq.heappop(self._heap)
                 if wait > 0:
-                    self._push(run, now + wait)
+                    # past the slack, or this loop (whose `now` is fixed) would spin on it
+                    self._push(run, now + max(wait, 2 * self.settings.slack + 1e-3))
                     continue
                 await self._sem.acquire()
                 self._launch(run, crew, now)
