@@ -212,6 +212,7 @@ async def test_an_offline_crew_marks_runs_offline_then_they_finish(
     app = sim_app_factory("testing", speed=1.0)
     async with sim_serve(app) as server:
         store = RunStore.open(tmp_path / "runs.sqlite3")
+
         def factory(crew: CrewConfig, token: Secret) -> AsyncCrewClient:
             # a short breaker cool-down, so recovery is seen within the test
             breaker = CircuitBreaker(failure_threshold=5, cooldown=0.5)
