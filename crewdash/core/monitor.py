@@ -387,7 +387,11 @@ class Monitor:
 
     def _learn_phase(self, run: _Run, crew: _Crew, record: RunRecord, sent_at: float) -> None:
         # The change happened between the previous poll and this one: take the middle.
-        at = sent_at if run.last_poll is None else (run.last_poll + sent_at) / 2
+        # Clamped to one poll_min back: after a long quiet interval the middle is far too
+        # early, and a consistent error cancels out of the phase lengths learnt below.
+        at = sent_at
+        if run.last_poll is not None:
+            at = max((run.last_poll + sent_at) / 2, sent_at - crew.config.poll_min)
         new_phase = _phase_of(record)
         if run.phase_started is not None and new_phase != run.phase:
             took = at - run.phase_started
@@ -413,10 +417,10 @@ class Monitor:
             and run.record.state is not RunState.AWAITING_INPUT
         ):
             end = run.phase_started + expected
-            lead = min(cfg.poll_min, 0.1 * expected)
+            lead = min(0.1 * cfg.poll_min, 0.05 * expected)  # the estimate is unbiased: aim at it
             if now < end - lead:
                 delay = min(delay, max(0.05, end - lead - now))
-            elif now < end + max(3 * cfg.poll_min, 0.25 * expected):
+            elif now < end + max(2 * cfg.poll_min, 0.15 * expected):
                 delay = min(delay, cfg.poll_min)  # about when it should change: look often
         return delay * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
 

@@ -51,8 +51,20 @@ def truth(run: Any, state: str, task: str | None) -> float | None:
     return None
 
 
-def kick(app: SimApp, n: int) -> list[Any]:
-    return [app.start_run("long", {}) for _ in range(n)]
+STAGGER = TASK_SECONDS / SPEED  # kickoffs spread over one task's length, as a batch would
+
+
+async def kick(app: SimApp, n: int, started: list[Any], on_run: Any = None) -> None:
+    """Start `n` runs spread evenly over STAGGER seconds."""
+    t0 = time.monotonic()
+    for i in range(n):
+        wait = t0 + i * STAGGER / n - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        run = app.start_run("long", {})
+        started.append(run)
+        if on_run is not None:
+            on_run(run)
 
 
 def rss_mb() -> float:
@@ -63,11 +75,8 @@ async def measure_engine(tmp_path: Path) -> dict[str, float]:
     app = SimApp(scenario(), speed=SPEED)
     async with serve_in_background(app, "127.0.0.1", 0) as server:
         store = RunStore.open(tmp_path / "bench.sqlite3", synchronous="NORMAL")
-        runs = kick(app, RUNS)
-        by_kid = {r.kickoff_id: r for r in runs}
-        for r in runs:
-            rec = store.create_intent("long", {}, str(uuid.uuid4()), {})
-            store.mark_accepted(rec.local_id, r.kickoff_id)
+        runs: list[Any] = []
+        by_kid: dict[str, Any] = {}
         crew = CrewConfig(
             name="long",
             url=server.crew_url("long"),
@@ -77,8 +86,14 @@ async def measure_engine(tmp_path: Path) -> dict[str, float]:
         )
         engine = Engine(Config(path=None, crews={"long": crew}), store)
         delays: list[float] = []
-        pending = {r.kickoff_id for r in runs}
+        pending: set[str] = set()
         done = asyncio.Event()
+
+        def on_run(r: Any) -> None:
+            by_kid[r.kickoff_id] = r
+            pending.add(r.kickoff_id)
+            rec = store.create_intent("long", {}, str(uuid.uuid4()), {})
+            engine.monitor.track(store.mark_accepted(rec.local_id, r.kickoff_id))
 
         def on_event(event: Any) -> None:
             if not isinstance(event, RunChanged) or event.run.kickoff_id not in by_kid:
@@ -89,14 +104,16 @@ async def measure_engine(tmp_path: Path) -> dict[str, float]:
                 delays.append(time.monotonic() - at)
             if rec.state.is_final:
                 pending.discard(rec.kickoff_id)
-                if not pending:
+                if not pending and len(runs) == RUNS:
                     done.set()
 
         engine.subscribe(on_event)
         before = server.stats()["requests_total"]
         cpu0, t0 = time.process_time(), time.monotonic()
         await engine.start()
+        kicker = asyncio.create_task(kick(app, RUNS, runs, on_run))
         await asyncio.wait_for(done.wait(), 120)
+        await kicker
         wall = time.monotonic() - t0
         cpu = time.process_time() - cpu0
         requests = server.stats()["requests_total"] - before
@@ -118,7 +135,9 @@ async def measure_engine(tmp_path: Path) -> dict[str, float]:
 async def measure_naive() -> dict[str, float]:
     app = SimApp(scenario(), speed=SPEED)
     async with serve_in_background(app, "127.0.0.1", 0) as server:
-        runs = kick(app, RUNS)
+        runs: list[Any] = []
+        kicker = asyncio.create_task(kick(app, RUNS, runs))
+        await asyncio.sleep(0)
         client = AsyncCrewClient(
             server.crew_url("long"), server.token("long"), retry=RetryPolicy.none()
         )
@@ -126,14 +145,14 @@ async def measure_naive() -> dict[str, float]:
         delays: list[float] = []
         before = server.stats()["requests_total"]
         cpu0, t0 = time.process_time(), time.monotonic()
-        live = list(runs)
-        while live:  # the guide's loop: every run, one after another, then 2 s
-            still = []
-            for run in live:
+        finished: set[str] = set()
+        while len(finished) < RUNS:  # the guide's loop: every run, one after another, then 2 s
+            for run in list(runs):
+                if run.kickoff_id in finished:
+                    continue
                 try:
                     status = await client.status(run.kickoff_id)
                 except Exception:
-                    still.append(run)
                     continue
                 key = (str(status.state), status.current_task)
                 if seen.get(run.kickoff_id) != key:
@@ -141,11 +160,11 @@ async def measure_naive() -> dict[str, float]:
                     at = truth(run, *key)
                     if at is not None:
                         delays.append(time.monotonic() - at)
-                if not status.state.is_final:
-                    still.append(run)
-            live = still
-            if live:
+                if status.state.is_final:
+                    finished.add(run.kickoff_id)
+            if len(finished) < RUNS:
                 await asyncio.sleep(2.0)
+        await kicker
         wall = time.monotonic() - t0
         cpu = time.process_time() - cpu0
         requests = server.stats()["requests_total"] - before
