@@ -54,6 +54,7 @@ def store_path(data_dir: Path) -> Path:
     """Where the store lives in a data dir (see `crewdash.core.config.resolve_data_dir`)."""
     return Path(data_dir) / STORE_FILENAME
 
+
 # Fields of a HumanRequest a later sighting may fill in (a webhook brings the callback URL a
 # status poll did not have); identity, first sighting and the answer are kept.
 _MERGEABLE = (
