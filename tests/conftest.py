@@ -4,7 +4,8 @@ Fixtures (all function-scoped, all on 127.0.0.1 only):
 
 - ``sim_server`` — a running :class:`crewdash.sim.SimServer` serving the ``testing`` scenario
   (crews ``basic``, ``review`` (human input), ``flow`` (flow with emit approve/reject/escalate),
-  ``legacy`` (typed inputs, ``/{id}/status``, ``error_message``, no ``/stop``, runs expire),
+  ``legacy`` (typed inputs, ``/{id}/status``, ``error_message``, no ``/stop``, runs expire
+  30 simulated seconds after they end),
   ``failing``) at speed ``SIM_SPEED`` (10): each task takes 0.1 s of real time and every run
   ends in well under a second. Use ``sim_server.url``, ``sim_server.crew_url(name)``,
   ``sim_server.token(name)``, ``sim_server.app`` (the :class:`crewdash.sim.SimApp`: e.g.

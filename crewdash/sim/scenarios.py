@@ -308,7 +308,7 @@ def quick_scenario() -> Scenario:
                 status_route="legacy",
                 error_field="error_message",
                 stop="405",
-                expire_after=5.0,
+                expire_after=30.0,
                 queue_delay=0.5,
                 inputs=(
                     InputField("count", "integer"),

@@ -116,7 +116,9 @@ async def test_runs_expire(sim: Sim) -> None:
     kid = await sim.kickoff("legacy", {"count": 1, "ratio": 1})
     sim.clock.advance(2)
     assert (await sim.get("legacy", f"/{kid}/status")).json()["status"] == "completed"
-    sim.clock.advance(6)
+    sim.clock.advance(29)
+    assert (await sim.get("legacy", f"/{kid}/status")).status_code == 200
+    sim.clock.advance(2)
     assert (await sim.get("legacy", f"/{kid}/status")).status_code == 404
 
 
