@@ -7,6 +7,7 @@ or "reload" (the config changed on the first-run screen: build a new engine and 
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Callable
@@ -67,6 +68,8 @@ class CrewdashApp(App[AppResult]):
         self._answering: str | None = None  # request id whose modal is open
         self._seen_requests: set[str] = set()
         self.engine_ready = False
+        #: set once the engine runs and the main screen shows what it knows (tests await it)
+        self.dashboard_ready = asyncio.Event()
         self._signals: list[signal.Signals] = []
         ui = engine.config.ui
         self.notifier = Notifier(
@@ -86,8 +89,6 @@ class CrewdashApp(App[AppResult]):
         return theme_colors(self)
 
     def on_mount(self) -> None:
-        import asyncio
-
         loop = asyncio.get_running_loop()
         # Textual installs no SIGTERM/SIGHUP handler: without these the terminal stays raw.
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -126,8 +127,6 @@ class CrewdashApp(App[AppResult]):
             self.call_after_refresh(self._maybe_open_request)
 
     async def on_unmount(self) -> None:
-        import asyncio
-
         loop = asyncio.get_running_loop()
         for sig in self._signals:
             loop.remove_signal_handler(sig)

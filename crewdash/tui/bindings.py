@@ -48,17 +48,27 @@ MAIN_BINDINGS: list[Binding] = [
 
 RUNS_BINDINGS: list[Binding] = [
     Binding("enter", "open_run", "Open", id="open_run", tooltip="Open the selected run's detail"),
-    Binding("s", "stop_run", "Stop", id="stop_run", tooltip="Stop the selected run (asks first)"),
+    Binding(
+        "s", "screen.stop_run", "Stop", id="stop_run", tooltip="Stop the selected run (asks first)"
+    ),
     Binding(
         "o",
         "sort",
         "Sort",
         id="sort",
-        tooltip="Sort by the column under the cursor; again to reverse",
+        tooltip="Sort by the next column (or click a header; again to reverse)",
+    ),
+    Binding(
+        "O",
+        "reverse_sort",
+        "Reverse",
+        id="reverse_sort",
+        tooltip="Reverse the sort order",
+        show=False,
     ),
     Binding(
         "g",
-        "refresh_run",
+        "screen.refresh_run",
         "Poll now",
         id="refresh_run",
         tooltip="Ask the server for the selected run's status now",

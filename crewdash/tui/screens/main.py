@@ -106,6 +106,7 @@ class MainScreen(Screen[None]):
         self.status.receiver_url = engine.receiver_url
         self.status.set_inbox(len(engine.inbox()))
         self.status.redraw()
+        self.app.dashboard_ready.set()
 
     # --- engine events --------------------------------------------------------------------
 
@@ -205,13 +206,21 @@ class MainScreen(Screen[None]):
     # --- actions --------------------------------------------------------------------------
 
     def action_new_run(self) -> None:
+        """Focus the first field of the form (the crew list when there is no form yet)."""
+        from textual.widgets import TextArea
+
         from crewdash.tui.widgets.input_form import InputForm
 
         forms = self.query(InputForm)
-        if forms:
-            forms.first().focus()
-        else:
+        if not forms:
             self.crews.focus()
+            return
+        form = forms.first()
+        fields = [w for w in form.query("*") if w.focusable and w.display]
+        typing = [w for w in fields if isinstance(w, Input | TextArea)]
+        target = (typing or fields or [None])[0]
+        if target is not None:
+            target.focus()
 
     def action_focus_crews(self) -> None:
         self.crews.focus()

@@ -1,0 +1,351 @@
+"""The shell on a fake engine: crews, runs table (cells, filter, sort, memory), status bar,
+human-input arrival, notifications, help, keymap, signals, first run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from crewdash.aop.models import RunState
+from crewdash.core.config_model import Config, UIConfig
+from crewdash.core.models import (
+    CrewHealth,
+    CrewHealthChanged,
+    HumanRequest,
+    InboxChanged,
+    KickoffPhase,
+    RequestSource,
+    RunChanged,
+    RunRecord,
+)
+from crewdash.tui.app import CrewdashApp
+from crewdash.tui.notify import Notifier, desktop_escape
+from crewdash.tui.widgets.runs_table import RunsTable
+from tests.tui.fake_engine import FakeEngine, crew
+
+T0 = 1_700_000_000.0
+
+
+def make_run(i: int, crew_name: str = "research", **changes: object) -> RunRecord:
+    run = RunRecord(
+        local_id=f"l{i}",
+        crew=crew_name,
+        inputs={"topic": f"t{i}"},
+        request_id=f"r{i}",
+        created_at=T0 - 60 * i,
+        phase=KickoffPhase.ACCEPTED,
+        kickoff_id=f"{i:04d}abcd-0000",
+        state=RunState.RUNNING,
+        raw_state="running",
+        current_task="research_task",
+        completed_tasks=1,
+        total_tasks=3,
+    )
+    return replace(run, **changes)  # type: ignore[arg-type]
+
+
+def make_engine(runs: list[RunRecord] | None = None, ui: UIConfig | None = None) -> FakeEngine:
+    config = Config(
+        path=None,
+        crews={"research": crew("research"), "writer": crew("writer")},
+        ui=ui or UIConfig(),
+    )
+    return FakeEngine(config, runs)
+
+
+def make_app(engine: FakeEngine, tmp_path: Path | None = None) -> CrewdashApp:
+    return CrewdashApp(engine, now=lambda: T0, data_dir=tmp_path)
+
+
+async def settle(pilot: object, app: CrewdashApp) -> None:
+    """Wait until the engine started and the table painted what it knows."""
+    await pilot.pause()  # type: ignore[attr-defined]
+    await asyncio.wait_for(app.dashboard_ready.wait(), 10)
+    app.main_screen.runs.flush()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def visible_ids(table: RunsTable) -> list[str]:
+    return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+
+
+async def test_runs_of_all_crews_newest_first_with_state_words(tmp_path: Path) -> None:
+    runs = [make_run(1), make_run(2, "writer", state=RunState.COMPLETED), make_run(3)]
+    app = make_app(make_engine(runs), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        assert visible_ids(table) == ["l1", "l2", "l3"]
+        assert table.get_cell("l2", "state").plain == "✓ completed"
+        assert table.get_cell("l1", "progress").plain.endswith("1/3")
+        assert table.get_cell("l1", "crew").plain == "research"
+
+
+async def test_an_update_touches_only_the_cells_that_changed(tmp_path: Path) -> None:
+    engine = make_engine([make_run(1), make_run(2)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        written: list[tuple[str, str]] = []
+        original = table.update_cell
+
+        def spy(row: str, column: str, value: object, **kw: object) -> None:
+            written.append((str(row), str(column)))
+            original(row, column, value, **kw)  # type: ignore[arg-type]
+
+        table.update_cell = spy  # type: ignore[method-assign]
+        paints = table.paints
+        # a burst of 50 events for one run: coalesced into one flush
+        for n in range(50):
+            engine.publish(RunChanged(make_run(1, current_task=f"task {n}", completed_tasks=2)))
+        assert table.paints == paints  # nothing painted yet: the timer does it
+        table.flush()
+        assert sorted(written) == [("l1", "progress"), ("l1", "task")]
+        assert table.get_cell("l1", "task").plain == "task 49"
+
+
+async def test_filter_any_column_inverted_and_remembered(tmp_path: Path) -> None:
+    runs = [make_run(1), make_run(2, "writer", state=RunState.ERROR), make_run(3, "writer")]
+    app = make_app(make_engine(runs), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        await pilot.press("r", "slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"writer")
+        assert visible_ids(table) == ["l2", "l3"]
+        app.focused.value = "!error"  # type: ignore[union-attr]
+        await pilot.pause()
+        assert visible_ids(table) == ["l1", "l3"]
+        await pilot.press("enter")
+        assert app.focused is table
+        # a run that starts matching appears without a rebuild
+        app.engine.publish(RunChanged(make_run(2, "writer", state=RunState.RUNNING)))  # type: ignore[attr-defined]
+        table.flush()
+        assert set(visible_ids(table)) == {"l1", "l2", "l3"}
+        table.sort_by("crew")
+        await pilot.pause()
+    saved = json.loads((tmp_path / "ui-state.json").read_text())
+    assert saved["runs_view"] == {"filter": "!error", "sort": "crew", "reverse": False}
+
+    app2 = make_app(make_engine(runs), tmp_path)
+    async with app2.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app2)
+        table = app2.main_screen.runs
+        assert table.filter_text == "!error" and table.sort_column == "crew"
+        assert app2.main_screen.query_one("#filter", Input).value == "!error"
+        await pilot.press("r", "slash", "escape")
+        assert len(visible_ids(table)) == 3
+
+
+async def test_sort_by_elapsed_uses_seconds_not_words(tmp_path: Path) -> None:
+    # 2m 00s sorts above 10m 00s as words; as durations it is below
+    runs = [make_run(2), make_run(10), make_run(1)]
+    app = make_app(make_engine(runs), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        table.sort_by("elapsed")
+        assert visible_ids(table) == ["l1", "l2", "l10"]
+        table.sort_by("elapsed")  # again: reversed
+        assert visible_ids(table) == ["l10", "l2", "l1"]
+
+
+async def test_crew_pane_counts_and_health_and_status_bar(tmp_path: Path) -> None:
+    runs = [
+        make_run(1),
+        make_run(2, state=RunState.AWAITING_INPUT),
+        make_run(3, state=RunState.COMPLETED),
+    ]
+    engine = make_engine(runs)
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        main = app.main_screen
+        main._flush_counts()
+        prompt = main.crews.get_option("research").prompt
+        assert "2 active" in str(prompt) and "1 waiting" in str(prompt)
+        engine.publish(
+            CrewHealthChanged("writer", CrewHealth.OFFLINE, "connection refused", T0 - 120)
+        )
+        assert "offline" in str(main.crews.get_option("writer").prompt)
+        status = main.status.render_text().plain
+        assert "writer offline 2m ago: connection refused" in status
+        engine.publish(CrewHealthChanged("writer", CrewHealth.OK, "", None))
+        assert "offline" not in main.status.render_text().plain
+
+
+def request(n: int = 1) -> HumanRequest:
+    return HumanRequest(
+        id=f"k{n}:t",
+        crew="research",
+        source=RequestSource.STATUS,
+        received_at=T0,
+        kickoff_id=f"k{n}",
+        task_id="t",
+        prompt="Approve the draft?",
+        output="# Draft",
+    )
+
+
+async def test_request_opens_the_modal_unless_typing_then_waits_for_i(tmp_path: Path) -> None:
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    engine = make_engine([make_run(1)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        # typing in the form: the modal waits, a toast says press i
+        for _ in range(50):  # the form loads in a worker
+            if app.main_screen.query("InputForm"):
+                break
+            await pilot.pause(0.02)
+        await pilot.press("n")
+        assert isinstance(app.focused, Input)
+        engine.requests.append(request(1))
+        engine.publish(InboxChanged(request(1)))
+        await pilot.pause()
+        assert not isinstance(app.screen, HumanInputModal)
+        assert any("press i" in n.message for n in app._notifications)
+        assert "inbox 1" in app.main_screen.status.render_text().plain
+        await pilot.press("escape")
+        app.main_screen.runs.focus()
+        await pilot.press("i")
+        assert isinstance(app.screen, HumanInputModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        # not typing: a new request opens the modal at once
+        app.main_screen.runs.focus()
+        engine.requests.append(request(2))
+        engine.publish(InboxChanged(request(2)))
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+
+
+async def test_completion_and_error_toast_bell_and_desktop_notification(tmp_path: Path) -> None:
+    engine = make_engine([make_run(1), make_run(2)])
+    app = make_app(engine, tmp_path)
+    written: list[str] = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.notifier._write = written.append
+        engine.publish(RunChanged(make_run(1, state=RunState.COMPLETED, finished_at=T0)))
+        engine.publish(RunChanged(make_run(2, state=RunState.ERROR, error="boom", finished_at=T0)))
+        engine.publish(RunChanged(make_run(2, state=RunState.ERROR, error="boom", finished_at=T0)))
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("completed" in m for m in messages)
+        assert sum("failed: boom" in m for m in messages) == 1  # once, not per event
+        assert written.count("\a") == 2
+        assert sum(w.startswith("\x1b]") for w in written) == 2
+
+
+def test_notifier_respects_config_and_picks_the_escape() -> None:
+    toasts: list[str] = []
+    written: list[str] = []
+    notify = Notifier(
+        toast=lambda body, title, sev: toasts.append(body),
+        write=written.append,
+        bell=False,
+        desktop=True,
+        environ={"TERM_PROGRAM": "iTerm.app"},
+    )
+    notify("Run failed", "x; y\x07", loud=True)
+    assert toasts == ["x; y\x07"]
+    assert written == ["\x1b]9;Run failed: x, y \x07"]  # no BEL inside the sequence
+    assert desktop_escape("a", "b", {"TERM": "foot"}) == "\x1b]777;notify;a;b\x07"
+
+
+async def test_help_on_f1_and_question_mark_lists_remapped_keys(tmp_path: Path) -> None:
+    from crewdash.tui.screens.help import HelpScreen, help_markdown
+
+    ui = UIConfig(keymap={"stop_run": "x"})
+    app = make_app(make_engine([make_run(1)], ui=ui), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        app.main_screen.runs.focus()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        # the keymap applies: x stops, s no longer does
+        app.main_screen.runs.focus()
+        await pilot.press("s")
+        assert app.screen is app.main_screen
+        await pilot.press("x")
+        assert type(app.screen).__name__ == "ConfirmModal"
+    assert "| `x` | Stop the selected run" in help_markdown({"stop_run": "x"})
+
+
+def test_every_binding_has_an_id_and_a_tooltip() -> None:
+    from crewdash.tui.bindings import all_bindings
+
+    ids = [b.id for _, group in all_bindings() for b in group]
+    assert all(ids) and len(ids) == len(set(ids))
+    assert all(b.tooltip for _, group in all_bindings() for b in group)
+
+
+async def test_sigterm_exits_the_app_and_restores_the_terminal(tmp_path: Path) -> None:
+    app = make_app(make_engine([make_run(1)]), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        assert app.return_code is None
+        os.kill(os.getpid(), signal.SIGTERM)  # handled by the app's loop: this process lives
+        await pilot.pause()
+        assert app.return_code == 0  # exit requested: run_test's context then ends the app
+    assert app.engine.stopped  # type: ignore[attr-defined]
+
+
+async def test_first_run_offers_demo_and_saves_a_crew(tmp_path: Path) -> None:
+    empty = FakeEngine(Config(path=None))
+    app = CrewdashApp(empty, now=lambda: T0, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FirstRunScreen"
+        await pilot.press("a")
+        await pilot.press(*"research")
+        await pilot.press("tab", *"ftp://x")
+        await pilot.press("tab", *"$RESEARCH_TOKEN", "enter")
+        assert "url must start with https://" in str(app.screen.query_one("#add-error").render())
+        app.screen.query_one("#crew-url", Input).value = "https://research.example.com"
+        app.screen.query_one("#crew-token", Input).focus()
+        await pilot.press("enter")
+    assert app.return_value == "reload"
+    text = (tmp_path / "config.toml").read_text()
+    assert 'token_env = "RESEARCH_TOKEN"' in text and "https://research.example.com" in text
+
+    app = CrewdashApp(FakeEngine(Config(path=None)), now=lambda: T0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("d")
+    assert app.return_value == "demo"
+
+
+@pytest.mark.parametrize("query", ["Switch crew: writer", "Sort runs by elapsed"])
+async def test_command_palette_has_the_apps_verbs(tmp_path: Path, query: str) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(make_engine([make_run(1)]), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*query)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        main = app.main_screen
+        if "crew" in query:
+            assert main.crews.chosen == "writer"
+        else:
+            assert main.runs.sort_column == "elapsed"
