@@ -8,6 +8,7 @@ or "reload" (the config changed on the first-run screen: build a new engine and 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections.abc import Callable
@@ -298,12 +299,26 @@ class CrewdashApp(App[AppResult]):
             self.notify(str(exc) or type(exc).__name__, title="Poll failed", severity="error")
 
     # --- remembered inputs ----------------------------------------------------------------
+    # Kept in the run store's meta ("last_inputs:<crew>") when the engine has a store, else
+    # in the ui-state file. Written from a handler: one small SQLite row, no network.
 
     def last_inputs(self, crew: str) -> dict[str, Any]:
-        value = self.ui_state.get("last_inputs", {}).get(crew)
+        store = getattr(self.engine, "store", None)
+        if store is not None:
+            raw = store.get_meta(f"last_inputs:{crew}")
+            try:
+                value = json.loads(raw) if raw else {}
+            except ValueError:
+                value = {}
+        else:
+            value = self.ui_state.get("last_inputs", {}).get(crew)
         return dict(value) if isinstance(value, dict) else {}
 
     def remember_inputs(self, crew: str, inputs: dict[str, Any]) -> None:
+        store = getattr(self.engine, "store", None)
+        if store is not None:
+            store.set_meta(f"last_inputs:{crew}", json.dumps(inputs, default=str))
+            return
         remembered = dict(self.ui_state.get("last_inputs", {}))
         remembered[crew] = inputs
         self.ui_state.set("last_inputs", remembered)

@@ -96,12 +96,16 @@ def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str
     )
     if state is None:
         state = state_label(run.state, run.raw_state, colors=colors)
+    done = run.completed_tasks
+    if run.state is RunState.COMPLETED and run.total_tasks:
+        # some deployments stop reporting progress once a run ends: completed means all done
+        done = run.total_tasks
     return {
         "crew": KeyedText(_clip(run.crew, widths["crew"] - 1), run.local_id),
         "id": Text(short_id(run.kickoff_id, 6)),
         "state": state,
         "task": Text(_clip(run.current_task or "", widths["task"] - 1)),
-        "progress": progress_bar(run.completed_tasks, run.total_tasks, BAR_WIDTH, colors=colors),
+        "progress": progress_bar(done, run.total_tasks, BAR_WIDTH, colors=colors),
         "elapsed": Text(format_duration(elapsed_seconds(run, now))),
         "started": Text(format_clock(run.created_at, now=now, seconds=False)),
         "attention": attention(run, colors),

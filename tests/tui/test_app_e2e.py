@@ -1,0 +1,183 @@
+"""The dashboard end to end: the real engine, a real SQLite store and the simulator over
+loopback HTTP. What an operator does: pick a crew, fill the form (a wrong value first), start
+a run, watch its row reach completed, open its detail; see a crew go offline and come back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.widgets import Input
+
+from crewdash.aop.models import RunState, Secret
+from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
+from crewdash.core.engine import Engine
+from crewdash.core.models import CrewHealth, CrewHealthChanged, Event, RunChanged
+from crewdash.core.monitor import MonitorSettings
+from crewdash.core.store import RunStore
+from crewdash.tui.app import CrewdashApp
+
+
+def sim_config(server: Any, names: list[str]) -> Config:
+    crews = {
+        name: CrewConfig(
+            name=name,
+            url=server.crew_url(name),
+            token=TokenSource(inline=Secret(server.token(name))),
+            kind=CrewKind.FLOW if name == "flow" else CrewKind.CREW,
+            poll_min=0.05,
+            poll_max=0.3,
+        )
+        for name in names
+    }
+    return Config(path=None, crews=crews)
+
+
+@pytest.fixture
+async def dashboard(sim_server: Any, tmp_path: Path) -> AsyncIterator[Callable[..., CrewdashApp]]:
+    stores: list[RunStore] = []
+
+    def make(
+        names: list[str], server: Any = None, settings: MonitorSettings | None = None
+    ) -> CrewdashApp:
+        store = RunStore.open(tmp_path / "runs.sqlite3")
+        stores.append(store)
+        config = sim_config(server or sim_server, names)
+        engine = Engine(config, store, monitor_settings=settings)
+        return CrewdashApp(engine, data_dir=tmp_path)
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+async def wait_for_event(app: CrewdashApp, wanted: Callable[[Event], bool]) -> Event:
+    """The first engine event that matches (subscribed before the caller acts)."""
+    found: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+
+    def on_event(event: Event) -> None:
+        if not found.done() and wanted(event):
+            found.set_result(event)
+
+    unsubscribe = app.engine.subscribe(on_event)
+    try:
+        return await asyncio.wait_for(found, 20)
+    finally:
+        unsubscribe()
+
+
+async def form_loaded(pilot: Any, app: CrewdashApp, crew: str) -> Any:
+    from crewdash.tui.widgets.input_form import InputForm
+
+    main = app.main_screen
+    for _ in range(500):
+        forms = main.query(InputForm)
+        if main.crew == crew and forms and forms.first().specs:
+            return forms.first()
+        await pilot.pause(0.01)
+    raise AssertionError(f"the form of {crew} never loaded")
+
+
+async def test_start_a_run_from_the_form_watch_it_complete_and_open_it(
+    dashboard: Callable[..., CrewdashApp], sim_stats: Any, sim_server: Any
+) -> None:
+    from crewdash.tui.screens.run_detail import RunDetailScreen
+
+    app = dashboard(["basic", "legacy"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await asyncio.wait_for(app.dashboard_ready.wait(), 10)
+        main = app.main_screen
+        # pick the crew with typed inputs
+        main.crews.focus()
+        await pilot.press("down")
+        form = await form_loaded(pilot, app, "legacy")
+        await pilot.press("n")
+        count = form.field("count").query_one(Input)
+        assert app.focused is count
+        await pilot.press(*"twelve")
+        await pilot.press("ctrl+s")
+        assert form.errors()["count"] == "count must be a whole number"
+        shown = form.field("count").query_one(".field-error").render()
+        assert "count must be a whole number" in str(shown)
+        count.value = "12"
+        form.field("ratio").query_one(Input).value = "0.5"
+        await pilot.pause()
+        assert "count" not in form.errors()
+        completed = asyncio.ensure_future(
+            wait_for_event(
+                app,
+                lambda e: (
+                    isinstance(e, RunChanged)
+                    and e.run.crew == "legacy"
+                    and e.run.state is RunState.COMPLETED
+                ),
+            )
+        )
+        form.focus()
+        await pilot.press("ctrl+s")
+        event = await completed
+        assert isinstance(event, RunChanged)
+        local_id = event.run.local_id
+        main.runs.flush()
+        await pilot.pause()
+        assert main.runs.get_cell(local_id, "state").plain == "✓ completed"
+        assert main.runs.get_cell(local_id, "progress").plain.endswith("1/1")
+        # the inputs reached the server typed, and are remembered for next time
+        assert event.run.inputs["count"] == 12
+        assert app.last_inputs("legacy")["count"] == 12
+        stats = await sim_stats(sim_server)
+        assert stats["kickoffs_accepted"] == 1
+        # open the detail from the table
+        main.runs.focus()
+        main.runs.move_cursor(row=main.runs.get_row_index(local_id))
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunDetailScreen)
+
+
+async def test_a_crew_going_offline_and_coming_back(
+    dashboard: Callable[..., CrewdashApp], sim_app_factory: Any, sim_serve: Any
+) -> None:
+    # real-time speed so the run is still going when the crew disappears
+    async with sim_serve(sim_app_factory("testing", speed=1.0)) as server:
+        settings = MonitorSettings(offline_after_failures=2, offline_after_seconds=0.2)
+        app = dashboard(["basic"], server, settings)
+        async with app.run_test(size=(120, 36)) as pilot, httpx.AsyncClient() as http:
+            await asyncio.wait_for(app.dashboard_ready.wait(), 10)
+            main = app.main_screen
+            await form_loaded(pilot, app, "basic")
+            accepted = asyncio.ensure_future(
+                wait_for_event(app, lambda e: isinstance(e, RunChanged) and e.run.kickoff_id)
+            )
+            app.start_run("basic", {"topic": "offline"})
+            local_id = (await accepted).run.local_id  # type: ignore[union-attr]
+            offline = asyncio.ensure_future(
+                wait_for_event(
+                    app,
+                    lambda e: isinstance(e, CrewHealthChanged) and e.health is CrewHealth.OFFLINE,
+                )
+            )
+            control = f"{server.url}/_sim/control"
+            response = await http.post(control, json={"crew": "basic", "offline": True})
+            assert response.status_code == 200
+            await offline
+            await pilot.pause()
+            main.runs.flush()
+            assert "offline" in str(main.crews.get_option("basic").prompt)
+            assert "basic offline" in main.status.render_text().plain
+            assert main.runs.get_cell(local_id, "attention").plain == "! offline"
+            back = asyncio.ensure_future(
+                wait_for_event(
+                    app, lambda e: isinstance(e, CrewHealthChanged) and e.health is CrewHealth.OK
+                )
+            )
+            await http.post(control, json={"crew": "basic", "offline": False})
+            await back
+            await pilot.pause()
+            main.runs.flush()
+            assert "● ok" in str(main.crews.get_option("basic").prompt)
+            assert "offline" not in main.status.render_text().plain
+            assert main.runs.get_cell(local_id, "attention").plain == ""
