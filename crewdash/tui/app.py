@@ -125,7 +125,7 @@ class CrewdashApp(App[AppResult]):
         for request in self.engine.inbox():
             self._seen_requests.add(request.id)
         if self.engine.inbox():
-            self.call_after_refresh(self._maybe_open_request)
+            self.call_after_refresh(self.maybe_open_request)
 
     async def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -183,18 +183,19 @@ class CrewdashApp(App[AppResult]):
         self._seen_requests.add(request.id)
         self.notifier(
             "Human input needed",
-            f"{request.crew} asks: {request.prompt or 'review the output'} (press i)",
+            f"{request.crew} asks: {request.prompt or 'review the output'}"
+            + (" (Esc, then i to answer)" if self.is_typing() else ""),
             severity="warning",
             loud=True,
         )
-        self._maybe_open_request()
+        self.maybe_open_request()
 
     def is_typing(self) -> bool:
         """Whether the operator is typing in a form (then a request waits for `i`)."""
         focused = self.focused
         return isinstance(focused, Input | TextArea) and focused.id != "filter"
 
-    def _maybe_open_request(self) -> None:
+    def maybe_open_request(self) -> None:
         if self._answering is not None or self.is_typing() or len(self.screen_stack) > 2:
             return
         if self.screen is not self.main_screen:
@@ -262,6 +263,10 @@ class CrewdashApp(App[AppResult]):
             return
         if run.kickoff_id:
             self.notify(f"{crew} started: {short_id(run.kickoff_id)}", title="Run started")
+            main = self.main_screen
+            if main is not None and self.screen is main:
+                main.show_run(run.local_id)
+                self.maybe_open_request()
         else:
             self.notify(
                 run.error or "no kickoff id", title="Kickoff not confirmed", severity="warning"

@@ -39,9 +39,9 @@ MAIN_BINDINGS: list[Binding] = [
     Binding(
         "escape",
         "clear_filter",
-        "Clear filter",
+        "Back",
         id="clear_filter",
-        tooltip="Show every run again",
+        tooltip="Leave the form for the runs table; clear the filter",
         show=False,
     ),
 ]

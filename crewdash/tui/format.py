@@ -36,7 +36,7 @@ PHASE_LOOK: dict[KickoffPhase, tuple[str, str, str]] = {
 }
 
 HEALTH_LOOK: dict[CrewHealth, tuple[str, str, str]] = {
-    CrewHealth.UNKNOWN: ("·", "checking", "foreground-muted"),
+    CrewHealth.UNKNOWN: ("·", "not polled yet", "foreground-muted"),
     CrewHealth.OK: ("●", "ok", "success"),
     CrewHealth.SLOW: ("◐", "slow", "warning"),
     CrewHealth.OFFLINE: ("○", "offline", "error"),

@@ -214,7 +214,7 @@ async def test_request_opens_the_modal_unless_typing_then_waits_for_i(tmp_path: 
         engine.publish(InboxChanged(request(1)))
         await pilot.pause()
         assert not isinstance(app.screen, HumanInputModal)
-        assert any("press i" in n.message for n in app._notifications)
+        assert any("Esc, then i" in n.message for n in app._notifications)
         assert "inbox 1" in app.main_screen.status.render_text().plain
         await pilot.press("escape")
         app.main_screen.runs.focus()

@@ -234,13 +234,27 @@ class MainScreen(Screen[None]):
         filter_input.focus()
 
     def action_clear_filter(self) -> None:
+        """Esc: leave the form for the runs table, or clear and hide the filter."""
         filter_input = self.query_one("#filter", Input)
+        focused = self.focused
+        in_form = focused is not None and self.query_one(FormArea) in focused.ancestors
+        if in_form:
+            self.runs.focus()
+            self.app.call_after_refresh(self.app.maybe_open_request)
+            return
         if not filter_input.display:
             return
         filter_input.value = ""
         filter_input.display = False
         self.runs.set_filter("")
         self.runs.focus()
+
+    def show_run(self, local_id: str) -> None:
+        """Focus the runs table with `local_id` selected (after a kickoff)."""
+        self.runs.flush()
+        self.runs.focus()
+        if local_id in self.runs.rows:
+            self.runs.move_cursor(row=self.runs.get_row_index(local_id), animate=False)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
