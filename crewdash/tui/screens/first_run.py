@@ -17,12 +17,12 @@ from crewdash.tui.bindings import FIRST_RUN_BINDINGS
 if TYPE_CHECKING:
     from crewdash.tui.app import CrewdashApp
 
-WELCOME = """\
-crewdash starts deployed CrewAI crews and flows, shows their runs live and lets you answer
-their human-input requests. No crew is configured yet.
-
-Add one (its URL and bearer token are on the deployment's page in CrewAI AOP), or open the
-demo: a simulated deployment on this machine, nothing leaves it."""
+WELCOME = (
+    "crewdash starts deployed CrewAI crews and flows, shows their runs live and lets you "
+    "answer their human-input requests. No crew is configured yet.\n\n"
+    "Add one (its URL and bearer token are on the deployment's page in CrewAI AOP), or open "
+    "the demo: simulated deployments on this machine, nothing leaves it."
+)
 
 
 def crew_from_fields(name: str, url: str, token: str, kind: str) -> CrewConfig:

@@ -35,9 +35,12 @@ Press **Esc** to close this help.
 """
 
 
+KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "esc"}
+
+
 def _keys(binding: Binding, keymap: Mapping[str, str]) -> str:
     keys = keymap.get(binding.id or "", binding.key)
-    return ", ".join(f"`{k.strip()}`" for k in keys.split(","))
+    return ", ".join(f"`{KEY_NAMES.get(k.strip(), k.strip())}`" for k in keys.split(","))
 
 
 def help_markdown(keymap: Mapping[str, str] | None = None) -> str:

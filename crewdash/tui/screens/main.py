@@ -103,6 +103,7 @@ class MainScreen(Screen[None]):
         for name in self.crews.crew_names:
             health, detail = engine.crew_health(name)
             self.crews.set_health(name, health, detail)
+            self.status.set_crew_health(name, health, detail, None)
         self.status.receiver_url = engine.receiver_url
         self.status.set_inbox(len(engine.inbox()))
         self.status.redraw()

@@ -70,10 +70,18 @@ def _clip(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def elapsed_seconds(run: RunRecord, now: float) -> float:
-    end = run.finished_at if run.finished_at is not None else (now if not run.is_final else None)
-    if end is None:
-        end = run.updated_at or now
+def elapsed_seconds(run: RunRecord, now: float) -> float | None:
+    """Seconds since the run was started: until now while it goes, until its end after."""
+    if run.phase is KickoffPhase.REFUSED:
+        return None  # no run ever existed
+    if not run.is_final:
+        end = now
+    elif run.finished_at is not None:
+        end = run.finished_at
+    elif run.updated_at > run.created_at:
+        end = run.updated_at
+    else:
+        return None
     return max(0.0, end - run.created_at)
 
 
@@ -143,7 +151,7 @@ def sort_value(run: RunRecord, column: str, now: float) -> Any:
         total = run.total_tasks or 0
         return (run.completed_tasks or 0) / total if total else -1.0
     if column == "elapsed":
-        return elapsed_seconds(run, now)
+        return elapsed_seconds(run, now) or 0.0
     if column == "attention":
         return (run.offline_since is not None, run.stalled, run.state.value == "awaiting_input")
     return run.created_at
@@ -264,10 +272,12 @@ class RunsTable(DataTable[Text]):
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()
+        first_rows = not self._cells
         colors = self._colors()
         needle, invert = parse_filter(self.filter_text)
         added = changed_sort_column = False
-        for local_id in dirty:
+        # newest first, so rows arrive in a stable order whatever the set's order
+        for local_id in sorted(dirty, key=lambda lid: -self._records[lid].created_at):
             run = self._records[local_id]
             cells = run_cells(run, now, colors)
             shown = self._cells.get(local_id)
@@ -289,6 +299,8 @@ class RunsTable(DataTable[Text]):
             self._cells[local_id] = cells
         if added or changed_sort_column:
             self._apply_sort()
+        if first_rows and self.row_count:
+            self.move_cursor(row=0, animate=False)
         self.paints += 1
 
     def _apply_sort(self) -> None:

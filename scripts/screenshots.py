@@ -1,0 +1,70 @@
+"""Regenerate screenshots/*.svg (shown in the README) from the snapshot tests' apps, at
+120x36 with frozen time (UTC) and fixed ids: `uv run python scripts/screenshots.py`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "tui"))
+
+from tests.tui.shell_apps import first_run_app, main_app, settle  # noqa: E402
+
+SIZE = (120, 36)
+OUT = ROOT / "screenshots"
+
+
+async def _filtered(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"!research", "enter")
+    await settle(pilot)
+
+
+async def _help(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+
+
+async def _palette(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("ctrl+p", *"sort")
+    await pilot.pause(0.3)
+
+
+SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
+    "main": (main_app, settle),
+    "filter": (main_app, _filtered),
+    "help": (main_app, _help),
+    "palette": (main_app, _palette),
+    "first-run": (first_run_app, settle),
+}
+
+
+async def shoot(name: str) -> Path:
+    make, before = SHOTS[name]
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await before(pilot)
+        path = OUT / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(OUT))
+    return path
+
+
+async def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    OUT.mkdir(exist_ok=True)
+    for name in SHOTS:
+        print(await shoot(name))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
