@@ -266,37 +266,47 @@ class Monitor:
 
     async def _drive(self) -> None:
         while True:
-            now = self.clock.monotonic()
-            while self._heap and self._heap[0][0] <= now + self.settings.slack:
-                _due, _seq, local_id, gen = self._heap[0]
-                run = self._runs.get(local_id)
-                if run is None or run.gen != gen or run.in_flight:
-                    heapq.heappop(self._heap)
-                    continue
-                crew = self._crews[run.record.crew]
-                if crew.rejected:
-                    heapq.heappop(self._heap)
-                    self._park(crew, run)
-                    continue
-                if self._sem.locked():
-                    break  # wait for a slot below
-                wait = crew.rate.admit(now)
+            try:
+                await self._drive_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the monitor's scheduler failed; carrying on")
+                await self.clock.sleep(0.1)
+
+    async def _drive_once(self) -> None:
+        """Dispatch what is due, then wait for the next due time or a wake-up."""
+        now = self.clock.monotonic()
+        while self._heap and self._heap[0][0] <= now + self.settings.slack:
+            _due, _seq, local_id, gen = self._heap[0]
+            run = self._runs.get(local_id)
+            if run is None or run.gen != gen or run.in_flight:
                 heapq.heappop(self._heap)
-                if wait > 0:
-                    # past the slack, or this loop (whose `now` is fixed) would spin on it
-                    self._push(run, now + max(wait, 2 * self.settings.slack + 1e-3))
-                    continue
-                await self._sem.acquire()
-                self._launch(run, crew, now)
-            self._wake.clear()
-            if self._heap and self._sem.locked() and self._heap[0][0] <= now + self.settings.slack:
-                await self._sem.acquire()  # a slot frees up: go round again
-                self._sem.release()
                 continue
-            if self._heap:
-                await sleep_or_wake(self.clock, self._heap[0][0] - now, self._wake)
-            else:
-                await self._wake.wait()
+            crew = self._crews[run.record.crew]
+            if crew.rejected:
+                heapq.heappop(self._heap)
+                self._park(crew, run)
+                continue
+            if self._sem.locked():
+                break  # wait for a slot below
+            wait = crew.rate.admit(now)
+            heapq.heappop(self._heap)
+            if wait > 0:
+                # past the slack, or this loop (whose `now` is fixed) would spin on it
+                self._push(run, now + max(wait, 2 * self.settings.slack + 1e-3))
+                continue
+            await self._sem.acquire()
+            self._launch(run, crew, now)
+        self._wake.clear()
+        if self._heap and self._sem.locked() and self._heap[0][0] <= now + self.settings.slack:
+            await self._sem.acquire()  # a slot frees up: go round again
+            self._sem.release()
+            return
+        if self._heap:
+            await sleep_or_wake(self.clock, self._heap[0][0] - now, self._wake)
+        else:
+            await self._wake.wait()
 
     def _launch(self, run: _Run, crew: _Crew, now: float) -> None:
         run.in_flight = True
@@ -308,6 +318,32 @@ class Monitor:
         task.add_done_callback(self._tasks.discard)
 
     async def _poll(self, run: _Run, crew: _Crew, sent_at: float) -> None:
+        delay: float | None
+        try:
+            delay = await self._poll_outcome(run, crew, sent_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Even a failing handler (say, the store refusing a write) must not leave the run
+            # unscheduled: log it and try again later.
+            log.exception("handling the status of %s failed", run.record.local_id)
+            delay = crew.config.poll_max
+        finally:
+            run.in_flight = False
+            run.last_poll = sent_at
+        if run.record.local_id not in self._runs:
+            self._resolve(run)
+            return
+        if run.waiters:
+            self._resolve(run)
+        if run.again:
+            run.again = False
+            delay = 0.0
+        if delay is not None:
+            self._push(run, self.clock.monotonic() + delay)
+
+    async def _poll_outcome(self, run: _Run, crew: _Crew, sent_at: float) -> float | None:
+        """One status request and what follows from it; returns the delay to the next."""
         kickoff_id = run.record.kickoff_id
         assert kickoff_id is not None
         delay: float | None = None
@@ -343,19 +379,7 @@ class Monitor:
             # Never let one odd answer stop the monitor; the run stays tracked.
             log.exception("unexpected failure polling %s", run.record.local_id)
             delay = self._stretch(run, crew)
-        finally:
-            run.in_flight = False
-            run.last_poll = sent_at
-        if run.record.local_id not in self._runs:
-            self._resolve(run)
-            return
-        if run.waiters:
-            self._resolve(run)
-        if run.again:
-            run.again = False
-            delay = 0.0
-        if delay is not None:
-            self._push(run, self.clock.monotonic() + delay)
+        return delay
 
     # --- outcomes of one poll ------------------------------------------------------------
 
