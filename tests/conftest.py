@@ -36,6 +36,54 @@ import pytest
 SIM_SPEED = 10.0
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's thread method, plus the pending asyncio tasks in the dump.
+
+    A hung async test sits in the event loop's ``select``: the thread stacks alone do not
+    say which coroutine waits for what. The task stacks do.
+    """
+    if settings.method != "thread":
+        return None
+    import threading
+
+    import pytest_timeout
+
+    def expire() -> None:
+        _dump_asyncio_tasks()
+        pytest_timeout.timeout_timer(item, settings)  # dumps threads, then os._exit(1)
+
+    timer = threading.Timer(settings.timeout, expire)
+    timer.name = f"pytest_timeout {item.nodeid}"
+    timer.daemon = True
+    timer.start()
+    item.cancel_timeout = timer.cancel  # type: ignore[attr-defined]
+    return True
+
+
+def _dump_asyncio_tasks() -> None:
+    """Print the stack of every task of every event loop running in some thread."""
+    import asyncio
+    import sys
+
+    seen: set[int] = set()
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            loop = frame.f_locals.get("self")
+            if isinstance(loop, asyncio.AbstractEventLoop) and id(loop) not in seen:
+                seen.add(id(loop))
+                try:
+                    tasks = list(asyncio.all_tasks(loop))
+                except RuntimeError:  # the set changed under us: take what we can
+                    tasks = []
+                print(f"\n+++ {len(tasks)} pending asyncio tasks of {loop!r}", file=sys.stderr)
+                for task in tasks:
+                    print(f"--- {task!r}", file=sys.stderr)
+                    task.print_stack(limit=12, file=sys.stderr)
+            frame = frame.f_back
+    sys.stderr.flush()
+
+
 @pytest.fixture
 async def sim_app_factory() -> AsyncIterator[Callable[..., Any]]:
     from crewdash.sim import Scenario, SimApp, load_scenario
