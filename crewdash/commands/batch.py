@@ -49,7 +49,6 @@ def handle(args: argparse.Namespace) -> int:
 async def _batch(session: Session) -> int:
     from pathlib import Path
 
-    from crewdash.commands._batchclient import InterruptibleClient
     from crewdash.commands._batchfile import read_batch
     from crewdash.commands._common import ExitCode
     from crewdash.commands._context import config_from, crew_client, crew_from, open_store
@@ -69,7 +68,6 @@ async def _batch(session: Session) -> int:
             key = f"{crew.name}:{batch_key(inputs)}"
             if session.interrupted.is_set():
                 return ExitCode.INTERRUPTED  # nothing was sent
-            guarded = InterruptibleClient(client, session.interrupted)
 
             def on_progress(progress: BatchProgress) -> None:
                 out.progress(progress.done, progress.total, f"limit {progress.limit}")
@@ -80,24 +78,20 @@ async def _batch(session: Session) -> int:
             out.info(f"batch {key.split(':', 1)[1][:12]}: {len(rows)} rows for {crew.name}")
             result = await run_batch(
                 store,
-                guarded,
+                client,
                 crew.name,
                 inputs,
                 key=key,
                 max_concurrency=args.concurrency,
                 on_progress=on_progress,
                 on_started=on_started,
+                stop=session.interrupted,  # Ctrl+C: start no more rows, finish those sent
             )
     out.end_progress()
     progress = result.progress
-    held = guarded.held_back  # counted as refused by run_batch, but simply not sent yet
-    refused = progress.refused - held
-    not_started = len(rows) - progress.done + held
-    errors = {
-        str(rows[index].number): message
-        for index, message in sorted(result.errors.items())
-        if not (guarded.stopped and (message == "not started" or "interrupted" in message))
-    }
+    refused = progress.refused
+    not_started = progress.not_started
+    errors = {str(rows[index].number): message for index, message in sorted(result.errors.items())}
     summary = {
         "type": "batch",
         "crew": crew.name,
@@ -122,11 +116,11 @@ async def _batch(session: Session) -> int:
         out.info(f"  {unit} {number}: {message}")
     if progress.accepted or progress.skipped:
         out.info(f"follow the runs with `crewdash watch {crew.name}`")
-    if guarded.stopped:
+    if result.stopped:
         session.resume_hint = "run the same command again to start the remaining rows"
         return ExitCode.INTERRUPTED
     if refused or progress.unknown or not_started:
-        if guarded.first_error is not None:
-            return exit_code_for(guarded.first_error)
+        if result.first_error is not None:
+            return exit_code_for(result.first_error)
         return ExitCode.NETWORK
     return ExitCode.OK

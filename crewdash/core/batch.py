@@ -5,6 +5,10 @@ a 5xx, always within [1, max_concurrency]. Each row goes through the kickoff pro
 `crewdash.core.kickoff.start_run` with its batch row recorded in the same transaction as the
 intent, so running the same batch again skips every row already kicked off; only rows the
 server provably refused (a 429, a circuit open, a connection refused) are sent again.
+
+Stopping: once the `stop` event is set no further kickoff is started; those already sent
+finish and are recorded. Rows never started leave no row in the store (they are simply not
+done yet, and the next run of the same batch does them); `progress.not_started` counts them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import hashlib
 import json
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +80,7 @@ class BatchProgress:
     unknown: int = 0
     in_flight: int = 0
     limit: int = 1
+    not_started: int = 0  # left by a stop or an abort: the next run of the batch does them
 
     @property
     def done(self) -> int:
@@ -88,6 +93,8 @@ class BatchResult:
     progress: BatchProgress
     runs: list[RunRecord | None] = field(default_factory=list)  # per row, as stored
     errors: dict[int, str] = field(default_factory=dict)  # row index -> why it did not start
+    stopped: bool = False  # the `stop` event ended the batch early
+    first_error: AOPError | None = None  # the first error a kickoff raised, for exit codes
 
 
 async def run_batch(
@@ -104,8 +111,10 @@ async def run_batch(
     human_input_webhook: HumanInputWebhook | None = None,
     clock: Clock | None = None,
     max_attempts: int = 5,
+    stop: asyncio.Event | None = None,
 ) -> BatchResult:
-    """Kick off one run per row; see the module docstring."""
+    """Kick off one run per row; see the module docstring. Setting `stop` ends the batch
+    after the kickoffs in flight."""
     clock = clock or LoopClock()
     key = key or batch_key(rows)
     limit = AIMDLimit(max_concurrency)
@@ -125,9 +134,16 @@ async def run_batch(
     running: set[asyncio.Task[None]] = set()
     changed = asyncio.Event()
     state = {"blocked_until": 0.0, "abort": False}
+    first_error: list[AOPError] = []
+
+    def halted() -> bool:
+        return bool(state["abort"]) or (stop is not None and stop.is_set())
 
     def progress() -> BatchProgress:
-        return BatchProgress(total=len(rows), in_flight=len(running), limit=limit.limit, **counts)
+        left = len(queue) if halted() else 0
+        return BatchProgress(
+            total=len(rows), in_flight=len(running), limit=limit.limit, not_started=left, **counts
+        )
 
     def report() -> None:
         if on_progress is not None:
@@ -137,15 +153,18 @@ async def run_batch(
         attempts[index] += 1
         retry_in: float | None = None
         try:
-            record = await start_run(
-                store,
-                client,
-                crew,
-                rows[index],
-                webhooks=webhooks,
-                human_input_webhook=human_input_webhook,
-                clock=clock,
-                batch_row=(key, str(index)),
+            record = await _first_error_of(
+                first_error,
+                start_run(
+                    store,
+                    client,
+                    crew,
+                    rows[index],
+                    webhooks=webhooks,
+                    human_input_webhook=human_input_webhook,
+                    clock=clock,
+                    batch_row=(key, str(index)),
+                ),
             )
         except RateLimitedError as exc:
             limit.backoff(clock.monotonic())
@@ -190,15 +209,20 @@ async def run_batch(
         changed.set()
         report()
 
+    async def wake_on_stop(event: asyncio.Event) -> None:
+        await event.wait()
+        changed.set()
+
+    watcher = asyncio.create_task(wake_on_stop(stop)) if stop is not None else None
     report()
     try:
-        while (queue and not state["abort"]) or running:
+        while (queue and not halted()) or running:
             now = clock.monotonic()
-            if queue and not state["abort"] and now < state["blocked_until"]:
+            if queue and not halted() and now < state["blocked_until"]:
                 changed.clear()
                 await sleep_or_wake(clock, state["blocked_until"] - now, changed)
                 continue
-            while queue and not state["abort"] and len(running) < limit.limit:
+            while queue and not halted() and len(running) < limit.limit:
                 task = asyncio.create_task(one(queue.popleft()))
                 running.add(task)
                 task.add_done_callback(finished)
@@ -206,9 +230,32 @@ async def run_batch(
             if running:
                 await changed.wait()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         for task in list(running):
             task.cancel()
-    for index in queue:  # left by an abort: not started, a later run of the batch does them
-        errors.setdefault(index, "not started")
+    if state["abort"]:  # every row would fail the same way: say why each was left
+        for index in queue:
+            errors.setdefault(index, "not started")
+    else:  # stopped: a row waiting for a retry is not done, like one never tried
+        for index in queue:
+            errors.pop(index, None)
     report()
-    return BatchResult(key=key, progress=progress(), runs=runs, errors=errors)
+    return BatchResult(
+        key=key,
+        progress=progress(),
+        runs=runs,
+        errors=errors,
+        stopped=stop is not None and stop.is_set() and not state["abort"],
+        first_error=first_error[0] if first_error else None,
+    )
+
+
+async def _first_error_of(seen: list[AOPError], work: Awaitable[RunRecord]) -> RunRecord:
+    """Await `work`, remembering the first AOPError any kickoff of the batch raised."""
+    try:
+        return await work
+    except AOPError as exc:
+        if not seen:
+            seen.append(exc)
+        raise

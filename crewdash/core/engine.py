@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -41,8 +42,9 @@ class Engine:
     """Everything headless crewdash does, behind one object.
 
     The interface of `notes/interfaces.md`, plus what the TUI and CLI also need:
-    - `await kickoff_batch(crew, rows, *, key=None, max_concurrency=8, on_progress=None)`
-      -> BatchResult: many runs of one crew, resumable (see `crewdash.core.batch`).
+    - `await kickoff_batch(crew, rows, *, key=None, max_concurrency=8, on_progress=None,
+      stop=None)` -> BatchResult: many runs of one crew, resumable; setting the `stop` event
+      ends it after the kickoffs in flight (see `crewdash.core.batch`).
     - `kickoff()` re-raises the client's AOPError when the kickoff failed; the REFUSED or
       UNKNOWN row is stored and published first (`engine.runs()` shows it).
     - `event_batches()`: like `events()` but yields lists coalesced per run/request/crew.
@@ -246,6 +248,7 @@ class Engine:
         key: str | None = None,
         max_concurrency: int = 8,
         on_progress: Callable[[BatchProgress], None] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> BatchResult:
         def started(record: RunRecord) -> None:
             self.bus.publish(RunChanged(record))
@@ -261,6 +264,7 @@ class Engine:
             on_progress=on_progress,
             on_started=started,
             clock=self.clock,
+            stop=stop,
             **self._hooks(crew),
         )
 

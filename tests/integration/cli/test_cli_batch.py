@@ -110,14 +110,20 @@ async def test_ctrl_c_stops_a_batch_and_the_next_run_carries_on(
     started = [r for r in records if r["type"] == "kickoff"]
     assert summary["accepted"] == len(started) and 3 <= len(started) < rows
     assert summary["not_started"] == rows - len(started) and summary["unknown"] == 0
+    assert summary["refused"] == 0 and summary["errors"] == {}
 
     # Nothing lost: every run the simulator accepted has its kickoff id in the store.
     stats = await cli.sim_stats()
     accepted_ids = {k["kickoff_id"] for k in stats["kickoffs"]}
     store = RunStore.open(store_path(cli.data_dir))
     try:
-        stored = {r.kickoff_id for r in store.list_runs(crew="basic")}
+        runs = store.list_runs(crew="basic")
+        stored = {r.kickoff_id for r in runs}
         assert all(r.phase is not KickoffPhase.UNKNOWN for r in store.list_runs())
+        # Rows held back by Ctrl+C leave no row at all: no refused "not sent" placeholders.
+        assert not any("interrupted" in (r.error or "") for r in runs)
+        assert all(r.phase is KickoffPhase.ACCEPTED for r in runs)
+        assert len(runs) == len(started)
     finally:
         store.close()
     assert accepted_ids == {r["kickoff_id"] for r in started}

@@ -127,3 +127,72 @@ def test_batch_key_is_stable() -> None:
     rows = [{"b": 1, "a": 2}]
     assert batch_key(rows) == batch_key([{"a": 2, "b": 1}])
     assert batch_key(b"x") != batch_key(b"y")
+
+
+class GatedKickoffServer:
+    """Holds every kickoff until `release` is set, so a test can stop a batch mid-flight."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.in_flight = 0
+        self.accepted: list[int] = []
+
+    async def kickoff(self, inputs, *, meta=None, webhooks=None, human_input_webhook=None):
+        self.in_flight += 1
+        try:
+            await self.release.wait()
+            self.accepted.append(inputs["n"])
+            return f"kick-{inputs['n']}"
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_stopped_batch_finishes_in_flight_rows_and_leaves_the_rest_unstored(
+    store,
+) -> None:
+    clock = ManualClock()
+    server = GatedKickoffServer()
+    rows = [{"n": i} for i in range(10)]
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(
+        run_batch(
+            store, server, "research", rows, key="k", max_concurrency=2, clock=clock, stop=stop
+        )
+    )
+    await settle()
+    assert server.in_flight == 2
+    stop.set()
+    await settle()
+    server.release.set()  # the two on the wire answer after the stop
+    result = await asyncio.wait_for(task, 5)
+
+    assert sorted(server.accepted) == [0, 1]
+    assert result.stopped and result.progress.accepted == 2
+    assert result.progress.not_started == 8 and result.progress.refused == 0
+    assert result.errors == {}
+    stored = store.list_runs(crew="research")
+    assert len(stored) == 2 and all(r.phase is KickoffPhase.ACCEPTED for r in stored)
+
+    again = await drive(clock, run_batch(store, server, "research", rows, key="k", clock=clock))
+    assert again.progress.skipped == 2 and again.progress.accepted == 8
+    assert again.progress.not_started == 0 and not again.stopped
+    assert sorted(server.accepted) == list(range(10))  # every row exactly once
+
+
+async def test_stop_wakes_a_batch_waiting_out_a_retry_after(store) -> None:
+    clock = ManualClock()
+    server = FakeKickoffServer()
+    server.fail["0"] = RateLimitedError("slow down", retry_after=600)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(
+        run_batch(
+            store, server, "research", [{"n": 0}], key="r", max_concurrency=1, clock=clock,
+            stop=stop,
+        )
+    )  # fmt: skip
+    await clock.advance(1)  # row 0 refused with 429, the batch waits 600 s to retry it
+    assert not task.done()
+    stop.set()
+    result = await asyncio.wait_for(task, 5)  # no virtual time passes
+    assert result.stopped and result.progress.not_started == 1
+    assert result.progress.accepted == 0 and server.accepted == []
