@@ -134,15 +134,11 @@ async def _resume(session: Session) -> int:
                 raise CliError(
                     f"outcome {args.outcome!r} is not offered; choose one of: {', '.join(req.emit)}"
                 )
-            feedback = args.feedback
+            # With --outcome the inbox decides how it travels (callback or /resume text).
             approve = None if args.outcome is not None else bool(args.approve)
-            if args.outcome is not None and not req.callback_url:
-                # Through `/resume` only the feedback text reaches the flow: name the outcome
-                # in it the way a callback answer does ("<outcome>: <feedback>").
-                feedback = f"{args.outcome}: {feedback}" if feedback else args.outcome
             try:
                 outcome = await engine.answer(
-                    req.id, feedback=feedback, approve=approve, outcome=args.outcome
+                    req.id, feedback=args.feedback, approve=approve, outcome=args.outcome
                 )
             except InboxError as exc:
                 raise CliError(str(exc)) from None

@@ -8,6 +8,13 @@ Answering writes the audit row first, then sends through the request's channel (
 the kickoff's webhook URLs, or the flow's `callback_url`), then records the outcome. One
 crewdash never sends two answers to one request: an in-flight set guards concurrent calls and
 the stored outcome guards later ones (only a FAILED send may be tried again).
+
+A flow outcome travels as text: a callback answer and a `/resume` (a flow pause seen only by
+polling) both carry it in the feedback, as `<outcome>` alone or `<outcome>: <feedback>`
+(`answer_text`). `/resume` also needs `is_approve`: true unless the outcome is a rejection-like
+word (`is_rejection`: reject, deny, decline, revise, retry, request changes, ...), so a
+rejection re-runs the step; an explicit `approve` wins (`resume_answer`). The audit row keeps
+the operator's own feedback, the chosen outcome and the `is_approve` sent.
 """
 
 from __future__ import annotations
@@ -40,6 +47,47 @@ from crewdash.core.timing import Clock, LoopClock
 log = logging.getLogger(__name__)
 
 ELSEWHERE_NOTE = "the run went on without an answer from this crewdash"
+
+
+# Outcome names that mean "not accepted, do it again" (compared lower-case, `-`/space as `_`).
+REJECTION_OUTCOMES = frozenset(
+    {
+        "reject",
+        "rejected",
+        "deny",
+        "denied",
+        "decline",
+        "declined",
+        "revise",
+        "rework",
+        "redo",
+        "retry",
+        "request_changes",
+        "changes_requested",
+        "needs_changes",
+        "send_back",
+    }
+)
+
+
+def is_rejection(outcome: str) -> bool:
+    """Whether a flow outcome asks for the step to be done again."""
+    name = outcome.strip().lower().replace("-", "_").replace(" ", "_")
+    return name in REJECTION_OUTCOMES
+
+
+def answer_text(feedback: str, outcome: str | None) -> str:
+    """The text that carries an outcome: `<outcome>`, or `<outcome>: <feedback>`."""
+    if not outcome:
+        return feedback
+    return f"{outcome}: {feedback}" if feedback else outcome
+
+
+def resume_answer(feedback: str, approve: bool | None, outcome: str | None) -> tuple[str, bool]:
+    """`(human_feedback, is_approve)` for `/resume`: see the module docstring."""
+    if approve is None:
+        approve = not (outcome and is_rejection(outcome))
+    return answer_text(feedback, outcome), approve
 
 
 class InboxError(Exception):
@@ -245,17 +293,16 @@ class Inbox:
         user: str,
     ) -> AnswerOutcome:
         channel = "callback" if req.callback_url else "resume"
-        decision = Decision(req.id, feedback, approve, outcome, user, at=self.clock.time())
+        human_feedback, is_approve = resume_answer(feedback, approve, outcome)
+        sent_approve = approve if req.callback_url else is_approve
+        decision = Decision(req.id, feedback, sent_approve, outcome, user, at=self.clock.time())
         decision_id = self.store.record_decision(decision, channel)
         run = self._run_of(req)
         result, said = AnswerOutcome.FAILED, ""
         try:
             client = self.client_for(req.crew)
             if req.callback_url:
-                text = feedback
-                if outcome:
-                    text = f"{outcome}: {feedback}" if feedback else outcome
-                await client.answer_callback(req.callback_url, text)
+                await client.answer_callback(req.callback_url, answer_text(feedback, outcome))
                 result, said = AnswerOutcome.ACCEPTED, "accepted"
             else:
                 if not req.kickoff_id or not req.task_id:
@@ -263,8 +310,8 @@ class Inbox:
                 answer = await client.resume(
                     req.kickoff_id,
                     req.task_id,
-                    feedback,
-                    True if approve is None else approve,
+                    human_feedback,
+                    is_approve,
                     webhooks=webhooks_of(run) if run is not None else None,
                 )
                 result = AnswerOutcome.ACCEPTED

@@ -145,10 +145,23 @@ async def test_resume_a_flow_with_an_outcome_and_refusals(cli: CliEnv) -> None:
     assert reject.code == 2 and "--reject needs --feedback" in reject.err
     wrong_task = await cli.run("resume", "flow", kickoff_id, "--task", "nope", "--approve")
     assert wrong_task.code == 2
-    result = await cli.run("resume", "flow", kickoff_id, "--outcome", "escalate", "--json")
+    result = await cli.run(
+        "resume", "flow", kickoff_id, "--outcome", "reject", "--feedback", "too vague", "--json"
+    )
     assert result.code == 0, result.err
     (resume,) = (await cli.sim_stats())["resumes"]
-    assert resume["body"]["human_feedback"] == "escalate"
+    # The inbox's rule: the outcome leads the feedback; a rejection is sent as is_approve false.
+    assert resume["body"]["human_feedback"] == "reject: too vague"
+    assert resume["body"]["is_approve"] is False
+
+    from crewdash.core.store import RunStore, store_path
+
+    store = RunStore.open(store_path(cli.data_dir))
+    try:
+        (decision,) = store.decisions(result.records[0]["request_id"])
+    finally:
+        store.close()
+    assert decision["outcome_choice"] == "reject" and decision["feedback"] == "too vague"
 
 
 async def test_stop_a_running_run_and_a_deployment_without_stop(cli: CliEnv) -> None:

@@ -15,7 +15,7 @@ from crewdash.aop.errors import (
 )
 from crewdash.aop.models import ResumeResult, RunState, Webhooks
 from crewdash.core.events import EventBus
-from crewdash.core.inbox import Inbox, InboxError
+from crewdash.core.inbox import Inbox, InboxError, is_rejection, resume_answer
 from crewdash.core.models import AnswerOutcome, InboxChanged, RequestSource
 from crewdash.core.store import RunStore
 from engine.fakes import ManualClock, open_store, status
@@ -183,3 +183,36 @@ async def test_malformed_webhook_payloads_are_ignored(store) -> None:
     assert inbox.seen_flow_webhook("approvals", {"id": True}) is None
     assert inbox.seen_flow_webhook("approvals", {"message": "no id"}) is None
     assert inbox.pending() == []
+
+
+async def test_a_flow_outcome_travels_over_resume_in_the_feedback(store) -> None:
+    inbox, client, _events, run, _ = setup(store)
+    req = inbox.seen_status(run, paused())
+    outcome = await inbox.answer(req.id, feedback="too vague", outcome="reject", user="ana")
+    assert outcome is AnswerOutcome.ACCEPTED
+    (sent,) = client.resumes
+    assert sent[:4] == ("kick-1", "review_task", "reject: too vague", False)
+    [decision] = store.decisions(req.id)
+    # the audit row keeps what the operator chose and wrote, and the is_approve that was sent
+    assert decision["outcome_choice"] == "reject" and decision["feedback"] == "too vague"
+    assert decision["approve"] is False and decision["channel"] == "resume"
+
+
+async def test_an_outcome_alone_is_the_feedback_and_approves(store) -> None:
+    inbox, client, _events, run, _ = setup(store)
+    req = inbox.seen_status(run, paused())
+    await inbox.answer(req.id, feedback="", outcome="escalate")
+    assert client.resumes[0][2:4] == ("escalate", True)
+    [decision] = store.decisions(req.id)
+    assert decision["outcome_choice"] == "escalate" and decision["approve"] is True
+
+
+def test_resume_answer_rule() -> None:
+    assert resume_answer("", None, None) == ("", True)
+    assert resume_answer("fix x", False, None) == ("fix x", False)
+    assert resume_answer("", None, "approve") == ("approve", True)
+    assert resume_answer("ok", None, "Request-Changes") == ("Request-Changes: ok", False)
+    assert resume_answer("", None, "denied") == ("denied", False)
+    assert resume_answer("", True, "reject") == ("reject", True)  # an explicit choice wins
+    assert is_rejection("reject") and is_rejection("send back")
+    assert not is_rejection("escalate") and not is_rejection("approve")
