@@ -87,6 +87,7 @@ class RunStatus:
     pending_output: str | None = None
     pending_prompt: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    pending_emit: tuple[str, ...] = ()  # a flow step's allowed outcomes; empty for crews
 
 
 @dataclass(frozen=True, slots=True)

@@ -296,6 +296,19 @@ def _pending(body: Mapping[str, Any]) -> tuple[str | None, str | None, str | Non
     return _opt_text(task_id), _opt_text(output), _opt_text(prompt)
 
 
+def _emit(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """A paused flow step's outcomes: `emit`, or the `pending_task` object's `emit`; a list
+    of names (empty or non-text entries dropped)."""
+    value = body.get("emit")
+    task = body.get("pending_task")
+    if value is None and isinstance(task, Mapping):
+        value = task.get("emit")
+    if not isinstance(value, list):
+        return ()
+    names = (str(v) for v in value if isinstance(v, str | int) and not isinstance(v, bool))
+    return tuple(n for n in names if n)
+
+
 def parse_status(body: Any) -> RunStatus:
     """A status body of any deployment: state from `status` (or `state`), the rest tolerant."""
     body = _object(body, "status")
@@ -321,6 +334,7 @@ def parse_status(body: Any) -> RunStatus:
         pending_output=pending[1],
         pending_prompt=pending[2],
         raw=dict(body),
+        pending_emit=_emit(body) if state is RunState.AWAITING_INPUT else (),
     )
 
 

@@ -164,6 +164,7 @@ class Inbox:
             task_id=task_id,
             prompt=status.pending_prompt or "",
             output=output,
+            emit=status.pending_emit,  # a flow step: its outcomes, not approve/reject
         )
         return self._add_round(req)
 

@@ -140,11 +140,17 @@ async def test_resume_approves_through_the_inbox_with_an_audit_row(cli: CliEnv) 
 async def test_resume_a_flow_with_an_outcome_and_refusals(cli: CliEnv) -> None:
     waited = await cli.run("kickoff", "flow", "-i", "amount=5", "--wait", "--timeout", "1.5")
     kickoff_id = waited.out.splitlines()[0]
-    assert "--outcome NAME" in waited.err
+    assert "--outcome approve|reject|escalate" in waited.err  # the outcomes the status named
     reject = await cli.run("resume", "flow", kickoff_id, "--reject")
     assert reject.code == 2 and "--reject needs --feedback" in reject.err
     wrong_task = await cli.run("resume", "flow", kickoff_id, "--task", "nope", "--approve")
     assert wrong_task.code == 2
+    # The pause was seen only by polling, yet the request knows the flow's outcomes.
+    crew_answer = await cli.run("resume", "flow", kickoff_id, "--approve")
+    assert crew_answer.code == 2
+    assert "asks for --outcome, one of: approve, reject, escalate" in crew_answer.err
+    unknown = await cli.run("resume", "flow", kickoff_id, "--outcome", "maybe")
+    assert unknown.code == 2 and "not offered" in unknown.err
     result = await cli.run(
         "resume", "flow", kickoff_id, "--outcome", "reject", "--feedback", "too vague", "--json"
     )

@@ -259,3 +259,21 @@ def test_decode_json_describes_what_came():
 def test_values_too_large_to_print_do_not_crash():
     status = parse_status({"status": "error", "error": 10**5000})
     assert status.error == "<unprintable value>"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"emit": ["approve", "reject", "escalate"]}, ("approve", "reject", "escalate")),
+        ({"pending_task": {"id": "t", "emit": ["ok", "no"]}}, ("ok", "no")),
+        ({"emit": ["ok", 3, None, ""]}, ("ok", "3")),  # tolerant: junk entries dropped
+        ({"emit": "approve"}, ()),  # not a list
+        ({}, ()),
+    ],
+)
+def test_flow_emit_options_of_a_pause(body, expected):
+    assert parse_status({"status": "pending_human_input", **body}).pending_emit == expected
+
+
+def test_emit_is_not_read_when_not_paused():
+    assert parse_status({"status": "running", "emit": ["a"]}).pending_emit == ()

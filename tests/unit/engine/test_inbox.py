@@ -216,3 +216,19 @@ def test_resume_answer_rule() -> None:
     assert resume_answer("", True, "reject") == ("reject", True)  # an explicit choice wins
     assert is_rejection("reject") and is_rejection("send back")
     assert not is_rejection("escalate") and not is_rejection("approve")
+
+
+async def test_a_flow_pause_seen_by_polling_carries_its_outcomes(store) -> None:
+    inbox, _client, _events, run, _ = setup(store)
+    flow_pause = status(
+        RunState.AWAITING_INPUT,
+        raw="pending_human_input",
+        pending_task_id="review_task",
+        pending_output="draft",
+        pending_emit=("approve", "reject", "escalate"),
+    )
+    req = inbox.seen_status(run, flow_pause)
+    assert req is not None and req.emit == ("approve", "reject", "escalate")
+    assert store.get_request(req.id).emit == ("approve", "reject", "escalate")
+    with pytest.raises(InboxError):  # the outcomes are checked like a webhook's
+        await inbox.answer(req.id, feedback="", outcome="maybe")
