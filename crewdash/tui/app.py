@@ -39,10 +39,10 @@ class CrewdashApp(App[AppResult]):
     SUB_TITLE = "CrewAI AOP console"
     # screens.tcss is engineer B's (run detail, modals); both are optional while it lands
     CSS_PATH = [
-        p
+        Path(__file__).parent / p
         for p in ("styles/app.tcss", "styles/screens.tcss")
         if (Path(__file__).parent / p).exists()
-    ]
+    ]  # absolute: Textual resolves relative paths against a subclass's own module
     BINDINGS = APP_BINDINGS
 
     def __init__(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
@@ -55,6 +56,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 BAR_WIDTH = 4
+OFFSCREEN_BUDGET = 200  # off-screen rows brought up to date per flush
 
 
 class KeyedText(Text):
@@ -264,15 +266,15 @@ class RunsTable(DataTable[Text]):
     def flush(self) -> None:
         """Apply recorded changes: add/remove rows for the filter, update changed cells."""
         now = self._now()
-        tick = now - self._last_tick >= self._tick_interval
-        if tick:
+        visible = self._visible_ids()
+        if now - self._last_tick >= self._tick_interval:
             self._last_tick = now
-            # elapsed time ticks for runs still going
-            self._dirty.update(lid for lid in self._cells if not self._records[lid].is_final)
+            # elapsed time ticks for runs still going (only rows on screen show it)
+            self._dirty.update(lid for lid in visible if not self._records[lid].is_final)
         if not self._dirty:
             return
-        dirty, self._dirty = self._dirty, set()
         first_rows = not self._cells
+        dirty = self._take_dirty(visible)
         colors = self._colors()
         needle, invert = parse_filter(self.filter_text)
         added = changed_sort_column = False
@@ -302,6 +304,34 @@ class RunsTable(DataTable[Text]):
         if first_rows and self.row_count:
             self.move_cursor(row=0, animate=False)
         self.paints += 1
+
+    def _visible_ids(self) -> set[str]:
+        """Row keys of the rows in the viewport (and a few around it)."""
+        if not self.row_count:
+            return set()
+        top = max(0, int(self.scroll_y) - 5)
+        bottom = min(self.row_count, top + self.size.height + 10)
+        ids: set[str] = set()
+        for row in range(top, bottom):
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                ids.add(str(self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value))
+        return ids
+
+    def _take_dirty(self, visible: set[str]) -> set[str]:
+        """This flush's share of the changes: rows on screen and new rows at once, others
+        (not seen until scrolled to) at most OFFSCREEN_BUDGET per flush, so a burst over
+        thousands of runs never stalls a frame."""
+        if len(self._dirty) <= OFFSCREEN_BUDGET:
+            dirty, self._dirty = self._dirty, set()
+            return dirty
+        now_ids = {lid for lid in self._dirty if lid in visible or lid not in self._cells}
+        rest = self._dirty - now_ids
+        for lid in rest:
+            if len(now_ids) >= len(visible) + OFFSCREEN_BUDGET:
+                break
+            now_ids.add(lid)
+        self._dirty -= now_ids
+        return now_ids
 
     def _apply_sort(self) -> None:
         if not self.row_count:
