@@ -72,6 +72,9 @@ class CrewdashApp(App[AppResult]):
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
         self._signals: list[signal.Signals] = []
+        #: SIGTERM/SIGHUP end the app (None: only on a real terminal, not under `run_test`,
+        #: where the handler would make a hung test process ignore the harness's SIGTERM)
+        self.install_signal_handlers: bool | None = None
         ui = engine.config.ui
         self.notifier = Notifier(
             toast=lambda body, title, severity: self.notify(
@@ -92,7 +95,10 @@ class CrewdashApp(App[AppResult]):
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
         # Textual installs no SIGTERM/SIGHUP handler: without these the terminal stays raw.
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        install = self.install_signal_handlers
+        if install is None:
+            install = not self.is_headless
+        for sig in (signal.SIGTERM, signal.SIGHUP) if install else ():
             try:
                 loop.add_signal_handler(sig, self.exit)
                 self._signals.append(sig)

@@ -296,14 +296,24 @@ def test_every_binding_has_an_id_and_a_tooltip() -> None:
 
 
 async def test_sigterm_exits_the_app_and_restores_the_terminal(tmp_path: Path) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    # under run_test (headless) the app leaves SIGTERM alone: a hung test must stay killable
+    idle = make_app(make_engine([make_run(1)]), tmp_path)
+    async with idle.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, idle)
+        assert signal.getsignal(signal.SIGTERM) == before
     app = make_app(make_engine([make_run(1)]), tmp_path)
+    app.install_signal_handlers = True  # as on a real terminal
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         assert app.return_code is None
+        # without the handler the kill below would end this whole test process
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, before)
         os.kill(os.getpid(), signal.SIGTERM)  # handled by the app's loop: this process lives
         await pilot.pause()
         assert app.return_code == 0  # exit requested: run_test's context then ends the app
     assert app.engine.stopped  # type: ignore[attr-defined]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # removed on unmount
 
 
 async def test_first_run_offers_demo_and_saves_a_crew(tmp_path: Path) -> None:
