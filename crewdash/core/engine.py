@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -227,14 +228,21 @@ class Engine:
         """Start a run, tracked at once. On failure the stored row is published, then the
         client's AOPError is raised."""
         client = self.client(crew)
+        request_id = str(uuid.uuid4())  # names this kickoff's row even if others run at once
         try:
             record = await start_run(
-                self.store, client, crew, dict(inputs), clock=self.clock, **self._hooks(crew)
+                self.store,
+                client,
+                crew,
+                dict(inputs),
+                clock=self.clock,
+                request_id=request_id,
+                **self._hooks(crew),
             )
         except AOPError:
-            failed = self.store.list_runs(crew=crew, limit=1)
-            if failed:
-                self.bus.publish(RunChanged(failed[0]))
+            failed = self.store.find_by_request_id(request_id)
+            if failed is not None:
+                self.bus.publish(RunChanged(failed))
             raise
         self.bus.publish(RunChanged(record))
         self.monitor.track(record)

@@ -102,11 +102,13 @@ async def start_run(
     human_input_webhook: HumanInputWebhook | None = None,
     clock: _Clock | None = None,
     batch_row: tuple[str, str] | None = None,
+    request_id: str | None = None,
 ) -> RunRecord:
     """Start one run. Returns the ACCEPTED record; on failure the row is REFUSED or UNKNOWN
     and the client's error is re-raised. `batch_row` maps a batch row to this run atomically
-    with the intent."""
-    request_id = str(uuid.uuid4())
+    with the intent. `request_id` (a fresh uuid when not given) names the row on failure:
+    `store.find_by_request_id`."""
+    request_id = request_id or str(uuid.uuid4())
     now = clock.time() if clock is not None else None
     run = store.create_intent(
         crew,
