@@ -138,7 +138,7 @@ async def test_resume_approves_through_the_inbox_with_an_audit_row(cli: CliEnv) 
 
 
 async def test_resume_a_flow_with_an_outcome_and_refusals(cli: CliEnv) -> None:
-    waited = await cli.run("kickoff", "flow", "-i", "amount=5", "--wait", "--timeout", "1.5")
+    waited = await cli.run("kickoff", "flow", "-i", "amount=5", "--wait", "--timeout", "3")
     kickoff_id = waited.out.splitlines()[0]
     assert "--outcome approve|reject|escalate" in waited.err  # the outcomes the status named
     reject = await cli.run("resume", "flow", kickoff_id, "--reject")
