@@ -81,6 +81,7 @@ class _Run:
     phase: tuple[str, str] = ("", "")
     phase_started: float | None = None  # estimated monotonic start of the current phase
     last_progress: float = 0.0  # monotonic time of the last observed change
+    seen: tuple[Any, ...] | None = None  # the last status the store has applied (see _seen_key)
     waiters: list[asyncio.Future[RunRecord]] = field(default_factory=list)
 
 
@@ -101,6 +102,20 @@ class _Crew:
     durations: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     phases: dict[tuple[str, str], float] = field(default_factory=dict)
     requests: int = 0
+
+
+def _seen_key(status: RunStatus) -> tuple[Any, ...]:
+    """Everything of a status the store derives a record from: the same key twice means the
+    second changes nothing, so the monitor need not read the store to find that out."""
+    progress = status.progress
+    return (
+        status.state,
+        status.raw_state,
+        status.current_task,
+        None if progress is None else (progress.completed_tasks, progress.total_tasks),
+        status.result,
+        status.error,
+    )
 
 
 def _phase_of(record: RunRecord) -> tuple[str, str]:
@@ -387,8 +402,16 @@ class Monitor:
         self, run: _Run, crew: _Crew, status: RunStatus, sent_at: float, now: float
     ) -> float | None:
         self._crew_ok(crew, now - sent_at, now)
-        old = run.record
-        record, changed = self.store.record_status(old.local_id, status, self.clock.time())
+        key = _seen_key(status)
+        if key == run.seen:
+            # Most polls: nothing changed since the status the store last applied. The record
+            # in memory is current (every write of ours goes through run.record).
+            record, changed = run.record, False
+        else:
+            record, changed = self.store.record_status(
+                run.record.local_id, status, self.clock.time()
+            )
+            run.seen = key
         run.record = record
         if changed:
             self._learn_phase(run, crew, record, sent_at)

@@ -1,0 +1,130 @@
+"""What one poll costs the monitor: an unchanged status touches neither the store nor the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crewdash.aop.models import RunState, RunStatus
+from crewdash.core.events import EventBus
+from crewdash.core.models import Event, RunChanged
+from crewdash.core.monitor import Monitor, MonitorSettings
+from crewdash.core.store import RunStore
+from engine.fakes import (
+    ManualClock,
+    ScriptedClient,
+    accepted_run,
+    completed,
+    crew_config,
+    open_store,
+    status,
+)
+
+
+class CountingStore:
+    """The real store, counting every call the monitor makes on it."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.store, name)
+        if callable(attr):
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self.calls.append(name)
+                return attr(*args, **kwargs)
+
+            return counted
+        return attr
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    s = open_store(tmp_path)
+    yield s
+    s.close()
+
+
+def make(
+    store: RunStore, clock: ManualClock, answer: Any
+) -> tuple[Monitor, CountingStore, ScriptedClient, list[Event]]:
+    counting = CountingStore(store)
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(events.append)
+    monitor = Monitor(counting, bus, clock=clock, settings=MonitorSettings(jitter=0.0))
+    client = ScriptedClient(clock, answer)
+    monitor.add_crew(crew_config(poll_max=2.0), client)
+    return monitor, counting, client, events
+
+
+async def test_an_unchanged_status_causes_no_store_access(store) -> None:
+    clock = ManualClock()
+    monitor, counting, client, events = make(store, clock, lambda k, n: status(done=1))
+    run = accepted_run(store)
+    monitor.track(run)
+    await monitor.start()
+    await clock.advance(30)
+    await monitor.stop()
+    polls = len(client.calls_for(run.kickoff_id))
+    assert polls >= 10
+    # the first poll saw pending -> running and wrote it; the other polls touched nothing
+    assert counting.calls == ["record_status"]
+    assert [e.run.state for e in events if isinstance(e, RunChanged)] == [RunState.RUNNING]
+    assert store.get(run.local_id).completed_tasks == 1
+
+
+async def test_a_change_after_unchanged_polls_is_written_then_published(store) -> None:
+    clock = ManualClock()
+    t0 = clock.now
+
+    def answer(_k: str, now: float) -> RunStatus:
+        if now < t0 + 10:
+            return status(task="a", done=0)
+        if now < t0 + 20:
+            return status(task="b", done=1)
+        return completed("report")
+
+    monitor, counting, _client, events = make(store, clock, answer)
+    on_disk: list[bool] = []
+    monitor.bus.subscribe(
+        lambda e: isinstance(e, RunChanged) and on_disk.append(store.get(e.run.local_id) == e.run)
+    )
+    run = accepted_run(store)
+    monitor.track(run)
+    await monitor.start()
+    await clock.advance(40)
+    await monitor.stop()
+    assert counting.calls == ["record_status"] * 3  # one per change, none in between
+    assert [e.run.current_task for e in events if isinstance(e, RunChanged)] == ["a", "b", None]
+    assert on_disk == [True, True, True]
+    assert store.get(run.local_id).result.output == "report"
+
+
+async def test_the_same_status_after_a_store_failure_is_written_again(store) -> None:
+    """The in-memory 'already applied' mark is set only once the store took the change."""
+    clock = ManualClock()
+    monitor, counting, _client, events = make(store, clock, lambda k, n: status(done=1))
+    failing = {"left": 1}
+    real = store.record_status
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    store.record_status = flaky  # type: ignore[method-assign]
+    run = accepted_run(store)
+    monitor.track(run)
+    await monitor.start()
+    await clock.advance(60)
+    await monitor.stop()
+    assert counting.calls == ["record_status", "record_status"]
+    assert store.get(run.local_id).state is RunState.RUNNING
+    assert [e.run.state for e in events if isinstance(e, RunChanged)] == [RunState.RUNNING]
