@@ -526,6 +526,10 @@ def _apply_status(old: RunRecord, status: RunStatus, at: float) -> RunRecord:
     # Progress the server stops sending (a finished run often omits it) is kept, not erased.
     done = status.progress.completed_tasks if status.progress else old.completed_tasks
     total = status.progress.total_tasks if status.progress else old.total_tasks
+    tasks = status.result.tasks if status.result is not None else ()
+    if total is None and status.state is RunState.COMPLETED and tasks:
+        # First seen completed (a fast run, a slow poller): its result lists every task.
+        done = total = len(tasks)
     finished_at = old.finished_at
     if status.state.is_final and finished_at is None:
         finished_at = at

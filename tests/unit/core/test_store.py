@@ -134,6 +134,20 @@ def test_history_only_on_change_and_result_stored_once(store: RunStore) -> None:
     assert store.unfinished() == []
 
 
+def test_a_run_first_seen_completed_takes_its_progress_from_the_result(store: RunStore) -> None:
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}).local_id, "k")
+    tasks = (TaskOutput("t1", "out1"), TaskOutput("t2", "out2"))
+    done, _ = store.record_status(
+        rec.local_id, _status(RunState.COMPLETED, result=RunResult("final", tasks)), at=1.0
+    )
+    assert (done.completed_tasks, done.total_tasks) == (2, 2)
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq2", {}).local_id, "k2")
+    bare, _ = store.record_status(
+        rec.local_id, _status(RunState.COMPLETED, result=RunResult("final")), at=1.0
+    )
+    assert (bare.completed_tasks, bare.total_tasks) == (None, None)  # nothing to go on
+
+
 def test_raw_state_change_alone_is_a_change(store: RunStore) -> None:
     rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}).local_id, "k")
     store.record_status(rec.local_id, _status(RunState.UNKNOWN, "weird_a"), at=1.0)
