@@ -19,7 +19,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Start a run. Values are converted with the crew's input specs "
         "(-i age=35 sends the integer 35 when the crew says integer); a wrong or missing "
         "value is refused before anything is sent. The kickoff is written to the run store "
-        "before it is sent, so it is never lost and never sent twice.",
+        "before it is sent, so it is never lost and never sent twice. The kickoff sends no "
+        "webhook URLs, even when a receiver is configured: a one-shot command cannot receive "
+        "deliveries after it exits. With --wait (or `crewdash watch`) a pause for human "
+        "input is seen by polling and answered with `crewdash resume`; run `crewdash "
+        "dashboard` to have kickoffs advertise the receiver.",
     )
     parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
     parser.add_argument(

@@ -30,3 +30,13 @@ def test_a_bad_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
         main(["batch", "crew", "file", "--concurrency", "0"])
     assert exited.value.code == ExitCode.USAGE
     assert "expected at least 1" in capsys.readouterr().err
+
+
+def test_kickoff_help_says_it_advertises_no_webhook_urls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["kickoff", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse rewraps the description
+    assert "sends no webhook URLs" in text
+    assert "cannot receive" in text and "polling" in text
