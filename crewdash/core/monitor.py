@@ -68,6 +68,10 @@ class MonitorSettings:
     stall_default: float = 1800.0  # until `stall_min_samples` completed runs were seen
     stall_min_samples: int = 3
     phase_alpha: float = 0.3  # EWMA weight of a newly observed phase duration
+    # A phase learnt from this many samples, whose lengths deviate (EWMA of |error|) by at most
+    # this fraction, is trusted: no stretching polls before its expected end, only poll_max.
+    trust_samples: int = 3
+    trust_spread: float = 0.15
 
 
 @dataclass(slots=True)
@@ -101,6 +105,8 @@ class _Crew:
     latency: float | None = None
     durations: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     phases: dict[tuple[str, str], float] = field(default_factory=dict)
+    # per phase: (samples, EWMA of the absolute deviation of a sample from the estimate)
+    spread: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     requests: int = 0
 
 
@@ -440,15 +446,34 @@ class Monitor:
         if run.last_poll is not None:
             at = max((run.last_poll + sent_at) / 2, sent_at - crew.config.poll_min)
         new_phase = _phase_of(record)
+        prior = crew.phases.get(run.phase)  # before this sample is learnt
+        trusted = prior is not None and self._trusted(crew, run.phase, prior)
         if run.phase_started is not None and new_phase != run.phase:
             took = at - run.phase_started
             if took > 0:
                 old = crew.phases.get(run.phase)
                 a = self.settings.phase_alpha
                 crew.phases[run.phase] = took if old is None else (1 - a) * old + a * took
+                n, dev = crew.spread.get(run.phase, (0, 0.0))
+                if old is not None:
+                    dev = abs(took - old) if n <= 1 else (1 - a) * dev + a * abs(took - old)
+                crew.spread[run.phase] = (n + 1, dev)
         if new_phase != run.phase:
+            start = at if run.last_poll is not None else None
+            if (
+                start is not None
+                and trusted
+                and prior is not None
+                and run.phase_started is not None
+                and run.last_poll is not None
+                and run.last_poll <= run.phase_started + prior <= sent_at
+            ):
+                # The old phase's trusted length dates the change better than the middle of
+                # the polls does (a late poll would otherwise push every later aim late).
+                # Learning above still uses the middle, so the estimate can move.
+                start = run.phase_started + prior
             run.phase = new_phase
-            run.phase_started = at if run.last_poll is not None else None
+            run.phase_started = start
 
     def _next_delay(self, run: _Run, crew: _Crew, changed: bool, now: float) -> float:
         cfg = crew.config
@@ -466,10 +491,20 @@ class Monitor:
             end = run.phase_started + expected
             lead = min(0.1 * cfg.poll_min, 0.05 * expected)  # the estimate is unbiased: aim at it
             if now < end - lead:
-                delay = min(delay, max(0.05, end - lead - now))
+                if self._trusted(crew, run.phase, expected):
+                    # Polls before a well-known end only cost requests: go to it (poll_max
+                    # still bounds how late a surprisingly early change is seen).
+                    delay = min(cfg.poll_max, end - lead - now)
+                else:
+                    delay = min(delay, max(0.05, end - lead - now))
             elif now < end + max(2 * cfg.poll_min, 0.15 * expected):
                 delay = min(delay, cfg.poll_min)  # about when it should change: look often
         return delay * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
+
+    def _trusted(self, crew: _Crew, phase: tuple[str, str], expected: float) -> bool:
+        n, dev = crew.spread.get(phase, (0, 0.0))
+        s = self.settings
+        return n >= s.trust_samples and dev <= s.trust_spread * expected
 
     def _stretch(self, run: _Run, crew: _Crew) -> float:
         run.interval = min(run.interval * self.settings.stretch, crew.config.poll_max)

@@ -128,3 +128,50 @@ async def test_the_same_status_after_a_store_failure_is_written_again(store) -> 
     assert counting.calls == ["record_status", "record_status"]
     assert store.get(run.local_id).state is RunState.RUNNING
     assert [e.run.state for e in events if isinstance(e, RunChanged)] == [RunState.RUNNING]
+
+
+async def _phase_runs(store: RunStore, lengths: list[float]) -> tuple[list[int], list[float]]:
+    """Runs one after another, each of two tasks lasting lengths[i]; for each run the polls
+    made in its second task and the delay with which its completion was seen."""
+    clock = ManualClock()
+    starts: dict[str, tuple[float, float]] = {}
+
+    def answer(kid: str, now: float) -> RunStatus:
+        start, length = starts[kid]
+        elapsed = now - start
+        if elapsed < length:
+            return status(task="a", done=0)
+        if elapsed < 2 * length:
+            return status(task="b", done=1)
+        return completed()
+
+    monitor, _counting, client, _events = make(store, clock, answer)
+    monitor._crews["research"].config = crew_config(poll_max=30.0)
+    polls: list[int] = []
+    delays: list[float] = []
+    for i, length in enumerate(lengths):
+        run = accepted_run(store)
+        start = clock.now
+        starts[run.kickoff_id] = (start, length)
+        monitor.track(run)
+        if i == 0:
+            await monitor.start()
+        await clock.run_until(lambda r=run: store.get(r.local_id).state.is_final, 300, step=0.1)
+        calls = client.calls_for(run.kickoff_id)
+        polls.append(len([t for t in calls if start + length <= t < start + 2 * length]))
+        finished = store.get(run.local_id).finished_at - clock.wall_offset
+        delays.append(finished - (start + 2 * length))
+    await monitor.stop()
+    return polls, delays
+
+
+async def test_a_phase_of_well_known_length_is_polled_only_near_its_end(store) -> None:
+    polls, delays = await _phase_runs(store, [20.0] * 6)
+    assert polls[0] >= 6  # nothing learnt yet: poll_min, then stretching
+    assert polls[-1] <= 3  # trusted: the change into it, then about its expected end
+    assert delays[-1] <= 1.5
+
+
+async def test_a_phase_of_erratic_length_keeps_the_stretching_polls(store) -> None:
+    polls, _delays = await _phase_runs(store, [20.0, 8.0, 30.0, 12.0, 25.0, 10.0, 20.0])
+    assert polls[-1] >= 5  # never trusted: an early end is still seen within the stretch
