@@ -252,7 +252,7 @@ class Monitor:
     async def refresh(self, local_id: str) -> RunRecord | None:
         """Poll now and return the record after that poll (or as stored if not tracked)."""
         run = self._runs.get(local_id)
-        if run is None:
+        if run is None or self._driver is None:  # not tracked, or nothing would poll it
             return self.store.get(local_id)
         fut: asyncio.Future[RunRecord] = asyncio.get_running_loop().create_future()
         run.waiters.append(fut)
@@ -277,6 +277,10 @@ class Monitor:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # No poll will come now: a refresh() still waiting gets the record as it stands
+        # (it waited forever before, and its caller wrote to a store closed meanwhile).
+        for run in self._runs.values():
+            self._resolve(run)
 
     def _push(self, run: _Run, due: float) -> None:
         run.gen += 1

@@ -97,6 +97,27 @@ async def test_requests_in_flight_never_exceed_the_global_cap(store) -> None:
     await monitor.stop()
 
 
+async def test_a_refresh_in_flight_when_the_monitor_stops_returns_the_stored_record(
+    store,
+) -> None:
+    import asyncio
+
+    clock = ManualClock()
+    monitor, client, _ = make(store, clock, lambda k, n: status())
+    client.gate = asyncio.Event()  # the poll never answers
+    run = accepted_run(store)
+    monitor.track(run)
+    await monitor.start()
+    refresh = asyncio.ensure_future(monitor.refresh(run.local_id))
+    await clock.advance(1)
+    assert not refresh.done() and client.in_flight == 1
+    await monitor.stop()
+    await settle()
+    assert refresh.done() and refresh.result().local_id == run.local_id
+    # after stop nothing polls: a refresh returns what is stored instead of waiting forever
+    assert (await asyncio.wait_for(monitor.refresh(run.local_id), 5)).local_id == run.local_id
+
+
 async def test_rate_learnt_from_429_is_never_exceeded(store) -> None:
     clock = ManualClock()
     limit = 5  # the server allows 5 requests in any 1-second window
