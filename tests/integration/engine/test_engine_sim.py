@@ -151,6 +151,8 @@ async def test_every_run_reaches_its_true_final_state_under_faults(
             return all(engine.run(r.local_id).state.is_final for r in runs)
 
         await wait_until(engine, all_final, 60)
+        # every answer done (its refresh too) before the engine stops and the store closes
+        await asyncio.wait_for(asyncio.gather(*tasks), 60)
         await engine.stop()
         for r in runs:
             assert engine.run(r.local_id).state is truth[r.crew], r.crew
