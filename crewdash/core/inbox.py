@@ -1,6 +1,8 @@
 """The human-input inbox: every pending request, from every source, once.
 
 Sources: a paused status seen by the monitor, a crew HITL webhook, a signed flow HITL webhook.
+A flow pause seen both by polling and by its signed delivery is one entry: the delivery's (it
+carries the callback), whichever came first.
 Each becomes one HumanRequest (id `<kickoff_id>:<task_id>` for crews — `#2`, `#3` for later
 rounds after a rejection —, the flow's request id for flows), stored before it is published.
 
@@ -154,6 +156,8 @@ class Inbox:
         if self._seen.get(base) == output:
             return None
         self._seen[base] = output
+        if self._flow_request_pending(kickoff_id):
+            return None  # the signed flow delivery already stands for this pause
         req = HumanRequest(
             id=base,
             crew=record.crew,
@@ -222,8 +226,27 @@ class Inbox:
             assigned_to=_text(assigned) if assigned else None,
         )
         stored, _new = self.store.upsert_request(req)
+        if stored.kickoff_id:
+            self._supersede_polled(stored.kickoff_id)
         self.bus.publish(InboxChanged(stored))
         return stored
+
+    def _flow_request_pending(self, kickoff_id: str) -> bool:
+        return any(
+            r.kickoff_id == kickoff_id and r.source is RequestSource.FLOW_WEBHOOK
+            for r in self.store.pending_requests()
+        )
+
+    def _supersede_polled(self, kickoff_id: str) -> None:
+        """A flow pause also seen by polling: the signed delivery (answered through its
+        callback) replaces the polled entry, unless that one is already being answered."""
+        for r in self.store.pending_requests():
+            if (
+                r.kickoff_id == kickoff_id
+                and r.source is RequestSource.STATUS
+                and r.id not in self._answering
+            ):
+                self.store.discard_request(r.id)
 
     def _add_round(self, req: HumanRequest) -> HumanRequest | None:
         """Store `req`, or a new round of it when the earlier round was answered and the

@@ -400,6 +400,17 @@ class RunStore:
                 )
             return merged, False
 
+    def discard_request(self, request_id: str) -> bool:
+        """Forget a request nobody answered or tried to answer (superseded by a better
+        sighting of the same pause). A request with an audit row is never discarded."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM human_requests WHERE id = ? AND answered IS NULL AND NOT EXISTS "
+                "(SELECT 1 FROM decisions WHERE request_id = ?)",
+                (request_id, request_id),
+            )
+            return cursor.rowcount > 0
+
     def get_request(self, request_id: str) -> HumanRequest | None:
         rows = self._read("SELECT * FROM human_requests WHERE id = ?", (request_id,))
         return request_from_row(rows[0]) if rows else None

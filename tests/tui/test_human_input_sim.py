@@ -120,7 +120,7 @@ async def test_flow_outcome_goes_through_the_callback(
 ) -> None:
     engine = await _flow_engine(sim_server, engine_for)
     await engine.kickoff("flow", {"amount": "120 EUR"})
-    request = await _pending(engine, lambda r: bool(r.emit))
+    request = await _pending(engine, lambda r: r.callback_url is not None)
     assert request.emit == ("approve", "reject", "escalate")
 
     app = ScreenApp(lambda: HumanInputModal(engine, request))
@@ -137,7 +137,7 @@ async def test_flow_answered_elsewhere_is_shown_not_failed(
 ) -> None:
     engine = await _flow_engine(sim_server, engine_for)
     await engine.kickoff("flow", {"amount": "99 EUR"})
-    request = await _pending(engine, lambda r: bool(r.emit))
+    request = await _pending(engine, lambda r: r.callback_url is not None)
     assert request.callback_url is not None
     async with httpx.AsyncClient() as http:  # a colleague answers first
         first = await http.post(

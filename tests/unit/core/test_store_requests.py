@@ -83,3 +83,13 @@ def test_flow_decision_keeps_outcome_choice(store: RunStore) -> None:
 def test_outcome_for_unknown_decision(store: RunStore) -> None:
     with pytest.raises(StoreError):
         store.record_outcome(999, AnswerOutcome.ACCEPTED, "")
+
+
+def test_discard_request_only_forgets_an_untouched_request(store: RunStore) -> None:
+    from crewdash.core.models import Decision, HumanRequest, RequestSource
+
+    for rid in ("a", "b"):
+        store.upsert_request(HumanRequest(rid, "c", RequestSource.STATUS, 1.0, kickoff_id="k"))
+    store.record_decision(Decision("b", "fb"), "resume")  # b has an audit row
+    assert store.discard_request("a") is True and store.get_request("a") is None
+    assert store.discard_request("b") is False and store.get_request("b") is not None

@@ -232,3 +232,40 @@ async def test_a_flow_pause_seen_by_polling_carries_its_outcomes(store) -> None:
     assert store.get_request(req.id).emit == ("approve", "reject", "escalate")
     with pytest.raises(InboxError):  # the outcomes are checked like a webhook's
         await inbox.answer(req.id, feedback="", outcome="maybe")
+
+
+def _flow_pause():
+    return status(
+        RunState.AWAITING_INPUT,
+        raw="awaiting_human_feedback",
+        pending_task_id="check",
+        pending_output="draft",
+        pending_emit=("approve", "reject"),
+    )
+
+
+def _flow_delivery():
+    return {
+        "id": "kick-1:check:1",
+        "execution_id": "kick-1",
+        "message": "Decide",
+        "output": "draft",
+        "emit": ["approve", "reject"],
+        "callback_url": "http://127.0.0.1:9/cb",
+    }
+
+
+@pytest.mark.parametrize("polled_first", [True, False])
+async def test_a_flow_pause_seen_by_polling_and_by_its_webhook_is_one_request(
+    store, polled_first: bool
+) -> None:
+    inbox, _client, _events, run, _ = setup(store)
+    if polled_first:
+        inbox.seen_status(run, _flow_pause())
+        inbox.seen_flow_webhook("review", _flow_delivery())
+    else:
+        inbox.seen_flow_webhook("review", _flow_delivery())
+        inbox.seen_status(run, _flow_pause())
+    inbox.seen_status(run, _flow_pause())  # polled again: still one
+    (only,) = inbox.pending()
+    assert only.id == "kick-1:check:1" and only.callback_url == "http://127.0.0.1:9/cb"
