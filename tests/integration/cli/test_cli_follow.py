@@ -32,8 +32,10 @@ async def test_wait_exits_1_when_the_run_ends_in_error(cli: CliEnv) -> None:
 
 
 async def test_wait_timeout_says_how_to_pick_the_run_up(cli: CliEnv) -> None:
-    # The review crew pauses for human input: it never ends by itself.
-    result = await cli.run("kickoff", "review", "-i", "brief=B", "--wait", "--timeout", "1.5")
+    # The review crew pauses for human input: it never ends by itself. The pause comes 0.25 s
+    # into the run; 6 s leaves several polls to see it on a loaded machine (the resume hint
+    # needs the paused task's id).
+    result = await cli.run("kickoff", "review", "-i", "brief=B", "--wait", "--timeout", "6")
     assert result.code == 4
     kickoff_id = result.out.splitlines()[0]
     assert f"crewdash status review {kickoff_id}" in result.err
