@@ -502,7 +502,10 @@ class Monitor:
                 else:
                     delay = min(delay, max(0.05, end - lead - now))
             elif now < end + max(2 * cfg.poll_min, 0.15 * expected):
-                delay = min(delay, cfg.poll_min)  # about when it should change: look often
+                # About when it should change: look often, then less so the further past the
+                # aim it gets (an estimate off by 30 s must not cost 30 polls at poll_min).
+                late = now - (end - lead)
+                delay = min(delay, max(cfg.poll_min, (self.settings.stretch - 1) * late))
         return delay * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
 
     def _trusted(self, crew: _Crew, phase: tuple[str, str], expected: float) -> bool:
