@@ -15,11 +15,13 @@ from crewdash.core.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.config_errors import ConfigError
 from crewdash.core.config_model import Config, CrewConfig
 from crewdash.core.events import EventBus
+from crewdash.core.health_probe import HealthProbe, ProbeSettings
 from crewdash.core.inbox import Inbox
 from crewdash.core.kickoff import reconcile_interrupted, start_run
 from crewdash.core.models import (
     AnswerOutcome,
     CrewHealth,
+    CrewHealthChanged,
     Event,
     HumanRequest,
     RunChanged,
@@ -51,6 +53,10 @@ class Engine:
     - `event_batches()`: like `events()` but yields lists coalesced per run/request/crew.
     - `crews` (names), `client(crew)`, `learnt_rate(crew)`, `requests_sent(crew=None)`,
       `replace_token(crew, token)` (resumes a crew stopped by a 401), `monitor`, `inbox_`.
+    - `crew_latency(crew)`: seconds of the latest health check that measured one.
+    - `probe`: checks each crew's health on start and every minute while none of its runs is
+      polled (`crewdash.core.health_probe`); `crew_health()` is the newest of its and the
+      monitor's view.
     Every event is on disk when it is published; callbacks run on the event loop.
     """
 
@@ -64,6 +70,7 @@ class Engine:
         monitor_settings: MonitorSettings | None = None,
         user: str = "",
         rng: random.Random | None = None,
+        probe_settings: ProbeSettings | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -88,6 +95,17 @@ class Engine:
         self._crew_errors: dict[str, str] = {}
         self._inputs: dict[str, list[InputSpec]] = {}
         self._started = False
+        self._health: dict[str, CrewHealthChanged] = {}  # the newest published, per crew
+        self._run_crew: dict[str, str] = {}  # local id -> crew of every run handed to the monitor
+        self.bus.subscribe(self._health_seen)
+        self.probe = HealthProbe(
+            lambda: list(self._clients),
+            self.client,
+            self._polled_crews,
+            self.bus.publish,
+            clock=self.clock,
+            settings=probe_settings or ProbeSettings(slow_after=self.monitor.settings.slow_after),
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -143,9 +161,11 @@ class Engine:
         for record in self.store.unfinished():
             crew = self.config.crews.get(record.crew)
             spread = self.rng.uniform(0, crew.poll_min) if crew else 0.0
-            self.monitor.track(record, delay=spread)  # spread a restart's first polls
+            self._track(record, delay=spread)  # spread a restart's first polls
+        self.probe.start()
 
     async def stop(self) -> None:
+        await self.probe.stop()
         await self.monitor.stop()
         if self.receiver is not None:
             await self.receiver.stop()
@@ -186,7 +206,49 @@ class Engine:
     def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
         if crew in self._crew_errors:
             return (CrewHealth.TOKEN_REJECTED, self._crew_errors[crew])
+        latest = self._health.get(crew)
+        if latest is not None:
+            return (latest.health, latest.detail)
         return self.monitor.crew_health(crew)
+
+    def crew_latency(self, crew: str) -> float | None:
+        latest = self._health.get(crew)
+        return latest.latency if latest is not None else None
+
+    def _health_seen(self, event: Event) -> None:
+        if not isinstance(event, CrewHealthChanged):
+            return
+        previous = self._health.get(event.crew)
+        if (
+            event.latency is None
+            and previous is not None
+            and event.health in (CrewHealth.OK, CrewHealth.SLOW)
+        ):
+            # the monitor's polls measure no latency it publishes: keep the probe's
+            event = CrewHealthChanged(
+                event.crew, event.health, event.detail, event.since, previous.latency
+            )
+        self._health[event.crew] = event
+
+    def _polled_crews(self) -> set[str]:
+        crews: set[str] = set()
+        tracked = self.monitor.tracked()
+        for local_id in list(self._run_crew):
+            if local_id not in tracked:
+                del self._run_crew[local_id]  # finished: forget it
+        for local_id in tracked:
+            crew = self._run_crew.get(local_id)
+            if crew is None:
+                record = self.store.get(local_id)
+                if record is None:
+                    continue
+                crew = self._run_crew[local_id] = record.crew
+            crews.add(crew)
+        return crews
+
+    def _track(self, record: RunRecord, *, delay: float = 0.0) -> None:
+        self._run_crew[record.local_id] = record.crew
+        self.monitor.track(record, delay=delay)
 
     def learnt_rate(self, crew: str) -> float | None:
         return self.monitor.learnt_rate(crew)
@@ -245,7 +307,7 @@ class Engine:
                 self.bus.publish(RunChanged(failed))
             raise
         self.bus.publish(RunChanged(record))
-        self.monitor.track(record)
+        self._track(record)
         return record
 
     async def kickoff_batch(
@@ -260,7 +322,7 @@ class Engine:
     ) -> BatchResult:
         def started(record: RunRecord) -> None:
             self.bus.publish(RunChanged(record))
-            self.monitor.track(record)
+            self._track(record)
 
         return await run_batch(
             self.store,
@@ -308,7 +370,7 @@ class Engine:
         if changed:
             self.bus.publish(RunChanged(updated))
         if not updated.is_final:
-            self.monitor.track(updated)
+            self._track(updated)
         return updated
 
     def runs(self) -> list[RunRecord]:
@@ -340,6 +402,12 @@ class Engine:
 
     def _on_status(self, record: RunRecord, status: Any) -> None:
         self.inbox_.seen_status(record, status)
+        # A poll answered: the monitor's view of the crew is current. If the last word was
+        # the probe's and differs (offline before this run started), say what is true now.
+        health, detail = self.monitor.crew_health(record.crew)
+        latest = self._health.get(record.crew)
+        if latest is not None and (latest.health, latest.detail) != (health, detail):
+            self.bus.publish(CrewHealthChanged(record.crew, health, detail, self.clock.time()))
 
     # --- webhook deliveries: they only make polling sooner ----------------------------------
 

@@ -131,6 +131,7 @@ class CrewHealthChanged:
     health: CrewHealth
     detail: str = ""
     since: float | None = None
+    latency: float | None = None  # seconds of the health check, when it measured one
 
 
 @dataclass(frozen=True, slots=True)
