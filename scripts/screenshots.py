@@ -16,6 +16,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
 from tests.tui.shell_apps import first_run_app, main_app, settle  # noqa: E402
+from tests.tui.screens_fixtures import (  # noqa: E402
+    FakeEngine,
+    ScreenApp,
+    completed_run,
+    crew_request,
+    flow_request,
+)
 
 SIZE = (120, 36)
 OUT = ROOT / "screenshots"
@@ -33,6 +40,53 @@ async def _help(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def _filling(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("n", *"agent frameworks", "tab", "backspace", "9")
+    await _still(pilot)
+
+
+async def _still(pilot: Any) -> None:
+    from textual.widgets import Input, TextArea
+
+    for widget in pilot.app.screen.query(Input).results():
+        widget.cursor_blink = False
+    for area in pilot.app.screen.query(TextArea).results():
+        area.cursor_blink = False
+    await pilot.pause()
+
+
+async def _tasks(pilot: Any) -> None:
+    pilot.app.screen.query_one("#detail-tabs").active = "tab-tasks"
+    await pilot.pause()
+
+
+def _human_input() -> Any:
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    return ScreenApp(lambda: HumanInputModal(FakeEngine(), crew_request()))
+
+
+def _flow_input() -> Any:
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    return ScreenApp(lambda: HumanInputModal(FakeEngine(), flow_request()))
+
+
+def _detail() -> Any:
+    from crewdash.tui.screens.run_detail import RunDetailScreen
+
+    engine = FakeEngine([completed_run()])
+    return ScreenApp(lambda: RunDetailScreen(engine, "run-1"))
+
+
+def _inbox() -> Any:
+    from crewdash.tui.screens.inbox import InboxScreen
+
+    engine = FakeEngine(requests=[crew_request(), flow_request()])
+    return ScreenApp(lambda: InboxScreen(engine))
+
+
 async def _palette(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("ctrl+p", *"sort")
@@ -41,6 +95,12 @@ async def _palette(pilot: Any) -> None:
 
 SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "main": (main_app, settle),
+    "new-run": (main_app, _filling),
+    "run-detail": (_detail, _still),
+    "run-tasks": (_detail, _tasks),
+    "human-input": (_human_input, _still),
+    "human-input-flow": (_flow_input, _still),
+    "inbox": (_inbox, _still),
     "filter": (main_app, _filtered),
     "help": (main_app, _help),
     "palette": (main_app, _palette),

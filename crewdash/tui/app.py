@@ -187,12 +187,14 @@ class CrewdashApp(App[AppResult]):
         if request.answered is not None or request.id in self._seen_requests:
             return
         self._seen_requests.add(request.id)
+        opening = self.can_open_request()
         self.notifier(
             "Human input needed",
             f"{request.crew} asks: {request.prompt or 'review the output'}"
             + (" (Esc, then i to answer)" if self.is_typing() else ""),
             severity="warning",
             loud=True,
+            toast=not opening,  # the modal itself says it; a toast would cover its buttons
         )
         self.maybe_open_request()
 
@@ -201,12 +203,15 @@ class CrewdashApp(App[AppResult]):
         focused = self.focused
         return isinstance(focused, Input | TextArea) and focused.id != "filter"
 
-    def maybe_open_request(self) -> None:
+    def can_open_request(self) -> bool:
+        """Whether a request's modal may open now: not typing, nothing else on top."""
         if self._answering is not None or self.is_typing() or len(self.screen_stack) > 2:
-            return
-        if self.screen is not self.main_screen:
-            return
-        self.action_answer_next()
+            return False
+        return self.screen is self.main_screen
+
+    def maybe_open_request(self) -> None:
+        if self.can_open_request():
+            self.action_answer_next()
 
     # --- actions used by screens and bindings ---------------------------------------------
 

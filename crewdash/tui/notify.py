@@ -44,10 +44,18 @@ class Notifier:
         self._environ = environ
 
     def __call__(
-        self, title: str, body: str, *, severity: str = "information", loud: bool = False
+        self,
+        title: str,
+        body: str,
+        *,
+        severity: str = "information",
+        loud: bool = False,
+        toast: bool = True,
     ) -> None:
-        """Toast always; bell and desktop notification only when `loud` (needs the operator)."""
-        self._toast(body, title, severity)
+        """A toast (unless `toast` is false: what it says is already on screen); bell and
+        desktop notification only when `loud` (needs the operator)."""
+        if toast:
+            self._toast(body, title, severity)
         if not loud:
             return
         if self.bell:

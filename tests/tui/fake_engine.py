@@ -23,6 +23,7 @@ class FakeEngine:
         self._runs = {r.local_id: r for r in runs or []}
         self._callbacks: list[Callable[[Event], None]] = []
         self.health: dict[str, tuple[CrewHealth, str]] = {}
+        self.latency: dict[str, float] = {}
         self.requests: list[HumanRequest] = []
         self.specs: dict[str, list[InputSpec]] = {
             name: [InputSpec("topic", InputType.STRING, description="What to research")]
@@ -71,3 +72,6 @@ class FakeEngine:
 
     def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
         return self.health.get(crew, (CrewHealth.OK, ""))
+
+    def crew_latency(self, crew: str) -> float | None:
+        return self.latency.get(crew)

@@ -113,6 +113,7 @@ def sample_engine(runs: list[RunRecord] | None = None) -> FakeEngine:
         "review": (CrewHealth.SLOW, "slow: answers take 2.4 s"),
         "approvals": (CrewHealth.OFFLINE, "crew offline since 14:03 (connection)"),
     }
+    engine.latency = {"research": 0.012, "review": 2.4}
     return engine
 
 

@@ -184,7 +184,8 @@ async def test_a_crew_going_offline_and_coming_back(
             await offline
             await pilot.pause()
             main.runs.flush()
-            assert "offline" in str(main.crews.get_option("basic").prompt)
+            assert str(main.crews.get_option("basic").prompt).startswith("○ basic")
+            assert main.crews.health_text("basic") == "offline"
             assert "basic offline" in main.status.render_text().plain
             assert main.runs.get_cell(local_id, "attention").plain == "! offline"
             back = expect_event(
@@ -194,6 +195,7 @@ async def test_a_crew_going_offline_and_coming_back(
             await back
             await pilot.pause()
             main.runs.flush()
-            assert "● ok" in str(main.crews.get_option("basic").prompt)
+            assert str(main.crews.get_option("basic").prompt).startswith("● basic")
+            assert main.crews.health_text("basic").startswith("ok")
             assert "offline" not in main.status.render_text().plain
             assert main.runs.get_cell(local_id, "attention").plain == ""

@@ -172,11 +172,14 @@ async def test_crew_pane_counts_and_health_and_status_bar(tmp_path: Path) -> Non
         main = app.main_screen
         main._flush_counts()
         prompt = main.crews.get_option("research").prompt
-        assert "2 active" in str(prompt) and "1 waiting" in str(prompt)
+        assert str(prompt).endswith("▶2 ◆1")
+        main.crews.choose("research")
+        assert "2 active, 1 waiting" in str(main.crews.border_subtitle)
         engine.publish(
             CrewHealthChanged("writer", CrewHealth.OFFLINE, "connection refused", T0 - 120)
         )
-        assert "offline" in str(main.crews.get_option("writer").prompt)
+        assert str(main.crews.get_option("writer").prompt).startswith("○ ")
+        assert main.crews.health_text("writer") == "offline"
         status = main.status.render_text().plain
         assert "writer offline 2m ago: connection refused" in status
         engine.publish(CrewHealthChanged("writer", CrewHealth.OK, "", None))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from tests.tui.shell_apps import first_run_app, main_app, settle
 
@@ -40,8 +41,20 @@ async def _help(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def _filling(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("n", *"agent frameworks", "tab", "backspace", "9")
+    for widget in pilot.app.screen.query(Input).results():
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
 def test_main_screen(snap_compare: Any) -> None:
     assert snap_compare(main_app(), terminal_size=SIZE, run_before=settle)
+
+
+def test_main_screen_filling_the_form(snap_compare: Any) -> None:
+    assert snap_compare(main_app(), terminal_size=SIZE, run_before=_filling)
 
 
 def test_main_screen_filter_active(snap_compare: Any) -> None:

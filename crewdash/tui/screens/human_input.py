@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static, TextArea
+from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.models import AnswerOutcome, HumanRequest
 from crewdash.tui.format import format_duration, short_id
@@ -69,7 +69,6 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
 
     CSS_PATH = "../styles/screens.tcss"
     BINDINGS = [
-        Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
         Binding(
             "ctrl+s",
             "approve",
@@ -77,6 +76,14 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             id="answer_approve",
             tooltip="Approve the output (asks first)",
         ),
+        Binding(
+            "ctrl+r",
+            "request_changes",
+            "Request changes",
+            id="answer_changes",
+            tooltip="Send the feedback; the task runs again (asks first)",
+        ),
+        Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
     ]
 
     def __init__(self, engine: AnswerEngine, request: HumanRequest) -> None:
@@ -153,13 +160,23 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
                     )
                 yield Button("Retry", id="hi-retry", variant="error", tooltip="Send again")
                 yield Button("Close", id="hi-close", tooltip="Escape")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#hi-retry").display = False
         self._show_result("", "")
         self._tick()
         self.set_interval(1.0, self._tick)
-        self.query_one("#hi-review").focus()
+        # Focus where the operator acts: typed feedback must land in the editor, and a flow's
+        # outcome is one Enter away. The review scrolls with the mouse or after Shift+Tab.
+        if self.is_flow:
+            self.query_one("#hi-outcome-0", Button).focus()
+        else:
+            self.query_one("#hi-feedback", TextArea).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Approve and Request changes are a crew's answers; a flow answers with outcomes."""
+        return not (self.is_flow and action in ("approve", "request_changes"))
 
     def _now(self) -> float:
         now = getattr(self.app, "now", None)
@@ -189,7 +206,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         self._confirm(question, "Approve", (feedback, True, None))
 
     @on(Button.Pressed, "#hi-changes")
-    def _request_changes(self) -> None:
+    def action_request_changes(self) -> None:
         if self._busy():
             return
         feedback = self._feedback()

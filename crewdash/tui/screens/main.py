@@ -85,6 +85,7 @@ class MainScreen(Screen[None]):
         filter_input.value = filter_text
         filter_input.display = bool(filter_text)
         self.set_interval(0.25, self._flush_counts, name="crew-counts")
+        self.watch(self, "focused", self._focus_moved)
         names = self.crews.crew_names
         if names:
             last = state.get("last_crew")
@@ -100,14 +101,26 @@ class MainScreen(Screen[None]):
             self._track(run)
         self.runs.set_runs(engine.runs())
         self.runs.flush()
+        latency_of = getattr(engine, "crew_latency", None)  # a deferred engine may lack it yet
         for name in self.crews.crew_names:
             health, detail = engine.crew_health(name)
-            self.crews.set_health(name, health, detail)
+            latency = latency_of(name) if latency_of is not None else None
+            self.crews.set_health(name, health, detail, latency)
             self.status.set_crew_health(name, health, detail, None)
         self.status.receiver_url = engine.receiver_url
         self.status.set_inbox(len(engine.inbox()))
         self.status.redraw()
         self.app.dashboard_ready.set()
+
+    def _focus_moved(self, focused: Any) -> None:
+        """Widen the left column while the operator is in the form (see app.tcss)."""
+        filling = focused is not None and self.query_one(FormArea) in focused.ancestors
+        self.query_one("#body").set_class(filling, "-filling")
+
+    @property
+    def filling(self) -> bool:
+        """Whether the form has the focus (and the wide left column)."""
+        return self.query_one("#body").has_class("-filling")
 
     # --- engine events --------------------------------------------------------------------
 
@@ -116,7 +129,7 @@ class MainScreen(Screen[None]):
             self._track(event.run)
             self.runs.upsert(event.run)
         elif isinstance(event, CrewHealthChanged):
-            self.crews.set_health(event.crew, event.health, event.detail)
+            self.crews.set_health(event.crew, event.health, event.detail, event.latency)
             self.status.set_crew_health(event.crew, event.health, event.detail, event.since)
         elif isinstance(event, InboxChanged):
             self.status.set_inbox(len(self.app.engine.inbox()))
@@ -181,7 +194,13 @@ class MainScreen(Screen[None]):
             widgets.append(Button("Retry", id="retry-inputs", variant="warning"))
         last = self.app.last_inputs(crew)
         widgets.append(
-            InputForm(specs, values=last or None, presets=config.presets or None, id="form")
+            InputForm(
+                specs,
+                values=last or None,
+                presets=config.presets or None,
+                id="form",
+                compact=True,
+            )
         )
         await area.mount_all(widgets)
 

@@ -1,4 +1,5 @@
-"""The crew pane: every configured crew with its kind, health and run counts."""
+"""The crew pane: every configured crew on one line with its health, kind and run counts; the
+highlighted crew's health in words (with the latency of the last check) under the list."""
 
 from __future__ import annotations
 
@@ -10,8 +11,19 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from crewdash.core.config_model import CrewConfig
+from crewdash.core.health_probe import latency_text
 from crewdash.core.models import CrewHealth
-from crewdash.tui.format import DEFAULT_COLORS, health_label
+from crewdash.tui.format import DEFAULT_COLORS, HEALTH_LOOK
+
+
+def health_words(health: CrewHealth, latency: float | None) -> str:
+    """'ok · 12 ms', 'slow · 2.4 s', 'offline', 'checking…' (before the first answer)."""
+    if health is CrewHealth.UNKNOWN:
+        return "checking…"
+    word = HEALTH_LOOK[health][1]
+    if latency is not None and health in (CrewHealth.OK, CrewHealth.SLOW):
+        return f"{word} · {latency_text(latency)}"
+    return word
 
 
 def crew_prompt(
@@ -20,17 +32,25 @@ def crew_prompt(
     active: int,
     waiting: int,
     colors: Mapping[str, str],
+    width: int = 36,
 ) -> Text:
-    """Two lines: name and kind; health, active and waiting counts."""
-    text = Text()
-    text.append(crew.title, style="bold")
-    text.append(f"  {crew.kind.value}", style=colors["foreground-muted"])
-    text.append("\n  ")
-    text.append_text(health_label(health, colors=colors))
-    text.append(f" · {active} active")
-    if waiting:
-        text.append(" · ")
-        text.append(f"{waiting} waiting", style=f"bold {colors['warning']}")
+    """One line: health symbol, label (cut with an ellipsis to fit `width`), kind, and the
+    active (▶) and waiting (◆) run counts."""
+    symbol, _, role = HEALTH_LOOK[health]
+    muted = colors["foreground-muted"]
+    counts = Text()
+    counts.append(f"▶{active}", style="bold" if active else muted)
+    counts.append(" ")
+    counts.append(f"◆{waiting}", style=f"bold {colors['warning']}" if waiting else muted)
+    kind = f" {crew.kind.value:<4} "
+    room = max(4, width - 2 - len(kind) - counts.cell_len)
+    label = crew.title if len(crew.title) <= room else crew.title[: room - 1].rstrip() + "…"
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(symbol, style=f"bold {colors.get(role, '')}".strip())
+    text.append(" ")
+    text.append(f"{label:<{room}}", style="bold")
+    text.append(kind, style=muted)
+    text.append_text(counts)
     return text
 
 
@@ -52,14 +72,43 @@ class CrewPane(OptionList):
         self._crews = {c.name: c for c in crews}
         self._health: dict[str, CrewHealth] = dict.fromkeys(self._crews, CrewHealth.UNKNOWN)
         self._detail: dict[str, str] = dict.fromkeys(self._crews, "")
+        self._latency: dict[str, float | None] = dict.fromkeys(self._crews)
+        self._width = 36
         self._counts: dict[str, tuple[int, int]] = dict.fromkeys(self._crews, (0, 0))
         self._colors = colors or (lambda: DEFAULT_COLORS)
         super().__init__(*(self._option(name) for name in self._crews), id=id)
 
     def _option(self, name: str) -> Option:
         active, waiting = self._counts[name]
-        prompt = crew_prompt(self._crews[name], self._health[name], active, waiting, self._colors())
+        prompt = crew_prompt(
+            self._crews[name], self._health[name], active, waiting, self._colors(), self._width
+        )
         return Option(prompt, id=name)
+
+    def on_resize(self) -> None:
+        width = max(20, self.scrollable_content_region.width)
+        if width != self._width:
+            self._width = width
+            for name in self._crews:
+                self._refresh_crew(name)
+
+    def _show_chosen(self) -> None:
+        """The highlighted crew's health in words, on the pane's bottom border and tooltip."""
+        name = self.chosen
+        if name is None:
+            self.border_subtitle = ""
+            return
+        active, waiting = self._counts[name]
+        words = health_words(self._health[name], self._latency[name])
+        counts = f"{active} active" + (f", {waiting} waiting" if waiting else "")
+        self.border_subtitle = f"{words} · {counts}"
+        crew = self._crews[name]
+        detail = self._detail[name]
+        lines = [f"{crew.title} ({crew.kind.value})", words]
+        if detail and detail != words and detail != "ok":
+            lines.append(detail)
+        lines.append("▶ active runs   ◆ runs waiting for your input")
+        self.tooltip = "\n".join(lines)
 
     def _refresh_crew(self, name: str) -> None:
         if name in self._crews:
@@ -78,17 +127,29 @@ class CrewPane(OptionList):
     def health(self, name: str) -> tuple[CrewHealth, str]:
         return self._health.get(name, CrewHealth.UNKNOWN), self._detail.get(name, "")
 
-    def set_health(self, name: str, health: CrewHealth, detail: str = "") -> None:
+    def health_text(self, name: str) -> str:
+        """'ok · 12 ms' and the like: what the pane says of `name`'s health."""
+        return health_words(self._health[name], self._latency[name])
+
+    def set_health(
+        self, name: str, health: CrewHealth, detail: str = "", latency: float | None = None
+    ) -> None:
+        """A crew's health; a check without a latency keeps the last one measured (ok/slow)."""
         if name not in self._crews:
             return
-        if (self._health[name], self._detail[name]) != (health, detail):
-            self._health[name], self._detail[name] = health, detail
+        if latency is None and health in (CrewHealth.OK, CrewHealth.SLOW):
+            latency = self._latency[name]
+        elif health not in (CrewHealth.OK, CrewHealth.SLOW):
+            latency = None
+        new = (health, detail, latency)
+        if (self._health[name], self._detail[name], self._latency[name]) != new:
+            self._health[name], self._detail[name], self._latency[name] = new
             self._refresh_crew(name)
             self.refresh_tooltip(name)
 
     def refresh_tooltip(self, name: str) -> None:
         if name == self.chosen:
-            self.tooltip = self._detail[name] or None
+            self._show_chosen()
 
     def set_counts(self, counts: Mapping[str, tuple[int, int]]) -> None:
         """Active and waiting runs per crew; only crews whose counts changed are redrawn."""
@@ -97,6 +158,7 @@ class CrewPane(OptionList):
             if self._counts[name] != value:
                 self._counts[name] = value
                 self._refresh_crew(name)
+                self.refresh_tooltip(name)
 
     def choose(self, name: str) -> None:
         if name in self._crews:

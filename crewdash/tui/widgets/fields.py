@@ -10,6 +10,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.validation import ValidationResult, Validator
@@ -180,6 +181,30 @@ class InputField(Horizontal):
     InputField Select { width: 1fr; }
     """
 
+    # Priority: the app acts on Tab as it arrives. Otherwise Tab is handled only after the
+    # editor's queue, and keys typed right after it (a burst, a busy app) land in the field
+    # Tab was meant to leave.
+    BINDINGS = [
+        Binding(
+            "tab",
+            "app.focus_next",
+            "Next field",
+            id="next_field",
+            tooltip="Move to the next field",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous field",
+            id="previous_field",
+            tooltip="Move to the previous field",
+            show=False,
+            priority=True,
+        ),
+    ]
+
     class Changed(Message):
         """The field's content changed (typed or set)."""
 
@@ -187,9 +212,12 @@ class InputField(Horizontal):
             super().__init__()
             self.field = field
 
-    def __init__(self, spec: InputSpec, value: Any = MISSING, *, id: str | None = None) -> None:
+    def __init__(
+        self, spec: InputSpec, value: Any = MISSING, *, id: str | None = None, compact: bool = False
+    ) -> None:
         super().__init__(id=id, classes="input-field")
         self.spec = spec
+        self.compact = compact  # one-line editors without borders (a narrow column)
         self._initial = spec.default if value is MISSING else value
         self.touched = False
         self._editor: Widget | None = None
@@ -227,6 +255,7 @@ class InputField(Horizontal):
                 allow_blank=not spec.required or value is Select.NULL,
                 prompt=f"Choose {spec.name}",
                 tooltip=tip,
+                compact=self.compact,
             )
         if spec.type in _LINE_TYPES:
             return Input(
@@ -236,6 +265,7 @@ class InputField(Horizontal):
                 validate_on=["changed", "submitted"],
                 valid_empty=not spec.required,
                 tooltip=tip,
+                compact=self.compact,
             )
         area = TextArea(
             to_text(spec, initial),
@@ -244,6 +274,7 @@ class InputField(Horizontal):
             tooltip=tip,
             placeholder=type_hint(spec),
             classes="-long" if spec.type is InputType.TEXT else "-json",
+            compact=self.compact,
         )
         return area
 

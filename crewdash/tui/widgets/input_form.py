@@ -30,14 +30,21 @@ class InputForm(Vertical):
 
     DEFAULT_CSS = """
     InputForm { height: 1fr; }
-    InputForm > .form-toolbar { height: auto; align-vertical: middle; }
-    InputForm > .form-toolbar > #form-preset { width: 1fr; margin-right: 2; }
-    InputForm > .form-toolbar > .form-raw-label { padding: 1 1 0 0; }
+    InputForm > .form-toolbar { height: auto; }
+    InputForm > .form-toolbar > #form-preset { width: 1fr; }
     InputForm > .form-fields { height: 1fr; padding: 0 1 0 0; }
     InputForm > #form-raw { height: 1fr; }
     InputForm > .form-summary { color: $text-error; height: auto; display: none; }
     InputForm > .form-summary.-shown { display: block; }
-    InputForm > .form-actions { height: auto; align-horizontal: right; }
+    InputForm > .form-actions { height: auto; align-vertical: middle; }
+    InputForm > .form-actions > .form-gap { width: 1fr; height: 1; }
+    InputForm > .form-actions > .form-raw-label { width: auto; padding: 0 1 0 0; }
+    InputForm > .form-actions > Switch { border: none; padding: 0; height: 1; }
+    InputForm > .form-actions > Switch:focus { border: none; background-tint: $foreground 10%; }
+    InputForm > .form-actions > Switch .switch--slider {
+        color: $foreground-muted; background: $panel-lighten-2;
+    }
+    InputForm > .form-actions > Switch.-on .switch--slider { color: $success; }
     InputForm .hint { color: $text-muted; }
     """
 
@@ -77,8 +84,10 @@ class InputForm(Vertical):
         values: dict[str, Any] | None = None,
         presets: dict[str, dict[str, Any]] | None = None,
         id: str | None = None,
+        compact: bool = False,
     ) -> None:
         super().__init__(id=id, classes="input-form")
+        self.compact = compact  # one-line editors and button (a narrow column)
         self.specs = list(specs)
         self.presets = dict(presets or {})
         initial = dict(values or {})
@@ -87,7 +96,10 @@ class InputForm(Vertical):
         self._extra: dict[str, Any] = {k: v for k, v in initial.items() if k not in names}
         self._fields = {
             spec.name: InputField(
-                spec, initial.get(spec.name, MISSING), id=field_dom_id(i, spec.name)
+                spec,
+                initial.get(spec.name, MISSING),
+                id=field_dom_id(i, spec.name),
+                compact=compact,
             )
             for i, spec in enumerate(self.specs)
         }
@@ -98,8 +110,8 @@ class InputForm(Vertical):
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="form-toolbar"):
-            if self.presets:
+        if self.presets:
+            with Horizontal(classes="form-toolbar"):
                 yield Select(
                     [(name, name) for name in self.presets],
                     prompt="Preset…",
@@ -107,13 +119,6 @@ class InputForm(Vertical):
                     tooltip="Fill the form from a named preset",
                     compact=True,
                 )
-            yield Label("Raw JSON", classes="form-raw-label")
-            yield Switch(
-                value=self._raw_mode,
-                id="form-raw-toggle",
-                disabled=not self.specs,
-                tooltip="Edit every input as one JSON object (Ctrl+T)",
-            )
         with VerticalScroll(classes="form-fields", id="form-fields"):
             if not self.specs:
                 yield Static("This crew's inputs are unknown: type them as JSON.", classes="hint")
@@ -128,8 +133,23 @@ class InputForm(Vertical):
             tooltip="All inputs as one JSON object",
         )
         yield Static("", id="form-summary", classes="form-summary")
+        # Start first: Tab from the last field reaches it; the rarely used raw switch after it.
         with Horizontal(classes="form-actions"):
-            yield Button("Start run", id="form-start", variant="primary", tooltip="Ctrl+S")
+            yield Button(
+                "Start run ^s",
+                id="form-start",
+                variant="primary",
+                tooltip="Check the inputs and start a run (Ctrl+S)",
+                compact=self.compact,
+            )
+            yield Static(classes="form-gap")
+            yield Label("Raw JSON ^t", classes="form-raw-label")
+            yield Switch(
+                value=self._raw_mode,
+                id="form-raw-toggle",
+                disabled=not self.specs,
+                tooltip="Edit every input as one JSON object (Ctrl+T)",
+            )
 
     def on_mount(self) -> None:
         self._show_mode()
