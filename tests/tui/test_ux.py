@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.widgets import Button, Footer, Input, Select, Switch, TextArea
 
 from crewdash.core.config_model import Config, CrewKind
-from crewdash.core.models import CrewHealth, CrewHealthChanged, InboxChanged
+from crewdash.core.models import AnswerOutcome, CrewHealth, CrewHealthChanged, InboxChanged
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.screens.human_input import HumanInputModal
 from crewdash.tui.widgets.input_form import InputForm
@@ -115,6 +115,10 @@ async def test_the_crew_modal_focuses_the_feedback_and_has_its_own_footer(
         assert {"approve", "request_changes", "close"} <= keys
         # no toast over the modal's buttons for the request it shows
         assert not any("Human input needed" in n.title for n in app._notifications)
+        modal._finish(AnswerOutcome.ACCEPTED)  # answered: the Footer no longer offers it
+        await pilot.pause()
+        shown = {b.binding.action for b in modal.active_bindings.values() if b.enabled}
+        assert "approve" not in shown and "close" in shown
 
 
 async def test_the_flow_modal_focuses_the_first_outcome(tmp_path: Path) -> None:

@@ -176,7 +176,10 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approve and Request changes are a crew's answers; a flow answers with outcomes."""
-        return not (self.is_flow and action in ("approve", "request_changes"))
+        if action in ("approve", "request_changes"):
+            # hidden once an answer is on its way or was taken: the Footer shows what works
+            return not self.is_flow and not self._busy()
+        return True
 
     def _now(self) -> float:
         now = getattr(self.app, "now", None)
@@ -298,12 +301,14 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             return
         words, css = RESULT_WORDS[result]
         self._show_result(words, css)
+        self.refresh_bindings()
         self.query_one("#hi-feedback", TextArea).disabled = True
         self.query_one("#hi-close", Button).focus()
 
     def _set_buttons(self, *, enabled: bool) -> None:
         for button in self.query(".answer").results(Button):
             button.disabled = not enabled
+        self.refresh_bindings()
 
     def _show_result(self, text: str, css: str) -> None:
         result = self.query_one("#hi-result", Static)
