@@ -1,8 +1,9 @@
 """The processes of the monitor benchmark, so each side is measured on its own.
 
-- `python monitor_bench_procs.py sim SPEED TASKS TASK_SECONDS`: the simulator alone in its
-  process. Prints `ready PORT TOKEN`; then reads commands on stdin: `kick N STAGGER` starts N
-  runs spread over STAGGER real seconds, printing `run KICKOFF_ID PHASE_START` for each (the
+- `python monitor_bench_procs.py sim SPEED TASKS TASK_SECONDS LATENCY`: the simulator alone
+  in its process, answering every request after LATENCY real seconds (± a third). Prints
+  `ready PORT TOKEN`; then reads commands on stdin: `kick N STAGGER` starts N runs spread over
+  STAGGER real seconds, printing `run KICKOFF_ID PHASE_START` for each (the
   monotonic time its first task starts: CLOCK_MONOTONIC is shared by every process, so the
   client can compare it with its own clock); `stats` prints `stats REQUESTS_TOTAL`. Stdin
   closing stops it.
@@ -48,6 +49,7 @@ class Case:
     naive_interval: float  # the guide loop's sleep between passes
     timeout: float
     time_scale: float = 1.0  # intervals were divided by this; delays are reported times it
+    latency: float = 0.0  # added by the simulator to every answer (real seconds)
 
     @property
     def task_real(self) -> float:
@@ -57,11 +59,13 @@ class Case:
 # --- the simulator process ------------------------------------------------------------------
 
 
-async def _sim_main(speed: float, tasks: int, task_seconds: float) -> None:
-    from crewdash.sim import CrewSpec, Scenario, SimApp, TaskSpec, serve_in_background
+async def _sim_main(speed: float, tasks: int, task_seconds: float, latency: float) -> None:
+    from crewdash.sim import CrewSpec, FaultSpec, Scenario, SimApp, TaskSpec, serve_in_background
 
     specs = tuple(TaskSpec(f"t{i}", "Agent", task_seconds, "out") for i in range(tasks))
-    scenario = Scenario(name="bench", crews=(CrewSpec(CREW, tasks=specs, queue_delay=5.0),))
+    faults = FaultSpec(latency=latency, jitter=latency / 3)
+    crew = CrewSpec(CREW, tasks=specs, queue_delay=5.0, faults=faults)
+    scenario = Scenario(name="bench", crews=(crew,))
     app = SimApp(scenario, speed=speed)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -122,6 +126,7 @@ class Sim:
             str(c.speed),
             str(c.tasks),
             str(c.task_seconds),
+            str(c.latency),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -330,7 +335,7 @@ def run_client(kind: str, case: Case) -> dict[str, float]:
 
 def main(argv: list[str]) -> None:
     if argv[0] == "sim":
-        asyncio.run(_sim_main(float(argv[1]), int(argv[2]), float(argv[3])))
+        asyncio.run(_sim_main(float(argv[1]), int(argv[2]), float(argv[3]), float(argv[4])))
     elif argv[0] == "client":
         case = Case(**json.loads(argv[2]))
         result = asyncio.run(_client_main(argv[1], case))
