@@ -23,7 +23,7 @@ SECONDS = 5.0
 
 @pytest.mark.benchmark
 async def test_status_requests_per_second_at_2000_live_runs() -> None:
-    app = SimApp(demo_scenario(), seed=1, speed=1.0)  # research runs last ~2 minutes
+    app = SimApp(demo_scenario(), seed=1, speed=1.0)  # research runs last ~70 s
     async with serve_in_background(app) as server:
         base, headers = (
             server.crew_url("research"),
