@@ -11,14 +11,65 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 from crewdash.tui.bindings import all_bindings
+from crewdash.tui.format import HEALTH_LOOK, STATE_LOOK
 
 INTRO = """\
-# crewdash keys
+# crewdash help
 
-Pick a crew on the left, fill its form, **Ctrl+S** starts a run. Runs of every crew appear
-on the right and update live; **Enter** opens one. When a run asks for human input a toast
-and the bell tell you; press **i** to answer. **Ctrl+P** opens the command palette.
+crewdash starts runs of your CrewAI crews and flows, watches them live, shows their results
+and lets you answer when a run asks a human. Runs keep going on the server when you quit.
+
+## The screen
+
+- **Crews** (top left): every configured crew or flow, its health, and how many of its runs
+  are active (`▶`) or waiting for you (`◆`).
+- **Input form** (bottom left): the inputs of the selected crew. A red `*` marks a required
+  field; mistakes show as you type. **Ctrl+S** or the *Start run* button starts a run.
+- **Runs** (right): the runs of every crew, updated live. **Enter** opens a run: its inputs,
+  history, result, each task's output, the raw JSON; stop it or run it again from there.
+- **Status bar** (bottom): requests waiting in the inbox, the webhook receiver, crews that
+  cannot be reached.
+
+## When a run asks for a human
+
+The answer window opens by itself, with the output to review: **Approve**, or
+**Request changes** with feedback (the task runs again); a flow shows one button per outcome.
+The bell rings too. If you are typing in a form it does not interrupt you: a toast says a
+request is waiting; press **Esc**, then **i** to answer. **I** lists every waiting request.
 """
+
+
+def _marks_markdown() -> str:
+    """What the symbols in the runs table and the crew list mean, from the same tables the
+    widgets draw with (so the help cannot drift from the screen)."""
+    meaning = {
+        "pending": "queued, not started yet",
+        "running": "a task is running",
+        "input": "paused until a human answers",
+        "completed": "finished; Enter shows the result",
+        "error": "failed; Enter shows the error",
+        "stopped": "stopped by an operator",
+        "unknown": "the server sent a state crewdash does not know",
+    }
+    rows = [
+        "## Marks in the runs table\n",
+        "**State** column:\n\n| Mark | State | Means |\n|---|---|---|",
+    ]
+    rows += [
+        f"| `{symbol}` | {word} | {meaning.get(word, '')} |"
+        for symbol, word, _ in STATE_LOOK.values()
+    ]
+    rows.append(
+        "\n**Progress** is tasks done of all tasks. The **Attention** column marks runs that "
+        "need a look:\n\n| Mark | Means |\n|---|---|\n"
+        "| `◆ input` | waiting for your answer (the window opens by itself, or press **i**) |\n"
+        "| `! stalled` | no progress for three times this crew's usual run time |\n"
+        "| `! offline` | the crew's server does not answer; the run may still be going |"
+    )
+    health = ", ".join(f"`{symbol}` {word}" for symbol, word, _ in HEALTH_LOOK.values())
+    rows.append(f"\n**Crew health** in the crew list: {health}.")
+    return "\n".join(rows)
+
 
 OUTRO = """
 ## Remapping
@@ -46,7 +97,7 @@ def _keys(binding: Binding, keymap: Mapping[str, str]) -> str:
 def help_markdown(keymap: Mapping[str, str] | None = None) -> str:
     """The help text, with keys as the operator's keymap sets them."""
     keymap = keymap or {}
-    parts = [INTRO]
+    parts = [INTRO, _marks_markdown(), "\n# Keys"]
     for title, bindings in all_bindings():
         parts.append(f"\n## {title}\n\n| Key | Does | Id |\n|---|---|---|")
         for binding in bindings:
