@@ -15,7 +15,7 @@ from typing import Any
 from rich.text import Text
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import CrewHealth, KickoffPhase
+from crewdash.core.models import CrewHealth, KickoffPhase, RunRecord
 
 #: state -> (symbol, word, theme role). The symbol and the word carry the meaning.
 STATE_LOOK: dict[RunState, tuple[str, str, str]] = {
@@ -149,6 +149,14 @@ def format_ago(seconds: float | None) -> str:
     if s < 86400:
         return f"{s // 3600}h ago"
     return f"{s // 86400}d ago"
+
+
+def tasks_done(run: RunRecord) -> int | None:
+    """Tasks done as the operator should read it: a completed run has done all its tasks
+    (some deployments stop reporting progress once a run ends, leaving 2/3)."""
+    if run.state is RunState.COMPLETED and run.total_tasks:
+        return run.total_tasks
+    return run.completed_tasks
 
 
 def progress_bar(

@@ -82,6 +82,15 @@ async def test_running_run_updates_live_when_its_events_arrive() -> None:
     assert app.results == [None]
 
 
+async def test_completed_run_shows_all_tasks_done_like_the_runs_table() -> None:
+    # the server's last progress report said 2 of 3; a completed run has done all of them
+    engine = FakeEngine([completed_run(completed_tasks=2, total_tasks=3)])
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)):
+        title = _text(app.screen.query_one("#detail-title", Static))
+        assert "3/3 tasks" in title and "2/3" not in title
+
+
 async def test_json_output_is_a_tree_and_error_tab_opens_first() -> None:
     engine = FakeEngine([completed_run('{"title": "x", "items": [1, 2]}')])
     app = _app(engine)

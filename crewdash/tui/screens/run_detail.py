@@ -42,6 +42,7 @@ from crewdash.tui.format import (
     phase_label,
     short_id,
     state_label,
+    tasks_done,
     theme_colors,
 )
 from crewdash.tui.screens.confirm import ConfirmModal
@@ -204,7 +205,7 @@ class RunDetailScreen(Screen["RunAgain | None"]):
             label,
         )
         if record.total_tasks:
-            title.append(f"  ·  {record.completed_tasks or 0}/{record.total_tasks} tasks")
+            title.append(f"  ·  {tasks_done(record) or 0}/{record.total_tasks} tasks")
         if record.current_task and not record.is_final:
             title.append(f"  ·  now: {record.current_task}")
         self.query_one("#detail-title", Static).update(title)
