@@ -39,7 +39,7 @@ async def test_approve_asks_then_sends_once_and_shows_accepted() -> None:
         await pilot.click("#confirm-yes")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "Accepted" in _result(app)
+        assert "✓ Approved: the run continues" in _result(app)
         assert all(b.disabled for b in app.screen.query(".answer").results(Button))
         await pilot.click("#hi-approve")  # disabled: a second answer is impossible
         await pilot.pause()
@@ -73,6 +73,8 @@ async def test_request_changes_needs_feedback() -> None:
         await pilot.click("#confirm-yes")
         await app.workers.wait_for_complete()
         await pilot.pause()
+        assert "✓ Sent: the task runs again with your feedback" in _result(app)
+        assert "Approved" not in _result(app)
     assert engine.answers == [
         {
             "request_id": crew_request().id,
@@ -101,6 +103,17 @@ async def test_flow_has_one_button_per_outcome() -> None:
     assert engine.answers == [
         {"request_id": "hitl-42", "feedback": "", "approve": None, "outcome": "needs_legal"}
     ]
+
+
+async def test_flow_outcome_taken_says_the_outcome_name() -> None:
+    app = _modal_app(FakeEngine(), flow_request())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.click("#hi-outcome-1")
+        await pilot.pause()
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "✓ Sent rejected: the flow continues" in _result(app)
 
 
 async def test_failure_offers_retry_and_not_waiting_is_said_plainly() -> None:

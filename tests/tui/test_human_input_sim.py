@@ -87,7 +87,7 @@ async def test_crew_request_changes_reaches_resume_exactly(
     app = ScreenApp(lambda: HumanInputModal(engine, request))
     async with app.run_test(size=(120, 36)) as pilot:
         shown = await _answer_in_modal(app, pilot, "#hi-changes", "Add the launch date")
-        assert "Accepted" in shown
+        assert "✓ Sent: the task runs again with your feedback" in shown
         await pilot.press("escape")
     assert app.results == [AnswerOutcome.ACCEPTED]
 
@@ -126,7 +126,7 @@ async def test_flow_outcome_goes_through_the_callback(
     app = ScreenApp(lambda: HumanInputModal(engine, request))
     async with app.run_test(size=(120, 36)) as pilot:
         shown = await _answer_in_modal(app, pilot, "#hi-outcome-0", "")
-        assert "Accepted" in shown
+        assert "✓ Sent approve: the flow continues" in shown
     callbacks = (await sim_stats(sim_server))["callbacks"]
     assert [(c["body"]["feedback"], c["status"]) for c in callbacks] == [("approve", 200)]
     assert callbacks[0]["body"].get("source") == "crewdash"

@@ -33,7 +33,6 @@ class AnswerEngine(Protocol):
 
 
 RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
-    AnswerOutcome.ACCEPTED: ("✓ Accepted: the run continues.", "-accepted"),
     AnswerOutcome.ANSWERED_ELSEWHERE: (
         "⚠ Someone else answered this request first; your answer was not used.",
         "-elsewhere",
@@ -43,6 +42,15 @@ RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
         "-not_waiting",
     ),
 }
+
+
+def accepted_text(approve: bool | None, outcome: str | None) -> str:
+    """What happens now that the answer was taken, in the operator's words."""
+    if outcome:
+        return f"✓ Sent {outcome}: the flow continues."
+    if approve is False:
+        return "✓ Sent: the task runs again with your feedback, then asks again."
+    return "✓ Approved: the run continues."
 
 
 def waited_text(request: HumanRequest, now: float) -> tuple[str, bool]:
@@ -299,7 +307,11 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             self._set_buttons(enabled=True)
             self.query_one("#hi-retry", Button).focus()
             return
-        words, css = RESULT_WORDS[result]
+        if result is AnswerOutcome.ACCEPTED:
+            _, approve, outcome = self._last or ("", True, None)
+            words, css = accepted_text(approve, outcome), "-accepted"
+        else:
+            words, css = RESULT_WORDS[result]
         self._show_result(words, css)
         self.refresh_bindings()
         self.query_one("#hi-feedback", TextArea).disabled = True
