@@ -159,3 +159,43 @@ async def test_inbox_lists_pending_requests_live_and_opens_the_modal() -> None:
         await pilot.pause()
         assert isinstance(app.screen, HumanInputModal)
         assert app.screen.request.id == "hitl-42"
+
+
+async def test_unsent_feedback_survives_escape_and_comes_back_on_reopen() -> None:
+    engine = FakeEngine()
+    app = _modal_app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*"Cite the 3x claim")  # the editor has focus on open
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HumanInputModal)
+        assert any("draft" in note for note in app.notes)  # the operator is told it is kept
+
+        app.push_screen(HumanInputModal(engine, crew_request()))
+        await pilot.pause()
+        editor = app.screen.query_one("#hi-feedback", TextArea)
+        assert editor.text == "Cite the 3x claim"
+
+        # once the answer is taken, the draft is gone: a later request starts empty
+        await pilot.click("#hi-changes")
+        await pilot.pause()
+        await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        app.push_screen(HumanInputModal(engine, crew_request()))
+        await pilot.pause()
+        assert app.screen.query_one("#hi-feedback", TextArea).text == ""
+    assert [a["feedback"] for a in engine.answers] == ["Cite the 3x claim"]
+
+
+def test_draft_store_keeps_text_per_request() -> None:
+    from crewdash.tui.drafts import DraftStore
+
+    drafts = DraftStore()
+    drafts.put("a", "note for a")
+    drafts.put("b", "   ")  # blank is no draft
+    assert drafts.get("a") == "note for a" and drafts.get("b") == "" and "b" not in drafts
+    drafts.discard("a")
+    assert drafts.get("a") == "" and len(drafts) == 0

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.models import AnswerOutcome, HumanRequest
+from crewdash.tui.drafts import DraftStore, drafts_for
 from crewdash.tui.format import format_duration, short_id
 from crewdash.tui.screens.confirm import ConfirmModal
 
@@ -94,10 +95,13 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
     ]
 
-    def __init__(self, engine: AnswerEngine, request: HumanRequest) -> None:
+    def __init__(
+        self, engine: AnswerEngine, request: HumanRequest, *, drafts: DraftStore | None = None
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.request = request
+        self._drafts = drafts  # None: the app's session store, looked up on mount
         self.outcome: AnswerOutcome | None = None
         self._in_flight = False
         self._last: tuple[str, bool | None, str | None] | None = None  # for retry
@@ -170,7 +174,16 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
                 yield Button("Close", id="hi-close", tooltip="Escape")
         yield Footer()
 
+    @property
+    def drafts(self) -> DraftStore:
+        if self._drafts is None:
+            self._drafts = drafts_for(self.app)
+        return self._drafts
+
     def on_mount(self) -> None:
+        draft = self.drafts.get(self.request.id)
+        if draft:
+            self.query_one("#hi-feedback", TextArea).load_text(draft)
         self.query_one("#hi-retry").display = False
         self._show_result("", "")
         self._tick()
@@ -205,6 +218,12 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
 
     def _feedback(self) -> str:
         return self.query_one("#hi-feedback", TextArea).text.strip()
+
+    @on(TextArea.Changed, "#hi-feedback")
+    def _keep_draft(self) -> None:
+        # kept on every change, so no way of closing the modal loses it
+        if self.outcome is None or self.outcome is AnswerOutcome.FAILED:
+            self.drafts.put(self.request.id, self.query_one("#hi-feedback", TextArea).text)
 
     @on(Button.Pressed, "#hi-approve")
     def action_approve(self) -> None:
@@ -252,6 +271,8 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     def action_close(self) -> None:
         if self._in_flight:
             self.notify("Sending your answer… it is saved and will finish on its own.")
+        elif self.request.id in self.drafts:
+            self.notify("Your feedback is kept as a draft; open the request again to send it.")
         self.dismiss(self.outcome)
 
     def _busy(self) -> bool:
@@ -307,6 +328,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             self._set_buttons(enabled=True)
             self.query_one("#hi-retry", Button).focus()
             return
+        self.drafts.discard(self.request.id)  # answered here or elsewhere: nothing left to send
         if result is AnswerOutcome.ACCEPTED:
             _, approve, outcome = self._last or ("", True, None)
             words, css = accepted_text(approve, outcome), "-accepted"
