@@ -200,3 +200,35 @@ async def test_without_specs_the_form_is_raw_json() -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.submitted == [{"topic": "typed by hand"}]
+
+
+async def test_start_button_sits_right_after_the_last_field_of_a_short_form() -> None:
+    specs = SPECS[:2]
+    app = FormApp(specs)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        form = app.query_one(InputForm)
+        last = form.field("brief")
+        start = app.query_one("#form-start")
+        gap = start.region.y - (last.region.y + last.region.height)
+        assert 0 <= gap <= 2, (last.region, start.region)  # not at the bottom of the column
+        # still reachable with Tab from the last field
+        last.editor.focus()
+        await pilot.press("tab")
+        assert app.focused is start
+
+
+async def test_a_long_form_scrolls_its_fields_and_keeps_the_start_button_on_screen() -> None:
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 14)) as pilot:
+        await pilot.pause()
+        start = app.query_one("#form-start")
+        assert start.region.height and start.region.y + start.region.height <= 14
+        assert app.query_one("#form-fields").max_scroll_y > 0
+        # an error summary takes room from the fields, not from the button
+        _input(app, "age").value = "many"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one("#form-summary").display and app.submitted == []
+        assert start.region.height and start.region.y + start.region.height <= 14

@@ -32,7 +32,7 @@ class InputForm(Vertical):
     InputForm { height: 1fr; }
     InputForm > .form-toolbar { height: auto; }
     InputForm > .form-toolbar > #form-preset { width: 1fr; }
-    InputForm > .form-fields { height: 1fr; padding: 0 1 0 0; }
+    InputForm > .form-fields { height: auto; padding: 0 1 0 0; }
     InputForm > #form-raw { height: 1fr; }
     InputForm > .form-summary { color: $text-error; height: auto; display: none; }
     InputForm > .form-summary.-shown { display: block; }
@@ -105,6 +105,7 @@ class InputForm(Vertical):
         }
         # Without specs (the /inputs call failed) the only way to type inputs is raw JSON.
         self._raw_mode = not self.specs
+        self._fields_room = -1  # rows the fields may take; set by _fit_fields
         self._initial_raw = json.dumps(initial, indent=2, ensure_ascii=False) if initial else "{}"
 
     # -- layout ----------------------------------------------------------------------------
@@ -159,6 +160,24 @@ class InputForm(Vertical):
         self.query_one("#form-fields").display = not self._raw_mode
         self.query_one("#form-raw", TextArea).display = self._raw_mode
         self.set_class(self._raw_mode, "-raw")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_fields)
+
+    def _fit_fields(self) -> None:
+        """Cap the fields at the room the other parts leave: a short form has Start run right
+        under its last field, a long one scrolls its fields above a Start run still on screen
+        (CSS has no "auto height, at most the rest")."""
+        fields = self.query_one("#form-fields")
+        others = sum(
+            child.outer_size.height + child.styles.margin.height
+            for child in self.children
+            if child is not fields and child.display
+        )
+        room = max(3, self.content_size.height - others - fields.styles.margin.height)
+        if room != self._fields_room:  # setting a style relayouts: only on a change
+            self._fields_room = room
+            fields.styles.max_height = room
 
     def _show_extra(self) -> None:
         if not self.specs:
@@ -363,6 +382,7 @@ class InputForm(Vertical):
         summary = self.query_one("#form-summary", Static)
         summary.update(text)
         summary.set_class(bool(text), "-shown")
+        self.call_after_refresh(self._fit_fields)  # the summary takes room from the fields
 
     def _update_summary(self, *, only_if_shown: bool, raw_live: bool = False) -> None:
         """Keep an already shown summary in step with the values as the operator fixes them."""
