@@ -52,25 +52,36 @@ def open_dashboard(config: object, data_dir: object, config_path: object) -> str
 async def run_app(
     config: object, data_dir: object, config_path: object, *, demo: bool = False
 ) -> str | None:
-    """The app on the running loop (so the demo's simulator can share it)."""
+    """The app on the running loop (so the demo's simulator can share it).
+
+    The engine and its store are built by the app after its first frame (`DeferredEngine`):
+    the engine's imports (httpx, uvicorn) and start-up do not delay the first paint."""
     from pathlib import Path
 
     from crewdash.core.config_model import Config
-    from crewdash.core.engine import Engine
-    from crewdash.core.store import RunStore, store_path
     from crewdash.tui.app import CrewdashApp
+    from crewdash.tui.engine_handle import DeferredEngine
 
     assert isinstance(config, Config) and isinstance(data_dir, Path)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = RunStore.open(store_path(data_dir))
+    stores: list[object] = []
+
+    def build_engine() -> object:
+        from crewdash.core.engine import Engine
+        from crewdash.core.store import RunStore, store_path
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        store = RunStore.open(store_path(data_dir))
+        stores.append(store)
+        return Engine(config, store)
+
     try:
-        engine = Engine(config, store)
         app = CrewdashApp(
-            engine,
+            DeferredEngine(config, build_engine),  # type: ignore[arg-type]
             data_dir=data_dir,
             config_path=config_path if isinstance(config_path, Path) else None,
             demo=demo,
         )
         return await app.run_async()
     finally:
-        store.close()
+        for store in stores:
+            store.close()  # type: ignore[attr-defined]

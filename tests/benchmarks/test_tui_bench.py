@@ -1,146 +1,161 @@
-"""TUI numbers, measured on a real pty (FIELD-NOTES, "Measuring the UI honestly"):
-time to first frame beside a bare Textual app, key-to-screen latency while 2,000 runs update
-every 100 ms, and RSS with 2,000 runs. Run: `uv run pytest tests/benchmarks -m benchmark -s`."""
+"""TUI numbers, measured on a real pty (FIELD-NOTES, "Measuring the UI honestly").
+
+- Time to first frame of the `crewdash` command itself (a real config of three crews on an
+  unreachable loopback port, a fresh data dir), alternated with a bare Textual app in the same
+  run: medians of 7 launches each, after one warm-up launch of each (bytecode cached, as an
+  installed package has it). The fake-engine dashboard is reported beside them.
+- Key-to-screen latency while 2,000 runs update. Realistic: each run changes on average every
+  3 s (~670 events/s; the engine's monitor delivers at most a few hundred per second at 2,000
+  runs). Flood: every run every 100 ms (20,000 events/s), reported, not held to the target.
+  The probe: `/` shows the filter input, whose placeholder is on no other screen; the time is
+  from writing the key to the arrival of the byte that completes the placeholder on the pty
+  (read continuously by a thread). Esc hides it again; presses are
+  spaced randomly so they do not lock onto the table's repaint timer.
+- RSS of the app with 2,000 runs, after the updates have run for a while.
+
+Run: `uv run pytest tests/benchmarks/test_tui_bench.py -m benchmark -s`.
+"""
 
 from __future__ import annotations
 
-import fcntl
-import os
 import random
-import re
-import select
-import signal
 import statistics
-import struct
-import subprocess
 import sys
-import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-APP = Path(__file__).with_name("tui_load_app.py")
-ROWS, COLS = 36, 120
-ESCAPES = re.compile(rb"\x1b(\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>])")
+from tests.benchmarks.tui_pty import PtyApp, python_app
+
+PROBE = b"any column"  # in the filter input's placeholder
+FIRST_FRAME = b"Progress"  # a runs-table header (the bare app shows it too)
 
 
-class PtyApp:
-    """A child process on a pty, its output read as it comes."""
-
-    def __init__(self, *args: str) -> None:
-        master, slave = os.openpty()
-        # the size is set before the child starts, so its first frame is 120x36
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, str(APP), *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.pid, self.fd = self.process.pid, master
-        self.buffer = b""
-
-    def read_until(self, needle: bytes, timeout: float = 30.0) -> float:
-        """Seconds until `needle` appears in output not yet consumed; consumes through it."""
-        start = time.perf_counter()
-        while True:
-            # text on screen is split by style escapes: look at it without them
-            plain = ESCAPES.sub(b"", self.buffer)
-            if needle in plain:
-                self.buffer = b""
-                return time.perf_counter() - start
-            left = timeout - (time.perf_counter() - start)
-            if left <= 0:
-                raise TimeoutError(needle)
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if ready:
-                try:
-                    self.buffer += os.read(self.fd, 65536)
-                except OSError:
-                    raise TimeoutError(needle) from None
-
-    def drain(self) -> None:
-        while select.select([self.fd], [], [], 0)[0]:
-            try:
-                self.buffer += os.read(self.fd, 65536)
-            except OSError:
-                return
-        self.buffer = b""
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def close(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.fd)
-
-
-def first_frame(*args: str) -> float:
-    app = PtyApp(*args)
+@pytest.fixture
+def spawned() -> Iterator[list[PtyApp]]:
+    """Every app a test starts is killed at teardown, whatever happened."""
+    apps: list[PtyApp] = []
     try:
-        app.read_until(b"Attention")
-        return time.perf_counter() - app.started
+        yield apps
+    finally:
+        for app in apps:
+            app.close()
+
+
+def _config(tmp_path: Path) -> Path:
+    from crewdash.aop.models import Secret
+    from crewdash.core.config import write_config
+    from crewdash.core.config_model import Config, CrewConfig, TokenSource
+
+    path = tmp_path / "config.toml"
+    crews = {
+        name: CrewConfig(
+            name=name,
+            url=f"http://127.0.0.1:9/crews/{name}",  # discard port: nothing answers
+            token=TokenSource(inline=Secret("bench-token")),
+        )
+        for name in ("research", "review", "approvals")
+    }
+    write_config(path, Config(path=path, crews=crews))
+    return path
+
+
+def _first_frame(spawned: list[PtyApp], argv: list[str]) -> float:
+    app = PtyApp(argv)
+    spawned.append(app)
+    try:
+        return app.wait_for(FIRST_FRAME, timeout=60) - app.started
     finally:
         app.close()
 
 
 @pytest.mark.benchmark
-@pytest.mark.timeout(600)
-def test_time_to_first_frame_beside_a_bare_textual_app() -> None:
-    bare, ours = [], []
-    for _ in range(7):  # alternate so both see the same machine load
-        bare.append(first_frame("bare"))
-        ours.append(first_frame("crewdash", "8"))
-    b, o = statistics.median(bare), statistics.median(ours)
-    print(f"\nfirst frame: bare {b * 1000:.0f} ms, crewdash {o * 1000:.0f} ms, ratio {o / b:.2f}")
-    assert o / b < 1.3
-
-
-@pytest.mark.benchmark
-@pytest.mark.timeout(600)
-def test_key_latency_and_rss_while_2000_runs_update() -> None:
-    app = PtyApp("load", "2000")
-    try:
-        app.read_until(b"Attention")
-        time.sleep(3)  # let the churn start and the table fill
-        rss = app.rss_mb()
-        latencies: list[float] = []
-        misses = 0
-        for _ in range(30):
-            app.drain()
-            os.write(app.fd, b"/")  # shows the filter input: its placeholder is unique
-            try:
-                latencies.append(app.read_until(b"any column", timeout=5))
-            except TimeoutError:
-                misses += 1  # the key was lost or never shown: counted, not hidden
-                latencies.append(5.0)
-            time.sleep(random.uniform(0.05, 0.2))
-            app.drain()
-            # Enter on the empty filter hides it again (a lone Esc can merge with the next key)
-            os.write(app.fd, b"\r")
-            time.sleep(random.uniform(0.15, 0.3))
-        latencies = sorted(latencies[3:])  # the first shows compose the filter: warm-up
-        p50 = latencies[len(latencies) // 2] * 1000
-        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+@pytest.mark.timeout(600, method="signal")
+def test_time_to_first_frame_beside_a_bare_textual_app(
+    tmp_path: Path, spawned: list[PtyApp]
+) -> None:
+    config = _config(tmp_path)
+    loader = str(Path(__file__).with_name("tui_load_app.py"))
+    commands = {
+        "bare": [sys.executable, loader, "bare"],
+        "crewdash": [
+            *(sys.executable, "-m", "crewdash", "--config", str(config)),
+            *("--data-dir", str(tmp_path / "data"), "dashboard"),
+        ],
+        "fake engine": [sys.executable, loader, "crewdash", "8"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for argv in commands.values():
+        _first_frame(spawned, argv)  # warm-up: writes the bytecode cache
+    for _ in range(7):  # alternated, so all see the same machine load
+        for name, argv in commands.items():
+            times[name].append(_first_frame(spawned, argv))
+    bare = statistics.median(times["bare"])
+    print()
+    for name, values in times.items():
+        median = statistics.median(values)
         print(
-            f"\n2000 runs updating every 100 ms: key-to-screen p50 {p50:.0f} ms, "
-            f"p99 {p99:.0f} ms, max {latencies[-1] * 1000:.0f} ms, {misses} not shown in 5 s; "
-            f"RSS {rss:.0f} MB"
+            f"first frame {name}: median {median * 1000:.0f} ms ({median / bare:.2f}x bare), "
+            f"all {sorted(round(v * 1000) for v in values)}"
         )
-        assert p99 < 50
-    finally:
-        app.close()
+    assert statistics.median(times["crewdash"]) / bare < 1.3
+
+
+def _key_latencies(app: PtyApp, presses: int) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    misses = 0
+    for _ in range(presses):
+        since = app.mark()
+        sent = app.write(b"/")
+        try:
+            latencies.append(app.wait_for(PROBE, since=since, timeout=5) - sent)
+        except TimeoutError:
+            misses += 1  # never shown within 5 s: counted as 5 s, not hidden
+            latencies.append(5.0)
+        time.sleep(random.uniform(0.05, 0.25))
+        app.write(b"\x1b")  # Esc hides the filter (Enter would open a run if it were not shown)
+        time.sleep(random.uniform(0.3, 0.5))  # no Esc+key merge: Textual waits ~0.1 s
+    return latencies, misses
+
+
+def _report(label: str, latencies: list[float], misses: int, rss: float) -> float:
+    ms = sorted(v * 1000 for v in latencies)
+    quantiles = statistics.quantiles(ms, n=100, method="inclusive")
+    p50, p95, p99 = statistics.median(ms), quantiles[94], quantiles[98]
+    print(
+        f"\n{label}: key-to-screen p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, "
+        f"max {ms[-1]:.0f} ms over {len(ms)} presses, {misses} not shown in 5 s; RSS {rss:.0f} MB"
+    )
+    return p99
+
+
+def _run_load(spawned: list[PtyApp], *args: str, presses: int) -> tuple[list[float], int, float]:
+    app = python_app(*args)
+    spawned.append(app)
+    app.wait_for(FIRST_FRAME, timeout=60)
+    time.sleep(4)  # the table fills, the churn runs
+    _key_latencies(app, 3)  # warm-up: the first shows compose the filter's styles
+    latencies, misses = _key_latencies(app, presses)
+    rss = app.rss_mb()
+    app.close()
+    return latencies, misses, rss
+
+
+@pytest.mark.benchmark
+@pytest.mark.timeout(600, method="signal")
+def test_key_latency_and_rss_while_2000_runs_update(spawned: list[PtyApp]) -> None:
+    latencies, misses, rss = _run_load(spawned, "load", "2000", "3", presses=100)
+    p99 = _report("2000 runs, each changing every 3 s on average", latencies, misses, rss)
+    assert misses == 0
+    assert p99 < 50
+
+
+@pytest.mark.benchmark
+@pytest.mark.timeout(600, method="signal")
+def test_key_latency_under_a_flood_of_updates(spawned: list[PtyApp]) -> None:
+    """20,000 events/s: far beyond the monitor's output; reported, no target."""
+    latencies, misses, rss = _run_load(spawned, "flood", "2000", "0.1", presses=40)
+    _report("2000 runs, every run changing every 100 ms (flood)", latencies, misses, rss)
+    assert len(latencies) == 40

@@ -1,10 +1,16 @@
 """The runs table: every run of every crew, live.
 
 Cost matters (FIELD-NOTES: a DataTable frame costs ~35 ms whatever changed), so changes are
-only recorded when they arrive (`upsert`) and applied by a timer a few times a second: each
-changed row is rendered to cells, compared with what the table holds, and only differing cells
-are written with `update_cell`. Rows are added or removed only when a run appears or the
+only recorded when they arrive (`upsert`, O(1)) and applied by a timer a few times a second:
+each changed row is rendered to cells, compared with what the table holds, and only differing
+cells are written with `update_cell`. Rows are added or removed only when a run appears or the
 filter changes; the table is never rebuilt.
+
+Why a frame cost 35 ms: DataTable's `update_cell` bumps a counter that is part of every render
+cache key, so one changed cell re-rendered every visible cell through Rich. `RunsTable`'s
+`update_cell` keeps the counter and evicts only the changed rows' cached renders (and repaints
+only their lines), so a frame costs what changed. It relies on DataTable internals of Textual
+8 and falls back to the stock method if they are not there.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from typing import Any
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from crewdash.aop.models import RunState
 from crewdash.core.models import KickoffPhase, RunRecord
@@ -57,6 +64,17 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 BAR_WIDTH = 4
 OFFSCREEN_BUDGET = 200  # off-screen rows brought up to date per flush
+# DataTable's render caches whose keys start with the row key (cells, rows), the one keyed by
+# (update count, row index), and the per-line one: what a targeted cell update must evict
+_ROW_KEYED_CACHES = ("_cell_render_cache", "_row_render_cache")
+_TABLE_INTERNALS = (
+    *_ROW_KEYED_CACHES,
+    "_row_renderable_cache",
+    "_line_cache",
+    "_data",
+    "_row_locations",
+    "_column_locations",
+)
 
 
 class KeyedText(Text):
@@ -202,6 +220,8 @@ class RunsTable(DataTable[Text]):
         self.sort_column = "started"
         self.sort_reverse = True
         self.paints = 0  # flushes that changed something: tests and benchmarks read it
+        self._stale_rows: set[RowKey] = set()  # rows whose cached renders are out of date
+        self._targeted = all(hasattr(self, name) for name in _TABLE_INTERNALS)
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -262,6 +282,48 @@ class RunsTable(DataTable[Text]):
         self._dirty.update(self._records)
 
     # --- painting -------------------------------------------------------------------------
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """`DataTable.update_cell`, but only the row's cached renders go stale (see above)."""
+        if update_width or not self._targeted:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            return
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            raise CellDoesNotExist(f"No cell exists for {row_key!r}, {column_key!r}.")
+        self._data[row_key][column_key] = value
+        self._stale_rows.add(row_key)
+        row = self._row_locations.get(row_key)
+        top = int(self.scroll_y)
+        if top - 1 <= row <= top + self.size.height:
+            # on screen (rows are one line high): repaint its line; a row off screen is
+            # evicted before the next render and painted when scrolled to
+            self.refresh_row(row)
+
+    def _evict_stale_rows(self) -> None:
+        rows, self._stale_rows = self._stale_rows, set()
+        for name in _ROW_KEYED_CACHES:
+            cache = getattr(self, name)
+            for key in [k for k in cache.keys() if k[0] in rows]:  # noqa: SIM118 (not a dict)
+                cache.discard(key)
+        indexes = {self._row_locations.get(row) for row in rows}
+        cache = self._row_renderable_cache
+        for key in [k for k in cache.keys() if k[1] in indexes]:  # noqa: SIM118
+            cache.discard(key)
+        self._line_cache.clear()  # lines are cheap to join again from the cached rows
+
+    def render_lines(self, crop: Any) -> list[Strip]:
+        if self._stale_rows:
+            self._evict_stale_rows()
+        return super().render_lines(crop)
 
     def flush(self) -> None:
         """Apply recorded changes: add/remove rows for the filter, update changed cells."""

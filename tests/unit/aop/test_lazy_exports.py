@@ -1,0 +1,29 @@
+"""`crewdash.aop` exports its names lazily: the models do not pull in httpx."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import crewdash.aop as aop
+
+
+def test_importing_the_models_does_not_import_httpx() -> None:
+    code = "import sys, crewdash.aop.models; print('httpx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_exported_name_resolves_and_unknown_names_raise() -> None:
+    for name in aop.__all__:
+        assert getattr(aop, name) is not None
+    from crewdash.aop import AsyncCrewClient, calls  # a class and a submodule
+
+    assert AsyncCrewClient.__module__ == "crewdash.aop.client"
+    assert calls.__name__ == "crewdash.aop.calls"
+    try:
+        aop.NoSuchName  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
