@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from tests.tui.shell_apps import first_run_app, main_app, settle  # noqa: E402
 from tests.tui.screens_fixtures import (  # noqa: E402
     FakeEngine,
     ScreenApp,
@@ -23,6 +22,7 @@ from tests.tui.screens_fixtures import (  # noqa: E402
     crew_request,
     flow_request,
 )
+from tests.tui.shell_apps import first_run_app, main_app, settle  # noqa: E402
 
 SIZE = (120, 36)
 OUT = ROOT / "screenshots"
