@@ -25,7 +25,14 @@ from textual.app import App
 from textual.widgets import Input
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import Event, HumanRequest, InboxChanged, RunChanged, RunRecord
+from crewdash.core.models import (
+    AnswerOutcome,
+    Event,
+    HumanRequest,
+    InboxChanged,
+    RunChanged,
+    RunRecord,
+)
 from crewdash.tui.bindings import APP_BINDINGS
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
 from crewdash.tui.format import short_id, theme_colors
@@ -266,11 +273,17 @@ class CrewdashApp(App[AppResult]):
 
         self._answering = request.id
 
-        def done(_: Any) -> None:
+        def done(outcome: Any) -> None:
             self._answering = None
             main = self.main_screen
             if main is not None:
                 main.status.set_inbox(len(self.engine.inbox()))
+            # A request that arrived while this one was open (a re-ask after "request
+            # changes", say) waited for it: open it now. Not after an Esc, though: then the
+            # operator chose to put requests aside, and `i` brings them back; nor after a failed
+            # send, which would reopen the same request at once.
+            if outcome is not None and outcome is not AnswerOutcome.FAILED:
+                self.call_after_refresh(self.maybe_open_request)
 
         self.push_screen(HumanInputModal(self.engine, request), done)
 

@@ -362,3 +362,38 @@ async def test_command_palette_has_the_apps_verbs(tmp_path: Path, query: str) ->
             assert main.crews.chosen == "writer"
         else:
             assert main.runs.sort_column == "elapsed"
+
+
+async def test_a_request_that_arrives_while_answering_opens_once_the_answer_is_sent(
+    tmp_path: Path,
+) -> None:
+    """A re-ask after 'request changes' lands while the modal still shows 'Sent': it must
+    open when that modal closes after an answer, but not after the operator closed it unanswered."""
+    from crewdash.core.models import AnswerOutcome
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    engine = make_engine([make_run(1)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.main_screen.runs.focus()
+        engine.requests.append(request(1))
+        engine.publish(InboxChanged(request(1)))
+        await pilot.pause()
+        first = app.screen
+        assert isinstance(first, HumanInputModal)
+        engine.requests.append(request(2))
+        engine.publish(InboxChanged(request(2)))
+        await pilot.pause()
+        assert app.screen is first  # one modal at a time
+        engine.requests.remove(request(1))  # answered: no longer pending
+        first.dismiss(AnswerOutcome.ACCEPTED)
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal) and app.screen is not first
+        assert app.screen.request.id == request(2).id
+        # closed without an answer: it stays in the inbox and does not pop up again
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert not isinstance(app.screen, HumanInputModal)
