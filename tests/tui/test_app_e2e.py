@@ -13,32 +13,17 @@ import httpx
 import pytest
 from textual.widgets import Input
 
-from crewdash.aop.models import RunState, Secret
-from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
+from crewdash.aop.models import RunState
 from crewdash.core.engine import Engine
 from crewdash.core.models import CrewHealth, CrewHealthChanged, Event, RunChanged
 from crewdash.core.monitor import MonitorSettings
 from crewdash.core.store import RunStore
 from crewdash.tui.app import CrewdashApp
+from tests.sim_config import sim_config
 
 # Waits for the engine or the UI end here, not at CI's limit; generous, as CI's 2 cores are
 # shared (runs of the testing scenario end in well under a second when idle).
 DEADLINE = 60.0
-
-
-def sim_config(server: Any, names: list[str]) -> Config:
-    crews = {
-        name: CrewConfig(
-            name=name,
-            url=server.crew_url(name),
-            token=TokenSource(inline=Secret(server.token(name))),
-            kind=CrewKind.FLOW if name == "flow" else CrewKind.CREW,
-            poll_min=0.05,
-            poll_max=0.3,
-        )
-        for name in names
-    }
-    return Config(path=None, crews=crews)
 
 
 @pytest.fixture

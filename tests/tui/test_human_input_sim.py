@@ -14,29 +14,15 @@ from screens_fixtures import ScreenApp
 from textual.widgets import Static, TextArea
 
 from crewdash.aop.models import Secret
-from crewdash.core.config_model import Config, CrewConfig, CrewKind, ReceiverConfig, TokenSource
+from crewdash.core.config_model import ReceiverConfig
 from crewdash.core.engine import Engine
 from crewdash.core.models import AnswerOutcome, HumanRequest
 from crewdash.core.store import RunStore
 from crewdash.sim.scenario import FlowWebhook
 from crewdash.tui.screens.human_input import HumanInputModal
+from tests.sim_config import sim_config
 
 FLOW_SECRET = "flow-secret-for-tests"
-
-
-def _config(server: Any, names: list[str], receiver: ReceiverConfig | None = None) -> Config:
-    crews = {
-        name: CrewConfig(
-            name=name,
-            url=server.crew_url(name),
-            token=TokenSource(inline=Secret(server.token(name))),
-            kind=CrewKind.FLOW if name == "flow" else CrewKind.CREW,
-            poll_min=0.05,
-            poll_max=0.3,
-        )
-        for name in names
-    }
-    return Config(path=None, crews=crews, receiver=receiver or ReceiverConfig())
 
 
 @pytest.fixture
@@ -45,7 +31,7 @@ async def engine_for(sim_server: Any, tmp_path: Path) -> AsyncIterator[Callable[
 
     async def make(names: list[str], receiver: ReceiverConfig | None = None) -> Engine:
         store = RunStore.open(tmp_path / f"runs{len(made)}.sqlite3")
-        engine = Engine(_config(sim_server, names, receiver), store)
+        engine = Engine(sim_config(sim_server, names, receiver), store)
         made.append((engine, store))
         await engine.start()
         return engine

@@ -14,7 +14,7 @@ import pytest
 from crewdash.aop import AsyncCrewClient, CircuitBreaker, RetryPolicy
 from crewdash.aop.errors import AOPError
 from crewdash.aop.models import RunState, Secret
-from crewdash.core.config_model import Config, CrewConfig, CrewKind, ReceiverConfig, TokenSource
+from crewdash.core.config_model import Config, CrewConfig, ReceiverConfig
 from crewdash.core.engine import Engine
 from crewdash.core.kickoff import META_KEY
 from crewdash.core.models import (
@@ -26,6 +26,7 @@ from crewdash.core.models import (
     RunRecord,
 )
 from crewdash.core.store import RunStore
+from tests.sim_config import sim_config
 
 
 class Recording(httpx.AsyncBaseTransport):
@@ -50,20 +51,7 @@ class Recording(httpx.AsyncBaseTransport):
 
 
 def make_config(server: Any, names: list[str], receiver: ReceiverConfig | None = None) -> Config:
-    crews = {
-        name: CrewConfig(
-            name=name,
-            url=server.crew_url(name),
-            token=TokenSource(inline=Secret(server.token(name))),
-            kind=CrewKind.FLOW if name == "flow" else CrewKind.CREW,
-            poll_min=0.05,
-            poll_max=0.3,
-            connect_timeout=2.0,
-            read_timeout=5.0,
-        )
-        for name in names
-    }
-    return Config(path=None, crews=crews, receiver=receiver or ReceiverConfig())
+    return sim_config(server, names, receiver, connect_timeout=2.0, read_timeout=5.0)
 
 
 def recording_factory(transports: dict[str, Recording]) -> Callable[[CrewConfig, Secret], Any]:
