@@ -39,6 +39,12 @@ CSV_COLUMNS = (
     "note",
 )
 
+# The Markdown field table: the flat CSV columns; the heading carries crew and local_id, and
+# progress, inputs, output and tasks get their own lines and sections.
+_MARKDOWN_FIELDS = tuple(
+    k for k in CSV_COLUMNS if k not in {"local_id", "crew", "progress", "inputs", "output", "tasks"}
+)
+
 
 def _iso(ts: float | None) -> str | None:
     if ts is None:
@@ -133,18 +139,7 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         parts += [f"## {row['crew']} · {row['local_id']}", ""]
         parts += ["| field | value |", "|---|---|"]
-        for key in (
-            "kickoff_id",
-            "request_id",
-            "phase",
-            "state",
-            "raw_state",
-            "created_at",
-            "finished_at",
-            "duration_seconds",
-            "error",
-            "note",
-        ):
+        for key in _MARKDOWN_FIELDS:
             if row[key] is not None:
                 parts.append(f"| {key} | {_cell(row[key])} |")
         if row["progress"]:
