@@ -194,9 +194,7 @@ class SimApp:
         self.stats.kickoffs.append(
             {"crew": crew_name, "kickoff_id": kickoff_id, "meta": meta or {}, "inputs": inputs}
         )
-        if self._needs_watch(run):
-            self._watched[kickoff_id] = run
-            self._ensure_ticker()
+        self._watch(run)
         return run
 
     def get_run(self, crew_name: str, kickoff_id: str) -> Run | None:
@@ -237,9 +235,7 @@ class SimApp:
             outcome = match_outcome(feedback, run.tasks[snap.task_index].emit)
         status = run.resume(self.now(), task_id, feedback, approve, outcome)
         run.webhooks = webhooks
-        if self._needs_watch(run):
-            self._watched[run.kickoff_id] = run
-            self._ensure_ticker()
+        self._watch(run)
         return status
 
     def answer_callback(self, token: str, feedback: str, outcome: str | None) -> dict[str, Any]:
@@ -261,9 +257,7 @@ class SimApp:
             chosen = task.emit[0]
         approve = chosen not in task.retry_outcomes
         status = run.resume(self.now(), task.id, feedback, approve, chosen)
-        if self._needs_watch(run):
-            self._watched[run.kickoff_id] = run
-            self._ensure_ticker()
+        self._watch(run)
         return {"status": "accepted", "outcome": chosen, "execution": status}
 
     def live_runs(self) -> int:
@@ -277,10 +271,11 @@ class SimApp:
         return self.stats.snapshot(live_runs=self.live_runs(), total_runs=total)
 
     # -- webhooks -------------------------------------------------------------------------
-    def _needs_watch(self, run: Run) -> bool:
-        return bool(
-            run.webhooks or run.human_input_webhook or run.event_stream or run.crew.kind == "flow"
-        )
+    def _watch(self, run: Run) -> None:
+        """Hand `run` to the ticker when it has anything to deliver (webhooks, a flow)."""
+        if run.webhooks or run.human_input_webhook or run.event_stream or run.crew.kind == "flow":
+            self._watched[run.kickoff_id] = run
+            self._ensure_ticker()
 
     def _ensure_ticker(self) -> None:
         if self._ticker is not None and not self._ticker.done():
