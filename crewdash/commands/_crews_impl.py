@@ -20,12 +20,12 @@ from crewdash.aop.errors import (
 )
 from crewdash.aop.models import Secret
 from crewdash.commands._common import ExitCode
+from crewdash.commands._context import config_from, crew_from
 from crewdash.commands._errors import CliError
 from crewdash.commands._runner import Session
 from crewdash.core.config import (
     ConfigError,
     crew_name_problem,
-    load_config,
     remove_crew,
     resolve_config_path,
     resolve_token,
@@ -34,20 +34,6 @@ from crewdash.core.config import (
     url_warning,
 )
 from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
-
-
-def config_from(args: Any) -> Config:
-    return load_config(resolve_config_path(getattr(args, "config", None)))
-
-
-def crew_from(config: Config, name: str) -> CrewConfig:
-    crew = config.crews.get(name)
-    if crew is None:
-        known = ", ".join(sorted(config.crews)) or "none"
-        raise CliError(
-            f"no crew named {name!r} in {config.path} (known: {known})", kind="unknown_crew"
-        )
-    return crew
 
 
 def _warn_all(session: Session, config: Config) -> None:
