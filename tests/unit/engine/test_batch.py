@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from crewdash.aop.errors import AuthenticationError, RateLimitedError, ServerError
 from crewdash.core.batch import AIMDLimit, BatchProgress, batch_key, run_batch
 from crewdash.core.kickoff import META_KEY
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore
-from engine.fakes import ManualClock, open_store, settle
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    s = open_store(tmp_path)
-    yield s
-    s.close()
+from engine.fakes import ManualClock, settle
 
 
 class FakeKickoffServer:

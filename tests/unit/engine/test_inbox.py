@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,14 +16,7 @@ from crewdash.core.events import EventBus
 from crewdash.core.inbox import Inbox, InboxError, is_rejection, resume_answer
 from crewdash.core.models import AnswerOutcome, InboxChanged, RequestSource
 from crewdash.core.store import RunStore
-from engine.fakes import ManualClock, open_store, status
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    s = open_store(tmp_path)
-    yield s
-    s.close()
+from engine.fakes import ManualClock, status
 
 
 class FakeAnswerClient:

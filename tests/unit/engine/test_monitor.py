@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from crewdash.aop.errors import (
     AuthenticationError,
@@ -25,17 +21,9 @@ from engine.fakes import (
     accepted_run,
     completed,
     crew_config,
-    open_store,
     settle,
     status,
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 def make(

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.events import EventBus
@@ -19,7 +15,6 @@ from engine.fakes import (
     accepted_run,
     completed,
     crew_config,
-    open_store,
     status,
 )
 
@@ -41,13 +36,6 @@ class CountingStore:
 
             return counted
         return attr
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    s = open_store(tmp_path)
-    yield s
-    s.close()
 
 
 def make(
