@@ -51,6 +51,17 @@ def add_command(
     return parser
 
 
+def add_crew(parser: argparse.ArgumentParser) -> None:
+    """The CREW positional that names a crew from the config."""
+    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
+
+
+def add_crew_run(parser: argparse.ArgumentParser, kickoff_help: str | None = None) -> None:
+    """The CREW KICKOFF_ID positionals of a command about one run."""
+    add_crew(parser)
+    parser.add_argument("kickoff_id", metavar="KICKOFF_ID", help=kickoff_help)
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)

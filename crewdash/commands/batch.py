@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, positive_int
+from crewdash.commands._common import add_command, add_crew, positive_int
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--concurrency. Ctrl+C stops starting rows and lets those on the wire finish; the "
         "same command again carries on without starting any row twice.",
     )
-    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
+    add_crew(parser)
     parser.add_argument("file", metavar="FILE", help="a .jsonl or .csv file of input sets")
     parser.add_argument(
         "--concurrency",

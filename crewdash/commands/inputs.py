@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command
+from crewdash.commands._common import add_command, add_crew
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Ask a crew which inputs its kickoff takes: name, type, required, "
         "default, choices. With --json, one object per input.",
     )
-    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
+    add_crew(parser)
     parser.set_defaults(handler="crewdash.commands.inputs:handle")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_timeout
+from crewdash.commands._common import add_command, add_crew, add_timeout
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "input is seen by polling and answered with `crewdash resume`; run `crewdash "
         "dashboard` to have kickoffs advertise the receiver.",
     )
-    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
+    add_crew(parser)
     parser.add_argument(
         "-i",
         "--input",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command
+from crewdash.commands._common import add_command, add_crew_run
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -27,8 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "decision is recorded in the audit trail before it is sent. Exits 0 also when "
         "somebody else answered first (said so on stderr), 2 when the run is not waiting.",
     )
-    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
-    parser.add_argument("kickoff_id", metavar="KICKOFF_ID", help="the run (or flow request id)")
+    add_crew_run(parser, "the run (or flow request id)")
     parser.add_argument("--task", metavar="TASK_ID", help="the task waiting for review")
     choice = parser.add_mutually_exclusive_group(required=True)
     choice.add_argument("--approve", action="store_true", help="crews: accept the output")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command
+from crewdash.commands._common import add_command, add_crew_run
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -19,8 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Cancel a queued or running run. A run that has already finished, or a "
         "deployment that cannot stop runs, is a usage error (exit 2).",
     )
-    parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
-    parser.add_argument("kickoff_id", metavar="KICKOFF_ID")
+    add_crew_run(parser)
     parser.set_defaults(handler="crewdash.commands.stop:handle")
 
 
