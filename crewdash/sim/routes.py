@@ -133,7 +133,7 @@ def build_routes(app: SimApp) -> Starlette:
         if not isinstance(given, dict):
             return _error(400, "Bad Request", "`inputs` must be an object")
         spec = state.spec
-        missing = [f.name for f in _fields(spec) if f.required and given.get(f.name) in (None, "")]
+        missing = [f.name for f in spec.inputs if f.required and given.get(f.name) in (None, "")]
         if missing:
             return _error(
                 422,
@@ -341,10 +341,6 @@ def build_routes(app: SimApp) -> Starlette:
         Route("/_sim/callbacks/{token}", sim_callback, methods=["POST"]),
     ]
     return Starlette(routes=routes)
-
-
-def _fields(spec: CrewSpec) -> tuple[Any, ...]:
-    return spec.inputs
 
 
 def _inputs_body(spec: CrewSpec) -> dict[str, Any]:
