@@ -26,6 +26,7 @@ from crewdash.commands._runner import Session
 from crewdash.core.config import (
     ConfigError,
     crew_name_problem,
+    load_config,
     remove_crew,
     resolve_config_path,
     resolve_token,
@@ -106,7 +107,7 @@ def add_crew(session: Session) -> int:
     for problem in (crew_name_problem(args.name), url_problem(args.url)):
         if problem:
             raise CliError(problem)
-    config = config_from(args)
+    config = load_config(path)
     if args.name in config.crews and not args.replace:
         raise CliError(
             f"a crew named {args.name!r} already exists in {path}; pass --replace to replace it "
