@@ -311,9 +311,7 @@ def build_routes(app: SimApp) -> Starlette:
                 outcome if isinstance(outcome, str) else None,
             )
         except CallbackError as exc:
-            return JSONResponse(
-                {"error": exc.error, "message": exc.message}, status_code=exc.status
-            )
+            return _error(exc.status, exc.error, exc.message)
         return JSONResponse(answer)
 
     base = "/crews/{crew}"
