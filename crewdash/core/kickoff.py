@@ -84,6 +84,11 @@ def webhooks_of(run: RunRecord) -> Webhooks:
     )
 
 
+def _now(clock: _Clock | None) -> float | None:
+    # None lets the store stamp the time with its own clock.
+    return clock.time() if clock is not None else None
+
+
 def _is_refusal(exc: BaseException) -> bool:
     if isinstance(exc, _REFUSALS):
         return True
@@ -109,13 +114,12 @@ async def start_run(
     with the intent. `request_id` (a fresh uuid when not given) names the row on failure:
     `store.find_by_request_id`."""
     request_id = request_id or str(uuid.uuid4())
-    now = clock.time() if clock is not None else None
     run = store.create_intent(
         crew,
         dict(inputs),
         request_id,
         webhook_urls(webhooks, human_input_webhook),
-        at=now,
+        at=_now(clock),
         batch_row=batch_row,
     )
     try:
@@ -126,7 +130,7 @@ async def start_run(
             human_input_webhook=human_input_webhook,
         )
     except BaseException as exc:  # cancelled too: the POST may be on the wire
-        at = clock.time() if clock is not None else None
+        at = _now(clock)
         if _is_refusal(exc):
             reason = str(exc)
             if isinstance(exc, ConnectionFailedError | RequestTimeoutError):
@@ -140,8 +144,7 @@ async def start_run(
                 at=at,
             )
         raise
-    at = clock.time() if clock is not None else None
-    return store.mark_accepted(run.local_id, kickoff_id, at=at)
+    return store.mark_accepted(run.local_id, kickoff_id, at=_now(clock))
 
 
 def reconcile_interrupted(store: RunStore) -> list[RunRecord]:
