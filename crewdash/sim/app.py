@@ -202,11 +202,9 @@ class SimApp:
         run = state.runs.get(kickoff_id)
         if run is None or state.spec.expire_after is None:
             return run
-        snap = run.snapshot(self.now())
-        if (
-            snap.ended_at is not None
-            and self.now() - snap.ended_at > state.spec.expire_after / self.speed
-        ):
+        now = self.now()
+        ended_at = run.snapshot(now).ended_at
+        if ended_at is not None and now - ended_at > state.spec.expire_after / self.speed:
             del state.runs[kickoff_id]
             self._watched.pop(kickoff_id, None)
             return None
