@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from crewdash.aop.models import RunState
 from crewdash.core.config_model import Config, UIConfig
@@ -27,6 +27,7 @@ from crewdash.core.models import (
 )
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.notify import Notifier, desktop_escape
+from crewdash.tui.widgets.input_form import InputForm
 from crewdash.tui.widgets.runs_table import RunsTable
 from tests.tui.fake_engine import FakeEngine, crew
 
@@ -70,6 +71,16 @@ async def settle(pilot: object, app: CrewdashApp) -> None:
     await asyncio.wait_for(app.dashboard_ready.wait(), 10)
     app.main_screen.runs.flush()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def form_ready(pilot: object, app: CrewdashApp) -> InputForm:
+    """Wait until the form, loaded in a worker, is mounted with its buttons."""
+    for _ in range(100):
+        forms = app.main_screen.query(InputForm)
+        if forms and forms.first().is_mounted and forms.first().query(Button):
+            return forms.first()
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    raise AssertionError("the form did not load")
 
 
 def visible_ids(table: RunsTable) -> list[str]:
@@ -207,16 +218,14 @@ async def test_request_opens_the_modal_unless_typing_then_waits_for_i(tmp_path: 
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         # typing in the form: the modal waits, a toast says press i
-        for _ in range(50):  # the form loads in a worker
-            if app.main_screen.query("InputForm"):
-                break
-            await pilot.pause(0.02)
+        await form_ready(pilot, app)
         await pilot.press("n")
         assert isinstance(app.focused, Input)
         engine.requests.append(request(1))
         engine.publish(InboxChanged(request(1)))
         await pilot.pause()
         assert not isinstance(app.screen, HumanInputModal)
+        assert any("Human input needed" in n.title for n in app._notifications)
         assert any("Esc, then i" in n.message for n in app._notifications)
         assert "inbox 1" in app.main_screen.status.render_text().plain
         await pilot.press("escape")

@@ -7,27 +7,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from textual.widgets import Button, Footer, Input, Select, Switch, TextArea
+from textual.widgets import Button, Footer, Select, Switch, TextArea
 
 from crewdash.core.config_model import Config, CrewKind
 from crewdash.core.models import AnswerOutcome, CrewHealth, CrewHealthChanged, InboxChanged
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.screens.human_input import HumanInputModal
-from crewdash.tui.widgets.input_form import InputForm
 from tests.tui.fake_engine import FakeEngine, crew
 from tests.tui.shell_apps import sample_engine
-from tests.tui.test_app_shell import T0, make_app, make_run, request, settle
+from tests.tui.test_app_shell import T0, form_ready, make_app, make_run, request, settle
 
 SIZE = (120, 36)
-
-
-async def form_ready(pilot: object, app: CrewdashApp) -> InputForm:
-    for _ in range(100):
-        forms = app.main_screen.query(InputForm)
-        if forms and forms.first().is_mounted and forms.first().query(Button):
-            return forms.first()
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-    raise AssertionError("the form did not load")
 
 
 async def test_crews_are_one_line_each_with_health_and_latency(tmp_path: Path) -> None:
@@ -136,23 +126,6 @@ async def test_the_flow_modal_focuses_the_first_outcome(tmp_path: Path) -> None:
         assert app.focused is modal.query_one("#hi-outcome-0", Button)
         shown = {b.binding.action for b in modal.active_bindings.values() if b.enabled}
         assert "approve" not in shown and "close" in shown
-
-
-async def test_a_request_that_waits_for_the_operator_still_gets_its_toast(
-    tmp_path: Path,
-) -> None:
-    engine = sample_engine([make_run(1)])
-    app = make_app(engine, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await form_ready(pilot, app)
-        await pilot.press("n")
-        assert isinstance(app.focused, Input)
-        engine.requests.append(request(1))
-        engine.publish(InboxChanged(request(1)))
-        await pilot.pause()
-        assert not isinstance(app.screen, HumanInputModal)
-        assert any("Human input needed" in n.title for n in app._notifications)
 
 
 async def test_tab_in_a_burst_of_keys_moves_on_before_the_next_key(tmp_path: Path) -> None:
