@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crewdash.aop import errors as aop_errors
 from crewdash.commands._common import ExitCode
+from crewdash.core.config_errors import ConfigError
 
 
 class CliError(Exception):
@@ -48,6 +49,6 @@ def exit_code_for(error: BaseException) -> ExitCode:
 def kind_for(error: BaseException) -> str:
     if isinstance(error, CliError | aop_errors.AOPError):
         return error.kind
-    if type(error).__name__ == "ConfigError":
+    if isinstance(error, ConfigError):
         return "config"
     return "usage"
