@@ -161,10 +161,16 @@ class Receiver:
     async def start(self) -> None:
         import uvicorn
 
+        started = asyncio.Event()
+
         class _Server(uvicorn.Server):
             @contextlib.contextmanager
             def capture_signals(self) -> Iterator[None]:
                 yield  # the host application owns SIGINT/SIGTERM
+
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets=sockets)
+                started.set()
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -186,11 +192,14 @@ class Receiver:
         )
         self._server = _Server(cfg)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="receiver")
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("the webhook receiver stopped during start-up")
-            await asyncio.sleep(0.005)
+        waiter = asyncio.ensure_future(started.wait())
+        try:
+            await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if not started.is_set():
+            self._task.result()
+            raise RuntimeError("the webhook receiver stopped during start-up")
 
     async def stop(self) -> None:
         if self._server is not None:
