@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from crewdash.commands._errors import CliError
+from crewdash.core.export import iso
+
+__all__ = ["iso", "local_clock", "parse_since"]
 
 _AGO = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d|w)", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -26,13 +29,6 @@ def parse_since(text: str, *, now: float) -> float:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # naive means the operator's local time
     return moment.timestamp()
-
-
-def iso(ts: float | None) -> str | None:
-    """Unix seconds as an ISO 8601 UTC timestamp, for JSON output."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def local_clock(ts: float | None) -> str:

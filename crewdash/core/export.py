@@ -12,10 +12,12 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from crewdash.core.models import RunRecord
-from crewdash.core.store import RunStore
+
+if TYPE_CHECKING:
+    from crewdash.core.store import RunStore
 
 Format = Literal["json", "csv", "markdown"]
 FORMATS: tuple[str, ...] = ("json", "csv", "markdown")
@@ -46,7 +48,8 @@ _MARKDOWN_FIELDS = tuple(
 )
 
 
-def _iso(ts: float | None) -> str | None:
+def iso(ts: float | None) -> str | None:
+    """Unix seconds as an ISO 8601 UTC timestamp ("…Z"), the form exports and --json use."""
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -63,8 +66,8 @@ def run_as_dict(run: RunRecord, store: RunStore | None = None) -> dict[str, Any]
         "phase": str(run.phase),
         "state": str(run.state),
         "raw_state": run.raw_state,
-        "created_at": _iso(run.created_at),
-        "finished_at": _iso(run.finished_at),
+        "created_at": iso(run.created_at),
+        "finished_at": iso(run.finished_at),
         "duration_seconds": duration,
         "progress": (
             None
@@ -88,7 +91,7 @@ def run_as_dict(run: RunRecord, store: RunStore | None = None) -> dict[str, Any]
     if store is not None:
         data["history"] = [
             {
-                "at": _iso(h.at),
+                "at": iso(h.at),
                 "state": str(h.state),
                 "raw_state": h.raw_state,
                 "current_task": h.current_task,
