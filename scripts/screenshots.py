@@ -22,28 +22,17 @@ from tests.tui.screens_fixtures import (  # noqa: E402
     crew_request,
     flow_request,
 )
-from tests.tui.shell_apps import first_run_app, main_app, settle  # noqa: E402
+from tests.tui.shell_apps import (  # noqa: E402
+    filling,
+    filtered,
+    first_run_app,
+    help_open,
+    main_app,
+    settle,
+)
 
 SIZE = (120, 36)
 OUT = ROOT / "screenshots"
-
-
-async def _filtered(pilot: Any) -> None:
-    await settle(pilot)
-    await pilot.press("slash", *"!research", "enter")
-    await settle(pilot)
-
-
-async def _help(pilot: Any) -> None:
-    await settle(pilot)
-    await pilot.press("f1")
-    await pilot.pause()
-
-
-async def _filling(pilot: Any) -> None:
-    await settle(pilot)
-    await pilot.press("n", *"agent frameworks", "tab", "backspace", "9")
-    await _still(pilot)
 
 
 async def _still(pilot: Any) -> None:
@@ -95,14 +84,14 @@ async def _palette(pilot: Any) -> None:
 
 SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "main": (main_app, settle),
-    "new-run": (main_app, _filling),
+    "new-run": (main_app, filling),
     "run-detail": (_detail, _still),
     "run-tasks": (_detail, _tasks),
     "human-input": (_human_input, _still),
     "human-input-flow": (_flow_input, _still),
     "inbox": (_inbox, _still),
-    "filter": (main_app, _filtered),
-    "help": (main_app, _help),
+    "filter": (main_app, filtered),
+    "help": (main_app, help_open),
     "palette": (main_app, _palette),
     "first-run": (first_run_app, settle),
 }

@@ -143,3 +143,25 @@ async def settle(pilot: Any) -> None:
     for widget in app.screen.query(Input).results():
         widget.cursor_blink = False
     await pilot.pause()
+
+
+async def filtered(pilot: Any) -> None:
+    """The runs table filtered to every crew but research."""
+    await settle(pilot)
+    await pilot.press("slash", *"!research", "enter")
+    await settle(pilot)
+
+
+async def help_open(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+
+
+async def filling(pilot: Any) -> None:
+    """Part-way through the form: a topic typed, the next field being edited."""
+    await settle(pilot)
+    await pilot.press("n", *"agent frameworks", "tab", "backspace", "9")
+    for widget in pilot.app.screen.query(Input).results():
+        widget.cursor_blink = False
+    await pilot.pause()

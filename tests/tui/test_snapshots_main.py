@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from textual.widgets import Input
 
-from tests.tui.shell_apps import first_run_app, main_app, settle
+from tests.tui.shell_apps import filling, filtered, first_run_app, help_open, main_app, settle
 
 SIZE = (120, 36)
 
@@ -28,41 +27,20 @@ def _utc() -> Iterator[None]:
     time.tzset()
 
 
-async def _filtered(pilot: Any) -> None:
-    await settle(pilot)
-    await pilot.press("slash", *"!research")
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-async def _help(pilot: Any) -> None:
-    await settle(pilot)
-    await pilot.press("f1")
-    await pilot.pause()
-
-
-async def _filling(pilot: Any) -> None:
-    await settle(pilot)
-    await pilot.press("n", *"agent frameworks", "tab", "backspace", "9")
-    for widget in pilot.app.screen.query(Input).results():
-        widget.cursor_blink = False
-    await pilot.pause()
-
-
 def test_main_screen(snap_compare: Any) -> None:
     assert snap_compare(main_app(), terminal_size=SIZE, run_before=settle)
 
 
 def test_main_screen_filling_the_form(snap_compare: Any) -> None:
-    assert snap_compare(main_app(), terminal_size=SIZE, run_before=_filling)
+    assert snap_compare(main_app(), terminal_size=SIZE, run_before=filling)
 
 
 def test_main_screen_filter_active(snap_compare: Any) -> None:
-    assert snap_compare(main_app(), terminal_size=SIZE, run_before=_filtered)
+    assert snap_compare(main_app(), terminal_size=SIZE, run_before=filtered)
 
 
 def test_help_screen(snap_compare: Any) -> None:
-    assert snap_compare(main_app(), terminal_size=SIZE, run_before=_help)
+    assert snap_compare(main_app(), terminal_size=SIZE, run_before=help_open)
 
 
 def test_first_run_screen(snap_compare: Any) -> None:
