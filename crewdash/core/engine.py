@@ -96,12 +96,11 @@ class Engine:
         self._inputs: dict[str, list[InputSpec]] = {}
         self._started = False
         self._health: dict[str, CrewHealthChanged] = {}  # the newest published, per crew
-        self._run_crew: dict[str, str] = {}  # local id -> crew of every run handed to the monitor
         self.bus.subscribe(self._health_seen)
         self.probe = HealthProbe(
             lambda: list(self._clients),
             self.client,
-            self._polled_crews,
+            self.monitor.polled_crews,
             self.bus.publish,
             clock=self.clock,
             settings=probe_settings or ProbeSettings(slow_after=self.monitor.settings.slow_after),
@@ -161,7 +160,7 @@ class Engine:
         for record in self.store.unfinished():
             crew = self.config.crews.get(record.crew)
             spread = self.rng.uniform(0, crew.poll_min) if crew else 0.0
-            self._track(record, delay=spread)  # spread a restart's first polls
+            self.monitor.track(record, delay=spread)  # spread a restart's first polls
         self.probe.start()
 
     async def stop(self) -> None:
@@ -230,26 +229,6 @@ class Engine:
             )
         self._health[event.crew] = event
 
-    def _polled_crews(self) -> set[str]:
-        crews: set[str] = set()
-        tracked = self.monitor.tracked()
-        for local_id in list(self._run_crew):
-            if local_id not in tracked:
-                del self._run_crew[local_id]  # finished: forget it
-        for local_id in tracked:
-            crew = self._run_crew.get(local_id)
-            if crew is None:
-                record = self.store.get(local_id)
-                if record is None:
-                    continue
-                crew = self._run_crew[local_id] = record.crew
-            crews.add(crew)
-        return crews
-
-    def _track(self, record: RunRecord, *, delay: float = 0.0) -> None:
-        self._run_crew[record.local_id] = record.crew
-        self.monitor.track(record, delay=delay)
-
     def learnt_rate(self, crew: str) -> float | None:
         return self.monitor.learnt_rate(crew)
 
@@ -307,7 +286,7 @@ class Engine:
                 self.bus.publish(RunChanged(failed))
             raise
         self.bus.publish(RunChanged(record))
-        self._track(record)
+        self.monitor.track(record)
         return record
 
     async def kickoff_batch(
@@ -322,7 +301,7 @@ class Engine:
     ) -> BatchResult:
         def started(record: RunRecord) -> None:
             self.bus.publish(RunChanged(record))
-            self._track(record)
+            self.monitor.track(record)
 
         return await run_batch(
             self.store,
@@ -370,7 +349,7 @@ class Engine:
         if changed:
             self.bus.publish(RunChanged(updated))
         if not updated.is_final:
-            self._track(updated)
+            self.monitor.track(updated)
         return updated
 
     def runs(self) -> list[RunRecord]:

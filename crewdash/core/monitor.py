@@ -213,6 +213,10 @@ class Monitor:
     def tracked(self) -> set[str]:
         return set(self._runs)
 
+    def polled_crews(self) -> set[str]:
+        """The crews with at least one run being polled."""
+        return {run.record.crew for run in self._runs.values()}
+
     def track(self, record: RunRecord, *, delay: float = 0.0) -> None:
         """Poll this run until it is final. Idempotent."""
         if record.kickoff_id is None or record.is_final:
