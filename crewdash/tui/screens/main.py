@@ -10,12 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Static
+from textual.widgets import Button, Header, Input, Static
 
 from crewdash.aop.models import RunState
 from crewdash.core.models import CrewHealthChanged, Event, InboxChanged, RunChanged, RunRecord
 from crewdash.tui.bindings import MAIN_BINDINGS
 from crewdash.tui.widgets.crew_pane import CrewPane
+from crewdash.tui.widgets.footer import QuietFooter
 from crewdash.tui.widgets.runs_table import RunsTable
 from crewdash.tui.widgets.status_bar import StatusBar
 
@@ -60,7 +61,7 @@ class MainScreen(Screen[None]):
                 )
                 yield RunsTable(now=app.now, colors=app.colors, id="runs")
         yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
-        yield Footer()
+        yield QuietFooter()
 
     @property
     def crews(self) -> CrewPane:

@@ -1,0 +1,59 @@
+"""A Footer that rebuilds its keys only when the keys it shows change.
+
+Textual's Footer recomposes (removes and mounts every key widget) whenever the screen's active
+bindings change, which is on every focus change, even when the keys it shows stay the same:
+moving from the runs table to the filter input changes only hidden bindings. Measured on the
+main screen, that rebuild was most of what `/` cost before the filter appeared."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.widgets import Footer
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+def shown_keys(screen: Screen[Any], palette_key: str | None) -> tuple[Any, ...]:
+    """Everything Footer.compose reads from the bindings, for the keys it would show."""
+    active = screen.active_bindings
+    shown = tuple(
+        (
+            binding.key,
+            binding.action,
+            binding.description,
+            binding.key_display,
+            binding.group,
+            enabled,
+            tooltip,
+        )
+        for _node, binding, enabled, tooltip in active.values()
+        if binding.show
+    )
+    palette = active.get(palette_key) if palette_key is not None else None
+    if palette is not None:
+        _node, binding, enabled, tooltip = palette
+        return (*shown, ("palette", binding.key, binding.description, enabled, tooltip))
+    return shown
+
+
+class QuietFooter(Footer):
+    """`Footer`, minus the rebuilds that would show the same keys again."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: tuple[Any, ...] | None = None
+        self.rebuilds = 0  # tests read it
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            super().bindings_changed(screen)  # Textual's own rules for these cases
+            return
+        palette = self.app.COMMAND_PALETTE_BINDING if self.show_command_palette else None
+        shown = shown_keys(screen, palette)
+        if shown == self._shown and self._bindings_ready:
+            return
+        self._shown = shown
+        self.rebuilds += 1
+        super().bindings_changed(screen)
