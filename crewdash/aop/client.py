@@ -9,7 +9,7 @@ from typing import Any, Self
 import httpx
 
 from crewdash.aop.models import HumanInputWebhook, InputSpec, ResumeResult, RunStatus, Webhooks
-from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T
+from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T, shared_ssl_context
 
 
 class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
@@ -19,7 +19,9 @@ class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
     breaker=None, clock=None, transport=None, status_route=None)`."""
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, follow_redirects=False)
+        if transport is not None:  # the transport owns TLS; no context is needed
+            return httpx.AsyncClient(transport=transport, follow_redirects=False)
+        return httpx.AsyncClient(verify=shared_ssl_context(), follow_redirects=False)
 
     async def __aenter__(self) -> Self:
         return self

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 import random
 import statistics
 import time as _time
@@ -38,7 +39,13 @@ from crewdash.aop.errors import (
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.config_model import CrewConfig
 from crewdash.core.events import EventBus
-from crewdash.core.models import CrewHealth, CrewHealthChanged, RunChanged, RunRecord
+from crewdash.core.models import (
+    CrewHealth,
+    CrewHealthChanged,
+    KickoffPhase,
+    RunChanged,
+    RunRecord,
+)
 from crewdash.core.ratelimit import CrewRate
 from crewdash.core.timing import Clock, LoopClock, sleep_or_wake
 
@@ -56,7 +63,15 @@ class StatusClient(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class MonitorSettings:
-    max_in_flight: int = 16
+    max_in_flight: int = 16  # the global cap on status requests in flight
+    # Concurrency only hides the server's latency: the client's own work per request is
+    # about `request_cost` seconds of CPU, so more than latency / request_cost requests in
+    # flight add no throughput, only connections whose upkeep costs CPU on every request
+    # (httpcore's pool scans all of them). The cap in force follows the lowest latency seen
+    # lately, between these bounds.
+    min_in_flight: int = 4
+    request_cost: float = 0.001
+    latency_window: float = 5.0  # seconds over which that lowest latency is taken
     stretch: float = 1.5  # interval multiplier while nothing changes
     jitter: float = 0.1  # ± fraction of each interval
     slack: float = 0.005  # dispatch entries due this soon together (fewer wake-ups)
@@ -72,6 +87,9 @@ class MonitorSettings:
     # this fraction, is trusted: no stretching polls before its expected end, only poll_max.
     trust_samples: int = 3
     trust_spread: float = 0.15
+    # A trusted phase is polled this fraction of poll_min (or its usual error, if larger)
+    # after its expected end.
+    aim_floor: float = 0.05
 
 
 @dataclass(slots=True)
@@ -84,6 +102,7 @@ class _Run:
     last_poll: float | None = None  # monotonic
     phase: tuple[str, str] = ("", "")
     phase_started: float | None = None  # estimated monotonic start of the current phase
+    start_slack: float = 0.0  # ... which may have been up to this much later
     last_progress: float = 0.0  # monotonic time of the last observed change
     seen: tuple[Any, ...] | None = None  # the last status the store has applied (see _seen_key)
     waiters: list[asyncio.Future[RunRecord]] = field(default_factory=list)
@@ -107,6 +126,8 @@ class _Crew:
     phases: dict[tuple[str, str], float] = field(default_factory=dict)
     # per phase: (samples, EWMA of the absolute deviation of a sample from the estimate)
     spread: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    # per phase: the lengths every run seen so far agrees with (see _learn_sample)
+    bounds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     requests: int = 0
 
 
@@ -125,7 +146,10 @@ def _seen_key(status: RunStatus) -> tuple[Any, ...]:
 
 
 def _phase_of(record: RunRecord) -> tuple[str, str]:
-    return (record.raw_state, record.current_task or "")
+    # Every raw spelling of "queued" is one phase: the record a kickoff stores says "pending"
+    # whatever word the deployment will use for it.
+    raw = "pending" if record.state is RunState.PENDING else record.raw_state
+    return (raw, record.current_task or "")
 
 
 def _hhmm(wall: float) -> str:
@@ -156,9 +180,12 @@ class Monitor:
         self._heap: list[tuple[float, int, str, int]] = []
         self._seq = 0
         self._wake = asyncio.Event()
-        self._sem = asyncio.Semaphore(self.settings.max_in_flight)
         self._in_flight = 0
+        self._slot = asyncio.Event()  # set when a request in flight ends
         self.peak_in_flight = 0
+        self.cap = max(1, min(self.settings.min_in_flight, self.settings.max_in_flight))
+        self._lat_floor = (float("inf"), float("inf"))  # lowest latency: this window, last
+        self._lat_window_end: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._driver: asyncio.Task[None] | None = None
 
@@ -234,7 +261,31 @@ class Monitor:
         run = _Run(record=record, interval=crew.config.poll_min, last_progress=now)
         run.phase = _phase_of(record)
         self._runs[record.local_id] = run
+        if delay <= 0 and self._just_accepted(run, crew, now):
+            # The kickoff's answer said "queued" a moment ago: polling at once would only
+            # say it again. Schedule it as after any observed change.
+            delay = self._next_delay(run, crew, True, now)
         self._push(run, now + max(0.0, delay))
+
+    def _just_accepted(self, run: _Run, crew: _Crew, now: float) -> bool:
+        """A run accepted moments ago and not yet polled: its kickoff answer was the first
+        observation (queued, at `updated_at`), and its queue phase began after `created_at`.
+        Knowing both lets the first change be dated, so the phases after it are learnt and
+        aimed at from the start (a run first seen mid-task has no known phase start)."""
+        record = run.record
+        age = self.clock.time() - record.updated_at
+        if (
+            record.phase is not KickoffPhase.ACCEPTED
+            or record.state is not RunState.PENDING
+            or record.completed_tasks is not None
+            or not 0.0 <= age <= crew.config.poll_max
+            or record.created_at > record.updated_at
+        ):
+            return False
+        run.last_poll = now - age
+        run.phase_started = now - (self.clock.time() - record.created_at)
+        run.start_slack = record.updated_at - record.created_at
+        return True
 
     def untrack(self, local_id: str) -> None:
         run = self._runs.pop(local_id, None)
@@ -317,7 +368,7 @@ class Monitor:
                 heapq.heappop(self._heap)
                 self._park(crew, run)
                 continue
-            if self._sem.locked():
+            if self._in_flight >= self.cap:
                 break  # wait for a slot below
             wait = crew.rate.admit(now)
             heapq.heappop(self._heap)
@@ -325,17 +376,35 @@ class Monitor:
                 # past the slack, or this loop (whose `now` is fixed) would spin on it
                 self._push(run, now + max(wait, 2 * self.settings.slack + 1e-3))
                 continue
-            await self._sem.acquire()
             self._launch(run, crew, now)
         self._wake.clear()
-        if self._heap and self._sem.locked() and self._heap[0][0] <= now + self.settings.slack:
-            await self._sem.acquire()  # a slot frees up: go round again
-            self._sem.release()
+        if (
+            self._heap
+            and self._in_flight >= self.cap
+            and self._heap[0][0] <= now + self.settings.slack
+        ):
+            self._slot.clear()
+            await self._slot.wait()  # a slot frees up: go round again
             return
         if self._heap:
             await sleep_or_wake(self.clock, self._heap[0][0] - now, self._wake)
         else:
             await self._wake.wait()
+
+    def _observe_latency(self, latency: float, now: float) -> None:
+        """Keep the lowest answer latency of the last window or two; set the cap from it."""
+        s = self.settings
+        current, last = self._lat_floor
+        if self._lat_window_end is None:
+            self._lat_window_end = now + s.latency_window
+        elif now >= self._lat_window_end:
+            current, last = float("inf"), current
+            self._lat_window_end = now + s.latency_window
+        current = min(current, latency)
+        self._lat_floor = (current, last)
+        floor = min(current, last)
+        want = math.ceil(floor / s.request_cost) if s.request_cost > 0 else s.max_in_flight
+        self.cap = max(1, min(s.max_in_flight, max(s.min_in_flight, want)))
 
     def _launch(self, run: _Run, crew: _Crew, now: float) -> None:
         run.in_flight = True
@@ -381,8 +450,9 @@ class Monitor:
                 status = await crew.client.status(kickoff_id)
             finally:
                 self._in_flight -= 1
-                self._sem.release()
+                self._slot.set()
             now = self.clock.monotonic()
+            self._observe_latency(now - sent_at, now)
             delay = self._on_status(run, crew, status, sent_at, now)
             if self.on_status is not None:
                 result = self.on_status(run.record, status)
@@ -428,7 +498,7 @@ class Monitor:
             run.seen = key
         run.record = record
         if changed:
-            self._learn_phase(run, crew, record, sent_at)
+            self._learn_phase(run, crew, record, sent_at, now)
             run.last_progress = now
             if record.stalled:
                 record = self._flags(record, stalled=False, publish=False)
@@ -446,42 +516,67 @@ class Monitor:
             self._check_stall(run, crew, now)
         return self._next_delay(run, crew, changed, now)
 
-    def _learn_phase(self, run: _Run, crew: _Crew, record: RunRecord, sent_at: float) -> None:
-        # The change happened between the previous poll and this one: take the middle.
-        # Clamped to one poll_min back: after a long quiet interval the middle is far too
-        # early, and a consistent error cancels out of the phase lengths learnt below.
-        at = sent_at
-        if run.last_poll is not None:
-            at = max((run.last_poll + sent_at) / 2, sent_at - crew.config.poll_min)
+    def _learn_phase(
+        self, run: _Run, crew: _Crew, record: RunRecord, sent_at: float, now: float
+    ) -> None:
         new_phase = _phase_of(record)
-        prior = crew.phases.get(run.phase)  # before this sample is learnt
-        trusted = prior is not None and self._trusted(crew, run.phase, prior)
-        if run.phase_started is not None and new_phase != run.phase:
-            took = at - run.phase_started
+        if new_phase == run.phase:
+            return
+        # The change came after the previous poll was sent (`lo`: it saw the old phase) and
+        # before this one was answered. Without more to go on, take the middle, clamped to
+        # one poll_min back: after a long quiet interval the middle is far too early, and a
+        # consistent error cancels out of the phase lengths learnt below.
+        lo, start = run.last_poll, run.phase_started
+        at = sent_at if lo is None else max((lo + sent_at) / 2, sent_at - crew.config.poll_min)
+        if start is not None and lo is not None and sent_at > start:
+            s_lo, s_hi = start, start + run.start_slack
+            took = at - start
+            prior = crew.phases.get(run.phase)  # before this sample is learnt
+            narrow = sent_at - lo <= crew.config.poll_min * (1 + self.settings.jitter)
+            if not narrow and prior is not None and self._trusted(crew, run.phase, prior):
+                # A trusted phase is polled once just after its expected end, so the bracket
+                # is wide and its middle says little: move the estimate only as far as the
+                # polls demand.
+                took = min(max(prior, lo - start), sent_at - start)
             if took > 0:
-                old = crew.phases.get(run.phase)
-                a = self.settings.phase_alpha
-                crew.phases[run.phase] = took if old is None else (1 - a) * old + a * took
-                n, dev = crew.spread.get(run.phase, (0, 0.0))
-                if old is not None:
-                    dev = abs(took - old) if n <= 1 else (1 - a) * dev + a * abs(took - old)
-                crew.spread[run.phase] = (n + 1, dev)
-        if new_phase != run.phase:
-            start = at if run.last_poll is not None else None
-            if (
-                start is not None
-                and trusted
-                and prior is not None
-                and run.phase_started is not None
-                and run.last_poll is not None
-                and run.last_poll <= run.phase_started + prior <= sent_at
-            ):
-                # The old phase's trusted length dates the change better than the middle of
-                # the polls does (a late poll would otherwise push every later aim late).
-                # Learning above still uses the middle, so the estimate can move.
-                start = run.phase_started + prior
-            run.phase = new_phase
-            run.phase_started = start
+                self._learn_sample(crew, run.phase, took, lo - s_hi, now - s_lo)
+            known = crew.bounds.get(run.phase)
+            if known is not None and crew.spread.get(run.phase, (0, 0.0))[0] > 1:
+                # The phase's length is pinned down: so is the change, within the polls.
+                first, last = max(lo, s_lo + known[0]), min(now, s_hi + known[1])
+                if first <= last:
+                    run.phase, run.phase_started = new_phase, first
+                    run.start_slack = last - first
+                    return
+            if prior is not None and lo <= start + prior <= sent_at:
+                at = start + prior  # the old phase's length agrees with the polls: date by it
+        run.phase = new_phase
+        run.phase_started = at if lo is not None else None
+        run.start_slack = max(0.0, sent_at - at)  # it may have come as late as this poll
+
+    def _learn_sample(
+        self, crew: _Crew, phase: tuple[str, str], took: float, shortest: float, longest: float
+    ) -> None:
+        """One more run went through `phase` in `took` (best guess), certainly no shorter than
+        `shortest` and no longer than `longest`. While every run's bounds overlap, the phase
+        is as long as their intersection says (runs of a batch share their phases' lengths,
+        and a thousand brackets a poll_min wide pin it down to a sliver); once they do not,
+        lengths vary and an EWMA of the guesses, with the EWMA of its error, takes over."""
+        n, dev = crew.spread.get(phase, (0, 0.0))
+        known = crew.bounds.get(phase)
+        if known is not None and max(known[0], shortest) <= min(known[1], longest):
+            low, high = max(known[0], shortest), min(known[1], longest)
+            crew.bounds[phase] = (low, high)
+            crew.phases[phase] = (low + high) / 2
+            crew.spread[phase] = (n + 1, (high - low) / 2)
+            return
+        crew.bounds[phase] = (shortest, longest)
+        old = crew.phases.get(phase)
+        a = self.settings.phase_alpha
+        crew.phases[phase] = took if old is None else (1 - a) * old + a * took
+        if old is not None:
+            dev = abs(took - old) if n <= 1 else (1 - a) * dev + a * abs(took - old)
+        crew.spread[phase] = (n + 1, dev)
 
     def _next_delay(self, run: _Run, crew: _Crew, changed: bool, now: float) -> float:
         cfg = crew.config
@@ -497,19 +592,37 @@ class Monitor:
             and run.record.state is not RunState.AWAITING_INPUT
         ):
             end = run.phase_started + expected
-            lead = min(0.1 * cfg.poll_min, 0.05 * expected)  # the estimate is unbiased: aim at it
-            if now < end - lead:
-                if self._trusted(crew, run.phase, expected):
-                    # Polls before a well-known end only cost requests: go to it (poll_max
-                    # still bounds how late a surprisingly early change is seen).
-                    delay = min(cfg.poll_max, end - lead - now)
-                else:
+            if self._trusted(crew, run.phase, expected):
+                # A well-known end: one poll just after it sees the change (a poll before it
+                # would only cost a request and a poll_min wait). Not jittered: the aims are
+                # spread by the runs' own starts. poll_max still bounds how late a
+                # surprisingly early change is seen.
+                aim = end + self._margin(crew, run.phase, run.start_slack, cfg.poll_min)
+                if now < aim:
+                    return min(cfg.poll_max, aim - now)
+            else:
+                lead = min(0.1 * cfg.poll_min, 0.05 * expected)  # learning: bracket the end
+                if now < end - lead:
                     delay = min(delay, max(0.05, end - lead - now))
-            elif now < end + max(2 * cfg.poll_min, 0.15 * expected):
-                # About when it should change: look often, then less so the further past the
-                # aim it gets (an estimate off by 30 s must not cost 30 polls at poll_min).
-                late = now - (end - lead)
-                delay = min(delay, max(cfg.poll_min, (self.settings.stretch - 1) * late))
+                    return self._jittered(delay)
+            # Past when it should have changed: look often, then less so the further past
+            # the end it gets (an estimate off by 30 s must not cost 30 polls at poll_min),
+            # stretching from the expected end rather than from the phase's start.
+            late = max(0.0, now - end)
+            delay = min(delay, max(cfg.poll_min, (self.settings.stretch - 1) * late))
+        return self._jittered(delay)
+
+    def _margin(
+        self, crew: _Crew, phase: tuple[str, str], slack: float, poll_min: float
+    ) -> float:
+        """How long after a trusted phase's expected end to look: the latest the phase may
+        have started plus its usual error, so one poll sees the change; at least a sliver of
+        poll_min (timers and the server's clock are not exact), at most poll_min (a poll
+        that misses is followed by one every poll_min)."""
+        _n, dev = crew.spread.get(phase, (0, 0.0))
+        return min(slack + dev + self.settings.aim_floor * poll_min, poll_min)
+
+    def _jittered(self, delay: float) -> float:
         return delay * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
 
     def _trusted(self, crew: _Crew, phase: tuple[str, str], expected: float) -> bool:
@@ -519,7 +632,7 @@ class Monitor:
 
     def _stretch(self, run: _Run, crew: _Crew) -> float:
         run.interval = min(run.interval * self.settings.stretch, crew.config.poll_max)
-        return run.interval * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
+        return self._jittered(run.interval)
 
     def stall_after(self, crew: str) -> float:
         s = self.settings
