@@ -612,9 +612,7 @@ class Monitor:
             delay = min(delay, max(cfg.poll_min, (self.settings.stretch - 1) * late))
         return self._jittered(delay)
 
-    def _margin(
-        self, crew: _Crew, phase: tuple[str, str], slack: float, poll_min: float
-    ) -> float:
+    def _margin(self, crew: _Crew, phase: tuple[str, str], slack: float, poll_min: float) -> float:
         """How long after a trusted phase's expected end to look: the latest the phase may
         have started plus its usual error, so one poll sees the change; at least a sliver of
         poll_min (timers and the server's clock are not exact), at most poll_min (a poll

@@ -93,7 +93,7 @@ async def test_an_earlier_end_than_trusted_is_still_seen_within_poll_max(store) 
             return completed()
         return normal(kid, now)
 
-    monitor, client = make(store, clock, answer)
+    monitor, _client = make(store, clock, answer)
     await monitor.start()
     for _ in range(5):
         run = await kick(store, clock, monitor, starts)
