@@ -86,6 +86,7 @@ class CrewdashApp(App[AppResult]):
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
         self._signals: list[signal.Signals] = []
+        self._exit_waits = 0  # refreshes `exit` has waited for a mount to finish
         #: SIGTERM/SIGHUP end the app (None: only on a real terminal, not under `run_test`,
         #: where the handler would make a hung test process ignore the harness's SIGTERM)
         self.install_signal_handlers: bool | None = None
@@ -145,6 +146,28 @@ class CrewdashApp(App[AppResult]):
             self.call_after_refresh(self.start_engine)
         else:
             self.start_engine()
+
+    def exit(
+        self,
+        result: AppResult = None,
+        return_code: int = 0,
+        message: Any | None = None,
+    ) -> None:
+        """Leave, once no widget is half-mounted. Leaving tears the DOM down at once: a widget
+        mounting then (the form, built just after start) loses its children before its own
+        mount handler runs, which raises (InputForm's, Textual's Select's) and prints a
+        traceback on the way out. A mount takes milliseconds: wait for it, a bounded time;
+        then stop the workers that build forms, so that none starts another."""
+        if self._exit_waits < 100 and any(
+            not widget.is_mounted for widget in self.screen.walk_children(with_self=False)
+        ):
+            self._exit_waits += 1
+            self.call_after_refresh(self.exit, result, return_code, message)
+            return
+        for worker in self.workers:
+            if worker.group == "form":
+                worker.cancel()
+        super().exit(result, return_code, message)
 
     @work(exclusive=True, group="engine", name="start engine")
     async def start_engine(self) -> None:
