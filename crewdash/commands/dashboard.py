@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,12 +64,19 @@ def freeze_imports() -> None:
 
 
 async def run_app(
-    config: object, data_dir: object, config_path: object, *, demo: bool = False
+    config: object,
+    data_dir: object,
+    config_path: object,
+    *,
+    demo: bool = False,
+    before_engine: Callable[[], Awaitable[None]] | None = None,
 ) -> str | None:
     """The app on the running loop (so the demo's simulator can share it).
 
     The engine and its store are built by the app after its first frame (`DeferredEngine`):
-    the engine's imports (httpx, uvicorn) and start-up do not delay the first paint."""
+    the engine's imports (httpx, uvicorn) and start-up do not delay the first paint.
+    `before_engine` is awaited then too, just before the engine is built (the demo starts
+    its simulator there)."""
     from pathlib import Path
 
     from crewdash.core.config_model import Config
@@ -78,10 +86,12 @@ async def run_app(
     assert isinstance(config, Config) and isinstance(data_dir, Path)
     stores: list[object] = []
 
-    def build_engine() -> object:
+    async def build_engine() -> object:
         from crewdash.core.engine import Engine
         from crewdash.core.store import RunStore, store_path
 
+        if before_engine is not None:
+            await before_engine()
         data_dir.mkdir(parents=True, exist_ok=True)
         store = RunStore.open(store_path(data_dir))
         stores.append(store)

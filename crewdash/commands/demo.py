@@ -4,6 +4,7 @@ dir (the operator's own are never touched), and the dashboard on it."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +35,10 @@ def run_demo(*, speed: float = 1.0) -> int:
 
 
 def demo_config(server: object, scenario: object, path: object) -> object:
-    """The demo's config: one crew per simulated deployment, written to `path` (0600)."""
+    """The demo's config: one crew per simulated deployment, written to `path` (0600).
+
+    `server` answers `crew_url(name)` and `token(name)`: a running `SimServer`, or the
+    `PlannedServer` it will be."""
     from pathlib import Path
 
     from crewdash.aop.models import Secret
@@ -58,16 +62,61 @@ def demo_config(server: object, scenario: object, path: object) -> object:
     return load_config(path)
 
 
+class PlannedServer:
+    """Where the simulator will serve: `SimServer`'s addresses before uvicorn (which
+    `crewdash.sim.server` imports) is even loaded."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        self.app, self.host, self.port = app, host, port
+
+    def crew_url(self, name: str) -> str:
+        return f"http://{self.host}:{self.port}" + self.app.base_url_path(name)
+
+    def token(self, name: str) -> str:
+        return str(self.app.token(name))
+
+
+def reserve_port(host: str) -> int:
+    """A free port on `host` for the simulator, which binds it after the first frame.
+
+    The probe is closed at once; if anything takes the port in the second or so before the
+    simulator binds it, serving fails with OSError."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 async def _demo(speed: float) -> None:
+    """The dashboard is painted first; the simulator is served after its first frame, just
+    before the engine that talks to it is built (uvicorn's import and start-up took ~0.1 s
+    before the first frame)."""
+    import contextlib
     import tempfile
     from pathlib import Path
 
     from crewdash.commands.dashboard import run_app
-    from crewdash.sim import SimApp, demo_scenario, serve_in_background
+    from crewdash.sim import SimApp, demo_scenario
 
+    host = "127.0.0.1"
     scenario = demo_scenario()
+    sim = SimApp(scenario, speed=speed)
+    planned = PlannedServer(sim, host, reserve_port(host))
     with tempfile.TemporaryDirectory(prefix="crewdash-demo-") as tmp:
         root = Path(tmp)
-        async with serve_in_background(SimApp(scenario, speed=speed), "127.0.0.1", 0) as server:
-            config = demo_config(server, scenario, root / "config.toml")
-            await run_app(config, root / "data", None, demo=True)
+        config = demo_config(planned, scenario, root / "config.toml")
+        try:
+            async with contextlib.AsyncExitStack() as serving:
+
+                async def serve() -> None:
+                    from crewdash.sim import serve_in_background
+
+                    server = await serving.enter_async_context(
+                        serve_in_background(sim, host, planned.port)
+                    )
+                    assert server.url == f"http://{host}:{planned.port}"
+
+                await run_app(config, root / "data", None, demo=True, before_engine=serve)
+        finally:
+            await sim.aclose()  # also when the operator left before it was served
