@@ -90,6 +90,11 @@ class MonitorSettings:
     # A trusted phase is polled this fraction of poll_min (or its usual error, if larger)
     # after its expected end.
     aim_floor: float = 0.05
+    # Before a phase is trusted: once this many runs of a crew were all seen still in a phase
+    # at an age, the crew's other runs in that phase are not polled before that age (only the
+    # runs ahead explore; the others follow). 0 turns this off. poll_max still bounds every
+    # wait, so a run whose phase is shorter than its fellows' is seen at most that late.
+    survivors: int = 3
 
 
 @dataclass(slots=True)
@@ -99,6 +104,7 @@ class _Run:
     gen: int = 0
     in_flight: bool = False
     again: bool = False  # poll once more right after the one in flight
+    urgent: bool = False  # asked for now (a refresh, a webhook): never put off
     last_poll: float | None = None  # monotonic
     phase: tuple[str, str] = ("", "")
     phase_started: float | None = None  # estimated monotonic start of the current phase
@@ -126,6 +132,8 @@ class _Crew:
     phases: dict[tuple[str, str], float] = field(default_factory=dict)
     # per phase: (samples, EWMA of the absolute deviation of a sample from the estimate)
     spread: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    # per phase: the longest time each of a few runs was seen still in it (see _survived)
+    survived: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     # per phase: the lengths every run seen so far agrees with (see _learn_sample)
     bounds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     requests: int = 0
@@ -298,6 +306,7 @@ class Monitor:
         run = self._runs.get(local_id)
         if run is None:
             return False
+        run.urgent = True
         if run.in_flight:
             run.again = True
         else:
@@ -368,6 +377,11 @@ class Monitor:
                 heapq.heappop(self._heap)
                 self._park(crew, run)
                 continue
+            later = self._replan(run, crew, now)
+            if later is not None:
+                heapq.heappop(self._heap)
+                self._push(run, later)
+                continue
             if self._in_flight >= self.cap:
                 break  # wait for a slot below
             wait = crew.rate.admit(now)
@@ -406,8 +420,31 @@ class Monitor:
         want = math.ceil(floor / s.request_cost) if s.request_cost > 0 else s.max_in_flight
         self.cap = max(1, min(s.max_in_flight, max(s.min_in_flight, want)))
 
+    def _replan(self, run: _Run, crew: _Crew, now: float) -> float | None:
+        """A later due time, if what the crew learnt since this poll was planned says the poll
+        would only see the same phase again (its length became trusted; the runs ahead were
+        all seen still in it at a greater age); None: poll now. Never past poll_max after the
+        run's last poll."""
+        if (
+            run.urgent
+            or run.last_poll is None
+            or run.phase_started is None
+            or run.record.state is RunState.AWAITING_INPUT
+        ):
+            return None
+        cfg = crew.config
+        expected = crew.phases.get(run.phase)
+        if expected is not None and self._trusted(crew, run.phase, expected):
+            end = run.phase_started + expected
+            target = end + self._margin(crew, run.phase, run.start_slack, cfg.poll_min)
+        else:
+            target = run.phase_started + self._survived_age(crew, run.phase)
+        target = min(target, run.last_poll + cfg.poll_max)
+        return target if target > now + self.settings.slack else None
+
     def _launch(self, run: _Run, crew: _Crew, now: float) -> None:
         run.in_flight = True
+        run.urgent = False
         self._in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         crew.requests += 1
@@ -486,6 +523,7 @@ class Monitor:
         self, run: _Run, crew: _Crew, status: RunStatus, sent_at: float, now: float
     ) -> float | None:
         self._crew_ok(crew, now - sent_at, now)
+        phase_before = run.phase
         key = _seen_key(status)
         if key == run.seen:
             # Most polls: nothing changed since the status the store last applied. The record
@@ -514,7 +552,32 @@ class Monitor:
             return None
         if not changed:
             self._check_stall(run, crew, now)
+        if run.phase == phase_before and run.phase_started is not None:
+            self._survived(crew, run, sent_at - run.phase_started - run.start_slack)
         return self._next_delay(run, crew, changed, now)
+
+    def _survived(self, crew: _Crew, run: _Run, age: float) -> None:
+        """`run` was certainly still in its phase at `age`: keep the longest such ages of the
+        few runs furthest into the phase."""
+        keep = self.settings.survivors
+        if keep <= 0 or age <= 0:
+            return
+        ages = crew.survived.setdefault(run.phase, {})
+        local_id = run.record.local_id
+        if local_id in ages or len(ages) < keep:
+            ages[local_id] = max(age, ages.get(local_id, 0.0))
+            return
+        youngest = min(ages, key=ages.__getitem__)
+        if age > ages[youngest]:
+            del ages[youngest]
+            ages[local_id] = age
+
+    def _survived_age(self, crew: _Crew, phase: tuple[str, str]) -> float:
+        """The age every one of `survivors` runs was seen still in `phase` at (0: unknown)."""
+        ages = crew.survived.get(phase)
+        if not ages or len(ages) < self.settings.survivors:
+            return 0.0
+        return min(ages.values())
 
     def _learn_phase(
         self, run: _Run, crew: _Crew, record: RunRecord, sent_at: float, now: float
@@ -604,13 +667,21 @@ class Monitor:
                 lead = min(0.1 * cfg.poll_min, 0.05 * expected)  # learning: bracket the end
                 if now < end - lead:
                     delay = min(delay, max(0.05, end - lead - now))
-                    return self._jittered(delay)
+                    return self._follow(run, crew, now, self._jittered(delay))
             # Past when it should have changed: look often, then less so the further past
             # the end it gets (an estimate off by 30 s must not cost 30 polls at poll_min),
             # stretching from the expected end rather than from the phase's start.
             late = max(0.0, now - end)
             delay = min(delay, max(cfg.poll_min, (self.settings.stretch - 1) * late))
-        return self._jittered(delay)
+            return self._jittered(delay)
+        return self._follow(run, crew, now, self._jittered(delay))
+
+    def _follow(self, run: _Run, crew: _Crew, now: float, delay: float) -> float:
+        """Not before the age the crew's runs ahead in this phase were all still in it."""
+        if run.phase_started is None or run.record.state is RunState.AWAITING_INPUT:
+            return delay
+        until = run.phase_started + self._survived_age(crew, run.phase)
+        return max(delay, min(crew.config.poll_max, until - now))
 
     def _margin(self, crew: _Crew, phase: tuple[str, str], slack: float, poll_min: float) -> float:
         """How long after a trusted phase's expected end to look: the latest the phase may

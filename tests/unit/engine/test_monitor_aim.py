@@ -150,3 +150,59 @@ async def test_requests_in_flight_follow_the_latency_within_the_bounds(store) ->
     assert cap == 8 and peak == 8
     # a slow server: the configured maximum, never more
     assert await _peak_in_flight(store, 1.0) == (16, 16)
+
+
+async def _batch(store: RunStore, survivors: int) -> tuple[list[int], list[float]]:
+    """Twenty runs kicked 1 s apart into a crew never seen before: for each, the polls made
+    during its first task, and how late its completion was seen."""
+    clock = ManualClock()
+    starts: dict[str, float] = {}
+    monitor, client = make(store, clock, fleet(clock, starts), survivors=survivors)
+    await monitor.start()
+    runs = []
+    for _ in range(20):
+        runs.append(await kick(store, clock, monitor, starts))
+        await clock.advance(1.0)
+    await clock.run_until(
+        lambda: all(store.get(r.local_id).state.is_final for r in runs), 200, step=0.25
+    )
+    await monitor.stop()
+    polls, late = [], []
+    for run in runs:
+        t0 = starts[run.kickoff_id]
+        calls = client.calls_for(run.kickoff_id)
+        polls.append(len([t for t in calls if t0 + QUEUE < t < t0 + QUEUE + TASK]))
+        finished = store.get(run.local_id).finished_at - clock.wall_offset
+        late.append(finished - (t0 + QUEUE + 2 * TASK))
+    return polls, late
+
+
+async def test_runs_behind_others_in_an_unknown_phase_wait_for_them(store) -> None:
+    """The runs ahead explore a phase nobody has finished yet; the ones behind are not polled
+    before the age all of those were seen still in it."""
+    alone, _ = await _batch(store, survivors=0)
+    together, late = await _batch(store, survivors=3)
+    assert alone[:3] == together[:3]  # the first runs explore as before
+    assert sum(together[3:]) <= sum(alone[3:]) / 2
+    assert sorted(late)[len(late) // 2] <= 0.5  # the typical completion is seen at once
+    # the worst as late as the stretch allows at that age (the change before it came when
+    # its phase was still unknown), far under poll_max
+    assert max(late) <= 0.5 * TASK
+
+
+async def test_a_refresh_is_never_put_off_by_what_the_crew_learnt(store) -> None:
+    clock = ManualClock()
+    starts: dict[str, float] = {}
+    monitor, client = make(store, clock, fleet(clock, starts))
+    await monitor.start()
+    for _ in range(5):
+        run = await kick(store, clock, monitor, starts)
+        await clock.run_until(lambda r=run: store.get(r.local_id).state.is_final, 120, step=0.25)
+    run = await kick(store, clock, monitor, starts)
+    await clock.advance(QUEUE + 5)  # in task a, whose end is 15 s away and trusted
+    before = len(client.calls_for(run.kickoff_id))
+    refreshed = asyncio.ensure_future(monitor.refresh(run.local_id))
+    await clock.advance(0.01)
+    assert refreshed.done()
+    assert len(client.calls_for(run.kickoff_id)) == before + 1
+    await monitor.stop()
