@@ -132,7 +132,8 @@ class _Crew:
     phases: dict[tuple[str, str], float] = field(default_factory=dict)
     # per phase: (samples, EWMA of the absolute deviation of a sample from the estimate)
     spread: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
-    # per phase: the longest time each of a few runs was seen still in it (see _survived)
+    # per phase: how long each of the few runs furthest into it (and still in it) was seen
+    # still in it (see _survived)
     survived: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     # per phase: the lengths every run seen so far agrees with (see _learn_sample)
     bounds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
@@ -299,6 +300,7 @@ class Monitor:
         run = self._runs.pop(local_id, None)
         if run is not None:
             run.gen += 1
+            self._left_phase(run)
             self._resolve(run)
 
     def poll_now(self, local_id: str) -> bool:
@@ -438,7 +440,7 @@ class Monitor:
             end = run.phase_started + expected
             target = end + self._margin(crew, run.phase, run.start_slack, cfg.poll_min)
         else:
-            target = run.phase_started + self._survived_age(crew, run.phase)
+            target = self._follow_until(crew, run)
         target = min(target, run.last_poll + cfg.poll_max)
         return target if target > now + self.settings.slack else None
 
@@ -572,6 +574,13 @@ class Monitor:
             del ages[youngest]
             ages[local_id] = age
 
+    def _left_phase(self, run: _Run) -> None:
+        """Only runs still in a phase are runs ahead in it: history is what `phases` holds."""
+        crew = self._crews.get(run.record.crew)
+        ages = crew.survived.get(run.phase) if crew is not None else None
+        if ages is not None:
+            ages.pop(run.record.local_id, None)
+
     def _survived_age(self, crew: _Crew, phase: tuple[str, str]) -> float:
         """The age every one of `survivors` runs was seen still in `phase` at (0: unknown)."""
         ages = crew.survived.get(phase)
@@ -585,6 +594,7 @@ class Monitor:
         new_phase = _phase_of(record)
         if new_phase == run.phase:
             return
+        self._left_phase(run)
         # The change came after the previous poll was sent (`lo`: it saw the old phase) and
         # before this one was answered. Without more to go on, take the middle, clamped to
         # one poll_min back: after a long quiet interval the middle is far too early, and a
@@ -677,11 +687,16 @@ class Monitor:
         return self._follow(run, crew, now, self._jittered(delay))
 
     def _follow(self, run: _Run, crew: _Crew, now: float, delay: float) -> float:
-        """Not before the age the crew's runs ahead in this phase were all still in it."""
+        """Not before the crew's runs ahead in this phase say a poll could see something new."""
         if run.phase_started is None or run.record.state is RunState.AWAITING_INPUT:
             return delay
-        until = run.phase_started + self._survived_age(crew, run.phase)
-        return max(delay, min(crew.config.poll_max, until - now))
+        return max(delay, min(crew.config.poll_max, self._follow_until(crew, run) - now))
+
+    def _follow_until(self, crew: _Crew, run: _Run) -> float:
+        """The runs ahead were all seen still in this phase at an age: take that as this run's
+        own look at that age, and stretch from it as after any quiet poll."""
+        assert run.phase_started is not None
+        return run.phase_started + self.settings.stretch * self._survived_age(crew, run.phase)
 
     def _margin(self, crew: _Crew, phase: tuple[str, str], slack: float, poll_min: float) -> float:
         """How long after a trusted phase's expected end to look: the latest the phase may

@@ -79,7 +79,7 @@ async def test_a_trusted_phase_is_seen_by_one_poll_just_after_its_end(store) -> 
     changes = [QUEUE, QUEUE + TASK, QUEUE + 2 * TASK]
     assert len(calls) == len(changes)  # one poll per change, none in between
     for polled, changed in zip(calls, changes, strict=True):
-        assert changed <= polled <= changed + 0.5
+        assert changed <= polled < changed + 1.0  # poll_min: the old follow-up came then
 
 
 async def test_an_earlier_end_than_trusted_is_still_seen_within_poll_max(store) -> None:
@@ -180,11 +180,12 @@ async def _batch(store: RunStore, survivors: int) -> tuple[list[int], list[float
 async def test_runs_behind_others_in_an_unknown_phase_wait_for_them(store) -> None:
     """The runs ahead explore a phase nobody has finished yet; the ones behind are not polled
     before the age all of those were seen still in it."""
-    alone, _ = await _batch(store, survivors=0)
+    alone, late_alone = await _batch(store, survivors=0)
     together, late = await _batch(store, survivors=3)
     assert alone[:3] == together[:3]  # the first runs explore as before
-    assert sum(together[3:]) <= sum(alone[3:]) / 2
-    assert sorted(late)[len(late) // 2] <= 0.5  # the typical completion is seen at once
+    assert sum(together[3:]) <= sum(alone[3:]) / 3
+    # the typical completion is seen no later than when every run explored on its own
+    assert sorted(late)[len(late) // 2] <= sorted(late_alone)[len(late) // 2]
     # the worst as late as the stretch allows at that age (the change before it came when
     # its phase was still unknown), far under poll_max
     assert max(late) <= 0.5 * TASK
