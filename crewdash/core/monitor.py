@@ -6,8 +6,14 @@ changes up to `poll_max` and resets on a change, with jitter; per crew a request
 from 429s that is never exceeded afterwards, the client's circuit breaker, and plain-words
 health. Each observed change goes to the store first, then out as an event.
 
-It also learns, per crew, how long each phase (state + current task) usually lasts, and polls
-close to when the phase is expected to end: changes are seen sooner with fewer requests.
+It also learns, per crew, how long each phase (state + current task) lasts — from the
+brackets of polls around each change, intersected across runs while they agree — and spends
+polls where they can see something: once a phase is trusted, one poll just after its expected
+end; a run just kicked off counts its kickoff answer as its first look; in a phase no run has
+finished yet, the runs behind follow the few ahead instead of each exploring it. poll_max
+bounds every wait, so a change the learning did not expect is seen at most that late. The cap
+on requests in flight follows the server's latency (concurrency only hides latency; extra
+pooled connections cost CPU on every request).
 """
 
 from __future__ import annotations

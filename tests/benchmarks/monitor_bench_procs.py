@@ -262,7 +262,11 @@ async def _engine(case: Case, sim: Sim, tmp: Path) -> dict[str, float]:
     sent = engine.requests_sent()
     await engine.stop()
     store.close()
-    return {**_summary(requests, wall, cpu, delays, case), "unanswered": sent - requests}
+    return {
+        **_summary(requests, wall, cpu, delays, case),
+        "unanswered": sent - requests,
+        "peak_in_flight": engine.monitor.peak_in_flight,
+    }
 
 
 async def _naive(case: Case, sim: Sim) -> dict[str, float]:
@@ -301,7 +305,11 @@ async def _naive(case: Case, sim: Sim) -> dict[str, float]:
     cpu = time.process_time() - cpu0
     requests = await sim.requests_total() - before
     await client.aclose()
-    return {**_summary(requests, wall, cpu, delays, case), "unanswered": failed}
+    return {
+        **_summary(requests, wall, cpu, delays, case),
+        "unanswered": failed,
+        "peak_in_flight": 1,
+    }
 
 
 async def _client_main(kind: str, case: Case) -> dict[str, float]:
