@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from crewdash.tui.app import CrewdashApp
 
 
+FILTER_IDLE = "/ filter runs"
+FILTER_TYPING = "filter runs: text in any column, !text to hide it (Enter keeps, Esc clears)"
+
+
 class FormArea(Vertical):
     """Where the selected crew's input form lives: loading, the form, or why it failed."""
 
@@ -55,10 +59,9 @@ class MainScreen(Screen[None]):
                 )
                 yield FormArea(id="form-area")
             with Vertical(id="right"):
-                yield Input(
-                    placeholder="filter runs: text in any column, !text to hide it (Esc clears)",
-                    id="filter",
-                )
+                # Always there, one line: the operator sees the filter in force, and showing
+                # it would resize the table (a full repaint of 2,000 runs' visible rows).
+                yield Input(placeholder=FILTER_IDLE, id="filter", compact=True)
                 yield RunsTable(now=app.now, colors=app.colors, id="runs")
         yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
         yield QuietFooter()
@@ -84,7 +87,7 @@ class MainScreen(Screen[None]):
         )
         filter_input = self.query_one("#filter", Input)
         filter_input.value = filter_text
-        filter_input.display = bool(filter_text)
+        filter_input.set_class(bool(filter_text), "-active")
         self.set_interval(0.25, self._flush_counts, name="crew-counts")
         self.watch(self, "focused", self._focus_moved)
         names = self.crews.crew_names
@@ -250,9 +253,15 @@ class MainScreen(Screen[None]):
         self.runs.focus()
 
     def action_filter(self) -> None:
-        filter_input = self.query_one("#filter", Input)
-        filter_input.display = True
-        filter_input.focus()
+        self.query_one("#filter", Input).focus()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        if event.widget.id == "filter":
+            event.widget.placeholder = FILTER_TYPING
+
+    def on_descendant_blur(self, event: Any) -> None:
+        if event.widget.id == "filter":
+            event.widget.placeholder = FILTER_IDLE
 
     def action_clear_filter(self) -> None:
         """Esc: leave the form for the runs table, or clear and hide the filter."""
@@ -263,10 +272,9 @@ class MainScreen(Screen[None]):
             self.runs.focus()
             self.app.call_after_refresh(self.app.maybe_open_request)
             return
-        if not filter_input.display:
+        if not filter_input.value and not filter_input.has_focus:
             return
         filter_input.value = ""
-        filter_input.display = False
         self.runs.set_filter("")
         self.runs.focus()
 
@@ -279,12 +287,11 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        event.input.set_class(bool(event.value), "-active")  # a filter in force stands out
         self.runs.set_filter(event.value)
 
     @on(Input.Submitted, "#filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if not event.value:
-            event.input.display = False
+    def _filter_done(self) -> None:
         self.runs.focus()
 
     @on(RunsTable.ViewChanged)

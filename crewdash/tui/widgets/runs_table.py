@@ -25,6 +25,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.strip import Strip
+from textual.widget import PseudoClasses, Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
@@ -221,7 +222,12 @@ class RunsTable(DataTable[Text]):
         self.sort_reverse = True
         self.paints = 0  # flushes that changed something: tests and benchmarks read it
         self._stale_rows: set[RowKey] = set()  # rows whose cached renders are out of date
+        # rows off screen whose change is not in the table yet: painted when scrolled to
+        self._unpainted: set[str] = set()
+        self._sorted_by: dict[str, Any] = {}  # local_id -> its sort value when last placed
         self._targeted = all(hasattr(self, name) for name in _TABLE_INTERNALS)
+        self._look_check = False  # styles were updated: see `notify_style_update`
+        self._look: tuple[Any, ...] | None = None
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -290,8 +296,10 @@ class RunsTable(DataTable[Text]):
         value: Text,
         *,
         update_width: bool = False,
+        repaint: bool = True,
     ) -> None:
-        """`DataTable.update_cell`, but only the row's cached renders go stale (see above)."""
+        """`DataTable.update_cell`, but only the row's cached renders go stale (see above).
+        `repaint=False`: the caller is rendering already (no second frame)."""
         if update_width or not self._targeted:
             super().update_cell(row_key, column_key, value, update_width=update_width)
             return
@@ -303,7 +311,7 @@ class RunsTable(DataTable[Text]):
         self._stale_rows.add(row_key)
         row = self._row_locations.get(row_key)
         top = int(self.scroll_y)
-        if top - 1 <= row <= top + self.size.height:
+        if repaint and top - 1 <= row <= top + self.size.height:
             # on screen (rows are one line high): repaint its line; a row off screen is
             # evicted before the next render and painted when scrolled to
             self.refresh_row(row)
@@ -320,10 +328,76 @@ class RunsTable(DataTable[Text]):
             cache.discard(key)
         self._line_cache.clear()  # lines are cheap to join again from the cached rows
 
+    # --- focus without a full repaint -----------------------------------------------------
+    # The table looks focused while the focus is anywhere in its container, i.e. also while
+    # the operator types in its filter (app.tcss styles it by `:focus-within`). Stock
+    # DataTable drops every cached cell on any style update and keys its caches on its own
+    # focus, so `/` re-rendered every visible cell through Rich (~30 ms) for a table that
+    # looked just the same; this checks, at the next render, whether its look changed.
+
+    @property
+    def looks_focused(self) -> bool:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is None:
+            return False
+        return focused is self or (self.parent is not None and self.parent in focused.ancestors)
+
+    def get_pseudo_class_state(self) -> PseudoClasses:
+        state = super().get_pseudo_class_state()
+        return state._replace(focus=self.looks_focused) if self._targeted else state
+
+    def notify_style_update(self) -> None:
+        if not self._targeted:
+            super().notify_style_update()
+            return
+        Widget.notify_style_update(self)  # not DataTable's: it would clear every cache
+        self._look_check = True
+        self.refresh()
+
+    def _current_look(self) -> tuple[Any, ...]:
+        """Everything DataTable's cached renders were made with."""
+        components = sorted(self.COMPONENT_CLASSES)
+        return (
+            self.rich_style,
+            self.styles.background_tint,
+            *(self.get_component_rich_style(name, partial=True) for name in components),
+            *(self.get_component_rich_style(name) for name in components),
+        )
+
     def render_lines(self, crop: Any) -> list[Strip]:
+        if self._look_check:
+            # component styles are final only after the update that called us: check now
+            self._look_check = False
+            look = self._current_look()
+            if look != self._look:
+                self._look = look
+                self._stale_rows.clear()
+                self._clear_caches()
+        if self._unpainted:
+            self._paint_scrolled_into_view()
         if self._stale_rows:
             self._evict_stale_rows()
         return super().render_lines(crop)
+
+    def _paint_scrolled_into_view(self) -> None:
+        """Bring rows the flush left unpainted up to date once they are on screen."""
+        now = self._now()
+        colors = self._colors()
+        for local_id in self._visible_ids() & self._unpainted:
+            self._unpainted.discard(local_id)
+            self._write_cells(local_id, run_cells(self._records[local_id], now, colors), False)
+
+    def _write_cells(self, local_id: str, cells: dict[str, Text], repaint: bool = True) -> bool:
+        """Write the cells that differ from what the row shows; True if the sort column did."""
+        shown = self._cells[local_id]
+        sort_changed = False
+        for key in COLUMN_KEYS:
+            if cells[key] != shown[key]:
+                self.update_cell(local_id, key, cells[key], repaint=repaint)
+                if key == self.sort_column and key != "elapsed":
+                    sort_changed = True
+        self._cells[local_id] = cells
+        return sort_changed
 
     def flush(self) -> None:
         """Apply recorded changes: add/remove rows for the filter, update changed cells."""
@@ -343,29 +417,46 @@ class RunsTable(DataTable[Text]):
         # newest first, so rows arrive in a stable order whatever the set's order
         for local_id in sorted(dirty, key=lambda lid: -self._records[lid].created_at):
             run = self._records[local_id]
-            cells = run_cells(run, now, colors)
             shown = self._cells.get(local_id)
+            if shown is not None and not needle and local_id not in visible:
+                # In the table but off screen, and no filter to decide on: building its cells
+                # now would be most of a flush's cost for rows nobody sees (at 2,000 runs).
+                # They are built when the row scrolls into view (render_lines).
+                self._unpainted.add(local_id)
+                if self._sort_value_changed(run):
+                    changed_sort_column = True
+                continue
+            self._unpainted.discard(local_id)
+            cells = run_cells(run, now, colors)
             if not matches(run, cells, needle, invert):
                 if shown is not None:
                     self.remove_row(local_id)
                     del self._cells[local_id]
+                    self._sorted_by.pop(local_id, None)
                 continue
             if shown is None:
                 self.add_row(*(cells[k] for k in COLUMN_KEYS), key=local_id)
                 self._cells[local_id] = cells
+                self._sort_value_changed(run)
                 added = True
                 continue
-            for key in COLUMN_KEYS:
-                if cells[key] != shown[key]:
-                    self.update_cell(local_id, key, cells[key])
-                    if key == self.sort_column and key != "elapsed":
-                        changed_sort_column = True
-            self._cells[local_id] = cells
+            if self._write_cells(local_id, cells):
+                changed_sort_column = True
+            self._sort_value_changed(run)
         if added or changed_sort_column:
             self._apply_sort()
         if first_rows and self.row_count:
             self.move_cursor(row=0, animate=False)
         self.paints += 1
+
+    def _sort_value_changed(self, run: RunRecord) -> bool:
+        """Remember where `run` sorts; True if that moved (elapsed never re-sorts by itself)."""
+        if self.sort_column == "elapsed":
+            return False
+        value = sort_value(run, self.sort_column, 0.0)
+        old = self._sorted_by.get(run.local_id)
+        self._sorted_by[run.local_id] = value
+        return old is not None and old != value
 
     def _visible_ids(self) -> set[str]:
         """Row keys of the rows in the viewport (and a few around it)."""
@@ -407,6 +498,10 @@ class RunsTable(DataTable[Text]):
             return sort_value(self._records[local_id], column, now)
 
         self.sort(key=key, reverse=self.sort_reverse)
+        if column != "elapsed":
+            self._sorted_by = {
+                lid: sort_value(self._records[lid], column, now) for lid in self._cells
+            }
         if selected is not None:
             # keep the cursor on the same run, wherever it moved
             with contextlib.suppress(RowDoesNotExist):

@@ -1,0 +1,76 @@
+"""RunsTable with more runs than fit: a change to a row off screen costs next to nothing at
+the flush and is painted when the row scrolls into view; filter and sort still see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.geometry import Region
+
+from crewdash.core.models import RunChanged
+from crewdash.tui.widgets import runs_table
+from tests.tui.test_app_shell import make_app, make_engine, make_run, settle, visible_ids
+
+RUNS = 120  # the table shows about 30 at 120x36
+
+
+async def test_an_off_screen_change_is_painted_when_its_row_scrolls_into_view(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    engine = make_engine([make_run(i) for i in range(RUNS)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        last = f"l{RUNS - 1}"  # the oldest: the bottom row, off screen
+        assert table.get_row_index(last) > table.size.height
+
+        rendered: list[str] = []
+        original = runs_table.run_cells
+
+        def counting(run, now, colors):  # type: ignore[no-untyped-def]
+            rendered.append(run.local_id)
+            return original(run, now, colors)
+
+        monkeypatch.setattr(runs_table, "run_cells", counting)  # type: ignore[attr-defined]
+        engine.publish(RunChanged(make_run(RUNS - 1, current_task="late_task")))
+        table.flush()
+        assert rendered == []  # off screen, no filter: nothing built for it yet
+
+        table.move_cursor(row=table.get_row_index(last), animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert rendered == [last]
+        assert table.get_cell(last, "task").plain == "late_task"
+        lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+        assert any("late_task" in line.text for line in lines)
+
+
+async def test_with_a_filter_an_off_screen_change_still_moves_the_row_in_or_out(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine([make_run(i) for i in range(RUNS)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        table.set_filter("!late_task")
+        assert table.row_count == RUNS
+        engine.publish(RunChanged(make_run(RUNS - 1, current_task="late_task")))
+        table.flush()
+        assert table.row_count == RUNS - 1
+        assert f"l{RUNS - 1}" not in visible_ids(table)
+
+
+async def test_an_off_screen_change_of_the_sort_column_reorders_at_the_flush(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine([make_run(i) for i in range(RUNS)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        table.sort_by("task")  # every task is research_task: ties
+        engine.publish(RunChanged(make_run(RUNS - 1, current_task="aaa_first")))
+        table.flush()
+        assert visible_ids(table)[0] == f"l{RUNS - 1}"
