@@ -111,6 +111,7 @@ class _Run:
     in_flight: bool = False
     again: bool = False  # poll once more right after the one in flight
     urgent: bool = False  # asked for now (a refresh, a webhook): never put off
+    due: float = 0.0  # when its next poll is planned
     last_poll: float | None = None  # monotonic
     phase: tuple[str, str] = ("", "")
     phase_started: float | None = None  # estimated monotonic start of the current phase
@@ -356,6 +357,7 @@ class Monitor:
 
     def _push(self, run: _Run, due: float) -> None:
         run.gen += 1
+        run.due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, run.record.local_id, run.gen))
         if self._heap[0][1] == self._seq:  # the new entry is the earliest: re-plan the wait
@@ -544,7 +546,9 @@ class Monitor:
             run.seen = key
         run.record = record
         if changed:
-            self._learn_phase(run, crew, record, sent_at, now)
+            old_phase = run.phase
+            if self._learn_phase(run, crew, record, sent_at, now):
+                self._phase_news(crew, old_phase, now)
             run.last_progress = now
             if record.stalled:
                 record = self._flags(record, stalled=False, publish=False)
@@ -596,10 +600,13 @@ class Monitor:
 
     def _learn_phase(
         self, run: _Run, crew: _Crew, record: RunRecord, sent_at: float, now: float
-    ) -> None:
+    ) -> bool:
+        """Date the change just seen and learn from it; True if the old phase just became
+        known or trusted (the runs waiting in it may be due sooner)."""
         new_phase = _phase_of(record)
         if new_phase == run.phase:
-            return
+            return False
+        news = False
         self._left_phase(run)
         # The change came after the previous poll was sent (`lo`: it saw the old phase) and
         # before this one was answered. Without more to go on, take the middle, clamped to
@@ -618,7 +625,10 @@ class Monitor:
                 # polls demand.
                 took = min(max(prior, lo - start), sent_at - start)
             if took > 0:
+                was = prior is not None and self._trusted(crew, run.phase, prior)
                 self._learn_sample(crew, run.phase, took, lo - s_hi, now - s_lo)
+                after = crew.phases[run.phase]
+                news = prior is None or (not was and self._trusted(crew, run.phase, after))
             known = crew.bounds.get(run.phase)
             if known is not None and crew.spread.get(run.phase, (0, 0.0))[0] > 1:
                 # The phase's length is pinned down: so is the change, within the polls.
@@ -626,12 +636,41 @@ class Monitor:
                 if first <= last:
                     run.phase, run.phase_started = new_phase, first
                     run.start_slack = last - first
-                    return
+                    return news
             if prior is not None and lo <= start + prior <= sent_at:
                 at = start + prior  # the old phase's length agrees with the polls: date by it
         run.phase = new_phase
         run.phase_started = at if lo is not None else None
         run.start_slack = max(0.0, sent_at - at)  # it may have come as late as this poll
+        return news
+
+    def _phase_news(self, crew: _Crew, phase: tuple[str, str], now: float) -> None:
+        """`phase` just became known or trusted: a run waiting in it on the runs ahead (or on
+        its stretch) is due when the learnt length says, if that is sooner."""
+        expected = crew.phases.get(phase)
+        if expected is None:
+            return
+        cfg = crew.config
+        trusted = self._trusted(crew, phase, expected)
+        lead = min(0.1 * cfg.poll_min, 0.05 * expected)
+        for run in self._runs.values():
+            if (
+                run.phase != phase
+                or run.in_flight
+                or run.phase_started is None
+                or run.record.crew != cfg.name
+                or run.record.state is RunState.AWAITING_INPUT
+            ):
+                continue
+            end = run.phase_started + expected
+            due = (
+                end + self._margin(crew, phase, run.start_slack, cfg.poll_min)
+                if trusted
+                else end - lead
+            )
+            due = max(due, now)
+            if due < run.due - self.settings.slack:
+                self._push(run, due)
 
     def _learn_sample(
         self, crew: _Crew, phase: tuple[str, str], took: float, shortest: float, longest: float
