@@ -68,6 +68,7 @@ class CrewdashApp(App[AppResult]):
         config_path: Path | None = None,
         manage_engine: bool = True,
         demo: bool = False,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         from crewdash.tui.commands import CrewdashCommands
 
@@ -79,6 +80,8 @@ class CrewdashApp(App[AppResult]):
         self.demo = demo
         self.ui_state = UiState(data_dir / "ui-state.json" if data_dir else None)
         self._manage_engine = manage_engine
+        #: called once the first frame is on the screen (the `crewdash` command's start-up)
+        self._after_first_frame = after_first_frame
         self._unsubscribe: Callable[[], None] | None = None
         self._answering: str | None = None  # request id whose modal is open
         self._seen_requests: set[str] = set()
@@ -140,6 +143,8 @@ class CrewdashApp(App[AppResult]):
             self.push_screen(FirstRunScreen())
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.set_interval(2.0, self._prune_footer_watchers, name="footer-watchers")
+        if self._after_first_frame is not None:
+            self.call_after_refresh(self._after_first_frame)
         if isinstance(self.engine, DeferredEngine) and self._manage_engine:
             # first frame first: the engine's imports and start-up come after it
             self.sub_title = CONNECTING
