@@ -2,13 +2,40 @@
 
 Every variant a deployment may speak (see AOP-API.md) is parsed into these types, so the
 rest of crewdash never looks at a raw body. Parsing lives in `crewdash.aop.parse`.
+
+The records (`InputSpec`, `RunStatus`, `RunResult`, ...) are defined in `crewdash.aop.records`
+and imported from here on first use (PEP 562): the dashboard's first frame needs only the
+enums and `Secret`, and building the records' frozen dataclasses costs start-up ~4 ms.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crewdash.aop.records import HumanInputWebhook as HumanInputWebhook
+    from crewdash.aop.records import InputSpec as InputSpec
+    from crewdash.aop.records import Progress as Progress
+    from crewdash.aop.records import ResumeResult as ResumeResult
+    from crewdash.aop.records import RunResult as RunResult
+    from crewdash.aop.records import RunStatus as RunStatus
+    from crewdash.aop.records import TaskOutput as TaskOutput
+    from crewdash.aop.records import Webhooks as Webhooks
+
+#: the dataclasses defined in `crewdash.aop.records`, imported from there on first use
+_RECORDS = frozenset(
+    (
+        "HumanInputWebhook",
+        "InputSpec",
+        "Progress",
+        "ResumeResult",
+        "RunResult",
+        "RunStatus",
+        "TaskOutput",
+        "Webhooks",
+    )
+)
 
 
 class InputType(StrEnum):
@@ -24,19 +51,6 @@ class InputType(StrEnum):
     JSON = "json"  # object, or any type we do not know
 
 
-@dataclass(frozen=True, slots=True)
-class InputSpec:
-    """One input a kickoff takes, normalised from any of the three `/inputs` shapes."""
-
-    name: str
-    type: InputType = InputType.STRING
-    required: bool = True
-    default: Any = None
-    description: str = ""
-    choices: tuple[str, ...] = ()
-    raw_type: str = "string"  # the type string the server sent, shown when unknown
-
-
 class RunState(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -49,79 +63,6 @@ class RunState(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (RunState.COMPLETED, RunState.ERROR, RunState.STOPPED)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskOutput:
-    task_id: str
-    output: str
-    agent: str = ""
-    execution_time: float | None = None  # seconds
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    output: str
-    tasks: tuple[TaskOutput, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    completed_tasks: int
-    total_tasks: int
-
-
-@dataclass(frozen=True, slots=True)
-class RunStatus:
-    """One observation of a run, from `GET /status/{id}` or `GET /{id}/status`."""
-
-    state: RunState
-    raw_state: str
-    current_task: str | None = None
-    progress: Progress | None = None
-    result: RunResult | None = None
-    error: str | None = None  # from `error` or `error_message`
-    execution_time: float | None = None
-    # Set when paused for human input: what is being reviewed and how to answer.
-    pending_task_id: str | None = None
-    pending_output: str | None = None
-    pending_prompt: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    pending_emit: tuple[str, ...] = ()  # a flow step's allowed outcomes; empty for crews
-
-
-@dataclass(frozen=True, slots=True)
-class Webhooks:
-    """The per-kickoff webhook URLs; `/resume` must send the same ones again."""
-
-    task_url: str | None = None
-    step_url: str | None = None
-    crew_url: str | None = None
-
-    def as_body(self) -> dict[str, str]:
-        body: dict[str, str] = {}
-        if self.task_url:
-            body["taskWebhookUrl"] = self.task_url
-        if self.step_url:
-            body["stepWebhookUrl"] = self.step_url
-        if self.crew_url:
-            body["crewWebhookUrl"] = self.crew_url
-        return body
-
-
-@dataclass(frozen=True, slots=True)
-class HumanInputWebhook:
-    url: str
-    token: str | None = None  # bearer token the receiver checks; never logged
-
-    def __repr__(self) -> str:  # the token must not leak through a repr
-        return f"HumanInputWebhook(url={self.url!r}, token={'***' if self.token else None})"
-
-
-@dataclass(frozen=True, slots=True)
-class ResumeResult:
-    status: str  # "resumed" | "retrying" | "completed" | anything the server said
-    message: str = ""
 
 
 class CircuitState(StrEnum):
@@ -168,3 +109,17 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _RECORDS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from crewdash.aop import records
+
+    value = getattr(records, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_RECORDS})

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crewdash.aop.models import RunResult, RunState
+from crewdash.aop.models import RunState
+
+if TYPE_CHECKING:
+    from crewdash.aop.models import RunResult  # built on first use (see crewdash.aop.models)
 
 
 class KickoffPhase(StrEnum):

@@ -27,3 +27,42 @@ def test_every_exported_name_resolves_and_unknown_names_raise() -> None:
         pass
     else:
         raise AssertionError("an unknown name must raise AttributeError")
+
+
+RECORDS = (
+    "HumanInputWebhook",
+    "InputSpec",
+    "Progress",
+    "ResumeResult",
+    "RunResult",
+    "RunStatus",
+    "TaskOutput",
+    "Webhooks",
+)
+
+
+def test_the_config_and_the_core_models_do_not_build_the_api_records() -> None:
+    code = (
+        "import sys, crewdash.core.config, crewdash.core.models; "
+        "print('crewdash.aop.records' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_record_is_still_imported_from_the_models() -> None:
+    import crewdash.aop.models as models
+    from crewdash.aop import records
+
+    for name in RECORDS:
+        assert getattr(models, name) is getattr(records, name)
+        assert name in dir(models)
+    from crewdash.aop.models import RunStatus, Webhooks
+
+    assert RunStatus is records.RunStatus and Webhooks().as_body() == {}
+    try:
+        models.NoSuchName  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
