@@ -1,16 +1,39 @@
 """The values core/ hands to the TUI and the CLI: runs as the store knows them, human-input
-requests, crew health, and the events the engine publishes. No Textual, no I/O."""
+requests, crew health, and the events the engine publishes. No Textual, no I/O.
+
+The records (`RunRecord`, `StateChange`, `HumanRequest`, `Decision`) and the events
+(`RunChanged`, `CrewHealthChanged`, `InboxChanged`, `Event`) are defined in
+`crewdash.core.records` and imported from here on first use (PEP 562): the dashboard's first
+frame needs only the enums, and building the frozen dataclasses costs start-up ~4 ms."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from crewdash.aop.models import RunState
-
 if TYPE_CHECKING:
-    from crewdash.aop.models import RunResult  # built on first use (see crewdash.aop.models)
+    from crewdash.core.records import CrewHealthChanged as CrewHealthChanged
+    from crewdash.core.records import Decision as Decision
+    from crewdash.core.records import Event as Event
+    from crewdash.core.records import HumanRequest as HumanRequest
+    from crewdash.core.records import InboxChanged as InboxChanged
+    from crewdash.core.records import RunChanged as RunChanged
+    from crewdash.core.records import RunRecord as RunRecord
+    from crewdash.core.records import StateChange as StateChange
+
+#: the names defined in `crewdash.core.records`, imported from there on first use
+_RECORDS = frozenset(
+    (
+        "CrewHealthChanged",
+        "Decision",
+        "Event",
+        "HumanRequest",
+        "InboxChanged",
+        "RunChanged",
+        "RunRecord",
+        "StateChange",
+    )
+)
 
 
 class KickoffPhase(StrEnum):
@@ -20,49 +43,6 @@ class KickoffPhase(StrEnum):
     ACCEPTED = "accepted"  # the server answered with a kickoff id
     REFUSED = "refused"  # the server answered with an error: no run exists
     UNKNOWN = "unknown"  # the POST may have reached the server but the answer was lost
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """A run as the store knows it. `local_id` exists before the kickoff id does."""
-
-    local_id: str
-    crew: str
-    inputs: dict[str, Any]
-    request_id: str  # sent in `meta`, lets a lost answer be matched later
-    created_at: float  # unix seconds
-    phase: KickoffPhase = KickoffPhase.INTENT
-    kickoff_id: str | None = None
-    state: RunState = RunState.PENDING
-    raw_state: str = "pending"
-    current_task: str | None = None
-    completed_tasks: int | None = None
-    total_tasks: int | None = None
-    result: RunResult | None = None
-    error: str | None = None  # run error, or why the kickoff phase is refused/unknown
-    updated_at: float = 0.0
-    finished_at: float | None = None
-    webhooks: dict[str, str] = field(default_factory=dict)  # the URLs sent with the kickoff
-    # Flags the monitor sets; they are not states of the run itself.
-    stalled: bool = False
-    offline_since: float | None = None  # the crew has been unreachable since then
-    note: str | None = None  # a plain-words remark: "expired on the server", "token rejected"
-
-    @property
-    def is_final(self) -> bool:
-        return self.phase in (KickoffPhase.REFUSED, KickoffPhase.UNKNOWN) or self.state.is_final
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """One line of a run's state history."""
-
-    local_id: str
-    at: float
-    raw_state: str
-    state: RunState
-    current_task: str | None = None
-    detail: str | None = None
 
 
 class RequestSource(StrEnum):
@@ -79,39 +59,6 @@ class AnswerOutcome(StrEnum):
     FAILED = "failed"  # network/server error: may be retried
 
 
-@dataclass(frozen=True, slots=True)
-class HumanRequest:
-    """One pending human-input request, whatever channel it came from (deduplicated)."""
-
-    id: str  # stable dedup key, e.g. "<kickoff_id>:<task_id>" or the flow request id
-    crew: str
-    source: RequestSource
-    received_at: float
-    kickoff_id: str | None = None
-    local_id: str | None = None
-    task_id: str | None = None
-    prompt: str = ""  # what is asked
-    output: str = ""  # the output to review (Markdown)
-    context: str = ""
-    emit: tuple[str, ...] = ()  # flow outcomes; empty for crews (approve / request changes)
-    callback_url: str | None = None
-    sla_minutes: float | None = None
-    assigned_to: str | None = None
-    answered: AnswerOutcome | None = None  # None while waiting
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """An operator's answer, written to the audit log before it is sent."""
-
-    request_id: str
-    feedback: str
-    approve: bool | None = None  # crews
-    outcome: str | None = None  # flows: one of `emit`
-    user: str = ""
-    at: float = 0.0
-
-
 class CrewHealth(StrEnum):
     UNKNOWN = "unknown"
     OK = "ok"
@@ -120,26 +67,15 @@ class CrewHealth(StrEnum):
     TOKEN_REJECTED = "token_rejected"
 
 
-# --- events the engine publishes; each is already on disk when it is published ---------
+def __getattr__(name: str) -> Any:
+    if name not in _RECORDS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from crewdash.core import records
+
+    value = getattr(records, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
-@dataclass(frozen=True, slots=True)
-class RunChanged:
-    run: RunRecord
-
-
-@dataclass(frozen=True, slots=True)
-class CrewHealthChanged:
-    crew: str
-    health: CrewHealth
-    detail: str = ""
-    since: float | None = None
-    latency: float | None = None  # seconds of the health check, when it measured one
-
-
-@dataclass(frozen=True, slots=True)
-class InboxChanged:
-    request: HumanRequest  # added, updated or answered (see `request.answered`)
-
-
-Event = RunChanged | CrewHealthChanged | InboxChanged
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_RECORDS})

@@ -26,14 +26,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import (
-    AnswerOutcome,
-    Event,
-    HumanRequest,
-    InboxChanged,
-    RunChanged,
-    RunRecord,
-)
+from crewdash.core import models
+from crewdash.core.models import AnswerOutcome
 from crewdash.tui.bindings import APP_BINDINGS
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
 from crewdash.tui.format import short_id, theme_colors
@@ -42,6 +36,7 @@ from crewdash.tui.ui_state import UiState
 
 if TYPE_CHECKING:
     from crewdash.core.engine import Engine
+    from crewdash.core.models import Event, HumanRequest, RunRecord
 
 AppResult = Literal["demo", "reload"] | None
 
@@ -236,16 +231,21 @@ class CrewdashApp(App[AppResult]):
     # --- engine events --------------------------------------------------------------------
 
     def _on_engine_event(self, event: Event) -> None:
-        """Called on the event loop for every engine event; must be quick."""
+        """Called on the event loop for every engine event; must be quick.
+
+        The event classes are looked up on `crewdash.core.models` when the first event comes
+        (they are built on first use, after the first frame)."""
         main = self.main_screen
-        previous: RunRecord | None = None
-        if isinstance(event, RunChanged) and main is not None and main.ready:
-            previous = main.runs.record(event.run.local_id)
-        if main is not None and main.ready:
-            main.on_engine_event(event)
-        if isinstance(event, RunChanged):
+        ready = main is not None and main.ready
+        if isinstance(event, models.RunChanged):
+            previous: RunRecord | None = main.runs.record(event.run.local_id) if ready else None
+            if ready:
+                main.on_engine_event(event)
             self._announce_run(previous, event.run)
-        elif isinstance(event, InboxChanged):
+            return
+        if ready:
+            main.on_engine_event(event)
+        if isinstance(event, models.InboxChanged):
             self._on_request(event.request)
 
     def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:

@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from crewdash.core.config_model import Config
-from crewdash.core.models import CrewHealth, Event, HumanRequest, RunRecord, StateChange
+from crewdash.core.models import CrewHealth
 
 if TYPE_CHECKING:
     from crewdash.core.engine import Engine
+    from crewdash.core.models import Event, HumanRequest, RunRecord, StateChange
 
 EngineFactory = Callable[[], "Engine | Awaitable[Engine]"]
 CONNECTING = "connecting…"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import CrewHealth, KickoffPhase, RunRecord
+from crewdash.core.models import CrewHealth, KickoffPhase
+
+if TYPE_CHECKING:
+    from crewdash.core.models import RunRecord
 
 #: state -> (symbol, word, theme role). The symbol and the word carry the meaning.
 STATE_LOOK: dict[RunState, tuple[str, str, str]] = {

@@ -53,3 +53,18 @@ def test_collection_resumes_after_the_first_frame_with_start_up_objects_frozen(
     collect_from_now_on()
     assert gc.isenabled()
     assert gc.get_freeze_count() >= len(alive)
+
+
+def test_the_app_and_its_first_frame_widgets_import_no_records_nor_health_probe() -> None:
+    """The first frame has no runs, requests or latencies: their classes are built later."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crewdash.core.config, crewdash.tui.app, crewdash.tui.engine_handle, "
+        "crewdash.tui.format, crewdash.tui.widgets.crew_pane, crewdash.tui.widgets.status_bar; "
+        "print(sorted(m for m in ('crewdash.aop.records', 'crewdash.core.records', "
+        "'crewdash.core.health_probe') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
