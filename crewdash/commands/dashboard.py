@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the dashboard's start does not parse with argparse (cli.dashboard_options)
+    import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
