@@ -118,6 +118,32 @@ class PtyApp:
             if time.perf_counter() > deadline:
                 raise TimeoutError(needle)
 
+    def wait_for_raw(
+        self, pattern: re.Pattern[bytes], *, since: int = 0, timeout: float = 30.0
+    ) -> tuple[float, re.Match[bytes]]:
+        """Like `wait_for`, but `pattern` is matched against the raw bytes, escapes included
+        (for a change only a style shows, such as the cursor moving to another row)."""
+        deadline = time.perf_counter() + timeout
+        seen = since
+        text = b""
+        while True:
+            with self._cond:
+                while len(self.chunks) == seen and not self._eof:
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        raise TimeoutError(pattern.pattern)
+                    self._cond.wait(left)
+                new = self.chunks[seen:]
+                eof = self._eof
+            for arrived, data in new:
+                seen += 1
+                text = text[-4096:] + data  # a match may straddle two chunks
+                match = pattern.search(text)
+                if match is not None:
+                    return arrived, match
+            if (eof and seen == len(self.chunks)) or time.perf_counter() > deadline:
+                raise TimeoutError(pattern.pattern)
+
     def write(self, data: bytes) -> float:
         sent = time.perf_counter()
         os.write(self.fd, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.geometry import Region
 from textual.widgets import Input
 
 from crewdash.tui.screens.main import FILTER_IDLE, FILTER_TYPING
@@ -55,3 +56,41 @@ async def test_a_filter_kept_with_enter_stays_on_its_line_marked_active(tmp_path
         assert app.focused is screen.runs
         assert bar.value == "writer" and bar.has_class("-active")
         assert screen.runs.row_count == 1
+
+
+async def test_into_the_filter_repaints_nothing_but_to_the_crews_shows_the_table_unfocused(
+    tmp_path: Path,
+) -> None:
+    app = make_app(make_engine([make_run(i) for i in range(10)]), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        screen = app.main_screen
+        table = screen.runs
+        table.focus()
+        await pilot.pause()
+        cursor_line = Region(0, 1, table.size.width, 1)  # under the column titles
+
+        def cursor_background() -> object:
+            return table.render_lines(cursor_line)[0]._segments[0].style.bgcolor
+
+        focused_look = cursor_background()
+        refreshes: list[int] = []
+        original = table.refresh
+
+        def spy(*args: object, **kwargs: object) -> object:
+            refreshes.append(1)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        table.refresh = spy  # type: ignore[method-assign]
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.pause()
+        assert refreshes == [] and cursor_background() == focused_look
+
+        screen.crews.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.focused is screen.crews, app.focused
+        assert not table.looks_focused
+        assert cursor_background() != focused_look
+        assert refreshes

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.strip import Strip
@@ -228,6 +229,7 @@ class RunsTable(DataTable[Text]):
         self._targeted = all(hasattr(self, name) for name in _TABLE_INTERNALS)
         self._look_check = False  # styles were updated: see `notify_style_update`
         self._look: tuple[Any, ...] | None = None
+        self._painted_focused = False  # whether the last paint looked focused
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -342,6 +344,24 @@ class RunsTable(DataTable[Text]):
             return False
         return focused is self or (self.parent is not None and self.parent in focused.ancestors)
 
+    def _on_focus(self, event: events.Focus) -> None:
+        self._focus_changed(event, True)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._focus_changed(event, False)
+
+    def _focus_changed(self, event: events.Focus | events.Blur, focused: bool) -> None:
+        """Widget's own focus handler, minus its full repaint when the look stays the same."""
+        if not self._targeted:
+            return  # Widget's handler runs next, as stock
+        event.prevent_default()
+        self.has_focus = focused
+        if self.looks_focused != self._painted_focused:
+            self.refresh()
+        if self.parent is not None:
+            cls = events.DescendantFocus if focused else events.DescendantBlur
+            self.parent.post_message(cls(self))
+
     def get_pseudo_class_state(self) -> PseudoClasses:
         state = super().get_pseudo_class_state()
         return state._replace(focus=self.looks_focused) if self._targeted else state
@@ -350,9 +370,11 @@ class RunsTable(DataTable[Text]):
         if not self._targeted:
             super().notify_style_update()
             return
-        Widget.notify_style_update(self)  # not DataTable's: it would clear every cache
+        # Not DataTable's, which clears every cache. No refresh either: a style that really
+        # changed has refreshed the table already (Textual refreshes on a changed rule or
+        # component style), and a focus change that changed nothing must not repaint it.
+        Widget.notify_style_update(self)
         self._look_check = True
-        self.refresh()
 
     def _current_look(self) -> tuple[Any, ...]:
         """Everything DataTable's cached renders were made with."""
@@ -365,6 +387,7 @@ class RunsTable(DataTable[Text]):
         )
 
     def render_lines(self, crop: Any) -> list[Strip]:
+        self._painted_focused = self.looks_focused
         if self._look_check:
             # component styles are final only after the update that called us: check now
             self._look_check = False
