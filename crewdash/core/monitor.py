@@ -144,6 +144,8 @@ class _Crew:
     survived: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     # per phase: the lengths every run seen so far agrees with (see _learn_sample)
     bounds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    # (phase, first sample?) whose news the waiting runs were given (see _phase_news)
+    announced: set[tuple[tuple[str, str], bool]] = field(default_factory=set)
     requests: int = 0
 
 
@@ -629,6 +631,10 @@ class Monitor:
                 self._learn_sample(crew, run.phase, took, lo - s_hi, now - s_lo)
                 after = crew.phases[run.phase]
                 news = prior is None or (not was and self._trusted(crew, run.phase, after))
+                if news and (run.phase, prior is None) in crew.announced:
+                    news = False  # once each: a crew whose trust flips must not rescan often
+                elif news:
+                    crew.announced.add((run.phase, prior is None))
             known = crew.bounds.get(run.phase)
             if known is not None and crew.spread.get(run.phase, (0, 0.0))[0] > 1:
                 # The phase's length is pinned down: so is the change, within the polls.
