@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Static
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import CrewHealthChanged, Event, InboxChanged, RunChanged, RunRecord
+from crewdash.core import models  # its records load on first use: after the first frame
 from crewdash.tui.bindings import MAIN_BINDINGS
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
@@ -23,6 +23,7 @@ from crewdash.tui.widgets.runs_table import RunsTable
 from crewdash.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from crewdash.core.records import Event, RunRecord
     from crewdash.tui.app import CrewdashApp
 
 
@@ -135,13 +136,13 @@ class MainScreen(Screen[None]):
     # --- engine events --------------------------------------------------------------------
 
     def on_engine_event(self, event: Event) -> None:
-        if isinstance(event, RunChanged):
+        if isinstance(event, models.RunChanged):
             self._track(event.run)
             self.runs.upsert(event.run)
-        elif isinstance(event, CrewHealthChanged):
+        elif isinstance(event, models.CrewHealthChanged):
             self.crews.set_health(event.crew, event.health, event.detail, event.latency)
             self.status.set_crew_health(event.crew, event.health, event.detail, event.since)
-        elif isinstance(event, InboxChanged):
+        elif isinstance(event, models.InboxChanged):
             self.status.set_inbox(len(self.app.engine.inbox()))
 
     def _track(self, run: RunRecord) -> None:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.text import Text
 from textual import events
@@ -31,7 +30,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import KickoffPhase, RunRecord
+from crewdash.core.models import KickoffPhase
 from crewdash.tui.bindings import RUNS_BINDINGS
 from crewdash.tui.format import (
     DEFAULT_COLORS,
@@ -43,9 +42,11 @@ from crewdash.tui.format import (
     state_label,
 )
 
+if TYPE_CHECKING:  # the records load with the engine, after the first frame
+    from crewdash.core.records import RunRecord
 
-@dataclass(frozen=True, slots=True)
-class Column:
+
+class Column(NamedTuple):  # not a dataclass: cheaper to build at start-up
     key: str
     label: str
     width: int
