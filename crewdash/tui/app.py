@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input
@@ -31,6 +31,7 @@ from crewdash.core.models import AnswerOutcome
 from crewdash.tui.bindings import APP_BINDINGS
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
 from crewdash.tui.format import short_id, theme_colors
+from crewdash.tui.gc_pacer import GcPacer
 from crewdash.tui.notify import Notifier
 from crewdash.tui.ui_state import UiState
 
@@ -84,6 +85,7 @@ class CrewdashApp(App[AppResult]):
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
         self._signals: list[signal.Signals] = []
+        self.gc_pacer = GcPacer()  # see gc_pacer.py: full collections when the operator pauses
         self._exit_waits = 0  # refreshes `exit` has waited for a mount to finish
         #: SIGTERM/SIGHUP end the app (None: only on a real terminal, not under `run_test`,
         #: where the handler would make a hung test process ignore the harness's SIGTERM)
@@ -138,6 +140,10 @@ class CrewdashApp(App[AppResult]):
             self.push_screen(FirstRunScreen())
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.set_interval(2.0, self._prune_footer_watchers, name="footer-watchers")
+        if not self.is_headless:
+            # on a real terminal only: tests run many apps in one process
+            self.call_after_refresh(self.gc_pacer.start)
+            self.set_interval(5.0, self.gc_pacer.tick, name="gc-pacer")
         if self._after_first_frame is not None:
             self.call_after_refresh(self._after_first_frame)
         if isinstance(self.engine, DeferredEngine) and self._manage_engine:
@@ -184,7 +190,13 @@ class CrewdashApp(App[AppResult]):
         if self.engine.inbox():
             self.call_after_refresh(self.maybe_open_request)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.gc_pacer.input_seen()  # no full garbage collection while the operator acts
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        self.gc_pacer.stop()
         loop = asyncio.get_running_loop()
         for sig in self._signals:
             loop.remove_signal_handler(sig)

@@ -1,0 +1,86 @@
+"""Full garbage collections on the operator's time, not in the middle of a key press.
+
+A full collection walks every object the dashboard holds. With 2,000 runs that is about 190k
+objects and 90-130 ms on a small machine, and CPython starts one whenever enough objects
+have survived: at a random moment while runs update. Measured on a pty: `/` took 17 ms at the
+median and 177 ms at p99, and the slow presses were the full collections (11 in 30 s).
+
+The pacer keeps what exists frozen (`gc.freeze`: the automatic collections then walk only
+what was made since the last tick; each tick collects those, then freezes the survivors) and
+does the full collection itself, when the operator
+has not touched a key for a few seconds. Freezing delays collecting reference cycles (garbage
+freed by reference counting goes at once either way), and Textual makes cycles: each
+rebuild of the Footer leaves ~1,500 objects of them. So a full collection also runs, pause or
+not, once `max_growth` objects were frozen since the last one or after `max_period`.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class GcPacer:
+    """`start()` once, `input_seen()` on every key or click, `tick()` every few seconds."""
+
+    def __init__(
+        self,
+        *,
+        period: float = 60.0,
+        idle: float = 3.0,
+        max_period: float = 300.0,
+        max_growth: int = 200_000,
+        clock: Callable[[], float] = time.monotonic,
+        collector: Any = gc,
+    ) -> None:
+        self.period = period  # at most one full collection this often
+        self.idle = idle  # ... and only when no input came for this long
+        self.max_period = max_period  # ... unless none ran for this long
+        self.max_growth = max_growth  # ... or this many objects were frozen since
+        self._frozen_after_full = 0
+        self._clock = clock
+        self._gc = collector
+        self._last_full = clock()
+        self._last_input = float("-inf")
+        self.full_collections = 0
+        self.started = False
+
+    def start(self) -> None:
+        self._gc.freeze()
+        self._last_full = self._clock()
+        self._frozen_after_full = self._gc.get_freeze_count()
+        self.started = True
+
+    def input_seen(self) -> None:
+        self._last_input = self._clock()
+
+    def tick(self) -> bool:
+        """Freeze what survived since the last tick, or collect everything if it is time.
+        True when a full collection ran."""
+        if not self.started:
+            return False
+        now = self._clock()
+        since_full = now - self._last_full
+        quiet = now - self._last_input >= self.idle
+        if since_full < self.max_period and (since_full < self.period or not quiet):
+            # Collect what is not frozen (only what was made since the last tick: a few ms),
+            # so that garbage is not frozen with the survivors.
+            self._gc.collect()
+            self._gc.freeze()
+            if self._gc.get_freeze_count() - self._frozen_after_full < self.max_growth:
+                return False
+        self._gc.unfreeze()
+        self._gc.collect()
+        self._gc.freeze()
+        self._last_full = now
+        self._frozen_after_full = self._gc.get_freeze_count()
+        self.full_collections += 1
+        return True
+
+    def stop(self) -> None:
+        """Hand every object back to the ordinary collector."""
+        if self.started:
+            self._gc.unfreeze()
+            self.started = False
