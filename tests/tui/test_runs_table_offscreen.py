@@ -74,3 +74,21 @@ async def test_an_off_screen_change_of_the_sort_column_reorders_at_the_flush(
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="aaa_first")))
         table.flush()
         assert visible_ids(table)[0] == f"l{RUNS - 1}"
+
+
+async def test_a_filter_that_hides_many_rows_keeps_the_others_in_order(tmp_path: Path) -> None:
+    runs = [make_run(i, "research" if i % 3 else "writer") for i in range(RUNS)]
+    app = make_app(make_engine(runs), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        table.move_cursor(row=5, animate=False)
+        table.set_filter("writer")
+        await pilot.pause()
+        expected = [f"l{i}" for i in range(RUNS) if i % 3 == 0]  # newest (lowest i) first
+        assert visible_ids(table) == expected
+        assert table.get_cell(expected[-1], "crew").plain == "writer"
+        assert 0 <= table.cursor_row < len(expected) and table.selected_local_id in expected
+        table.set_filter("")
+        await pilot.pause()
+        assert visible_ids(table) == [f"l{i}" for i in range(RUNS)]

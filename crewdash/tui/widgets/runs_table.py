@@ -27,7 +27,13 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import PseudoClasses, Widget
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import (
+    CellDoesNotExist,
+    CellKey,
+    ColumnKey,
+    RowDoesNotExist,
+    RowKey,
+)
 
 from crewdash.aop.models import RunState
 from crewdash.core.models import KickoffPhase
@@ -438,6 +444,7 @@ class RunsTable(DataTable[Text]):
         colors = self._colors()
         needle, invert = parse_filter(self.filter_text)
         added = changed_sort_column = False
+        removed: list[str] = []
         # newest first, so rows arrive in a stable order whatever the set's order
         for local_id in sorted(dirty, key=lambda lid: -self._records[lid].created_at):
             run = self._records[local_id]
@@ -454,7 +461,7 @@ class RunsTable(DataTable[Text]):
             cells = run_cells(run, now, colors)
             if not matches(run, cells, needle, invert):
                 if shown is not None:
-                    self.remove_row(local_id)
+                    removed.append(local_id)
                     del self._cells[local_id]
                     self._sorted_by.pop(local_id, None)
                 continue
@@ -467,11 +474,49 @@ class RunsTable(DataTable[Text]):
             if self._write_cells(local_id, cells):
                 changed_sort_column = True
             self._sort_value_changed(run)
+        self._remove_rows(removed)
         if added or changed_sort_column:
             self._apply_sort()
         if first_rows and self.row_count:
             self.move_cursor(row=0, animate=False)
         self.paints += 1
+
+    def _remove_rows(self, local_ids: list[str]) -> None:
+        """`remove_row` for many rows at once. DataTable renumbers every row on each removal
+        (O(rows)), so a filter that hid 500 of 2,000 runs took ~370 ms; this renumbers once."""
+        try:
+            from textual._two_way_dict import TwoWayDict  # DataTable's own index type
+        except ImportError:  # internals moved: the stock method, row by row
+            TwoWayDict = None
+        if (
+            len(local_ids) < 8
+            or TwoWayDict is None
+            or not self._targeted
+            or not hasattr(self, "_updated_cells")
+        ):
+            for local_id in local_ids:
+                self.remove_row(local_id)
+            return
+        gone = {RowKey(local_id) for local_id in local_ids}
+        keep = sorted(
+            (index, key)
+            for key in self._row_locations
+            if key not in gone and (index := self._row_locations.get(key)) is not None
+        )
+        self._row_locations = TwoWayDict({key: n for n, (_, key) in enumerate(keep)})
+        for key in gone:
+            for column_key in self._data.get(key, {}):
+                self._updated_cells.discard(CellKey(key, column_key))
+            self.rows.pop(key, None)
+            self._data.pop(key, None)
+            self._stale_rows.discard(key)
+        # what DataTable.remove_row does after the renumbering, once
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
 
     def _sort_value_changed(self, run: RunRecord) -> bool:
         """Remember where `run` sorts; True if that moved (elapsed never re-sorts by itself)."""
