@@ -11,7 +11,9 @@ enums and `Secret`, and building the records' frozen dataclasses costs start-up 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from crewdash.aop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crewdash.aop.records import HumanInputWebhook as HumanInputWebhook
@@ -111,15 +113,4 @@ class Secret:
         return bool(self._value)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _RECORDS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from crewdash.aop import records
-
-    value = getattr(records, name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_RECORDS})
+__getattr__, __dir__ = lazy_exports(__name__, _RECORDS, "crewdash.aop.records")

@@ -9,7 +9,9 @@ frame needs only the enums, and building the frozen dataclasses costs start-up ~
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from crewdash.aop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crewdash.core.records import CrewHealthChanged as CrewHealthChanged
@@ -67,15 +69,4 @@ class CrewHealth(StrEnum):
     TOKEN_REJECTED = "token_rejected"
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _RECORDS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from crewdash.core import records
-
-    value = getattr(records, name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_RECORDS})
+__getattr__, __dir__ = lazy_exports(__name__, _RECORDS, "crewdash.core.records")

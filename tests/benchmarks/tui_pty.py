@@ -21,7 +21,7 @@ import tempfile
 import termios
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROWS, COLS = 36, 120
@@ -93,56 +93,47 @@ class PtyApp:
         with self._cond:
             return len(self.chunks)
 
-    def wait_for(self, needle: bytes, *, since: int = 0, timeout: float = 30.0) -> float:
-        """The arrival time (perf_counter) of the chunk that completed `needle` after `since`."""
+    def _arrivals(self, since: int, timeout: float, what: object) -> Iterator[tuple[float, bytes]]:
+        """(arrival, bytes) of each chunk after `since`, as they come; TimeoutError(what) when
+        `timeout` passes or the output ends first."""
         deadline = time.perf_counter() + timeout
         seen = since
-        text = b""
         while True:
             with self._cond:
                 while len(self.chunks) == seen and not self._eof:
                     left = deadline - time.perf_counter()
                     if left <= 0:
-                        raise TimeoutError(needle)
+                        raise TimeoutError(what)
                     self._cond.wait(left)
                 new = self.chunks[seen:]
                 eof = self._eof
-            for arrived, data in new:
-                seen += 1
-                text += data
-                # an escape may be split across chunks: strip the whole window each time
-                if needle in ESCAPES.sub(b"", text[-65536:] if len(text) > 65536 else text):
-                    return arrived
-            if eof and seen == len(self.chunks):
-                raise TimeoutError(needle)
-            if time.perf_counter() > deadline:
-                raise TimeoutError(needle)
+            seen += len(new)
+            yield from new
+            if (eof and seen == len(self.chunks)) or time.perf_counter() > deadline:
+                raise TimeoutError(what)
+
+    def wait_for(self, needle: bytes, *, since: int = 0, timeout: float = 30.0) -> float:
+        """The arrival time (perf_counter) of the chunk that completed `needle` after `since`."""
+        text = b""
+        for arrived, data in self._arrivals(since, timeout, needle):
+            text = text[-65536:] + data
+            # an escape may be split across chunks: strip the whole window each time
+            if needle in ESCAPES.sub(b"", text):
+                return arrived
+        raise AssertionError("unreachable")  # _arrivals ends only by raising
 
     def wait_for_raw(
         self, pattern: re.Pattern[bytes], *, since: int = 0, timeout: float = 30.0
     ) -> tuple[float, re.Match[bytes]]:
         """Like `wait_for`, but `pattern` is matched against the raw bytes, escapes included
         (for a change only a style shows, such as the cursor moving to another row)."""
-        deadline = time.perf_counter() + timeout
-        seen = since
         text = b""
-        while True:
-            with self._cond:
-                while len(self.chunks) == seen and not self._eof:
-                    left = deadline - time.perf_counter()
-                    if left <= 0:
-                        raise TimeoutError(pattern.pattern)
-                    self._cond.wait(left)
-                new = self.chunks[seen:]
-                eof = self._eof
-            for arrived, data in new:
-                seen += 1
-                text = text[-4096:] + data  # a match may straddle two chunks
-                match = pattern.search(text)
-                if match is not None:
-                    return arrived, match
-            if (eof and seen == len(self.chunks)) or time.perf_counter() > deadline:
-                raise TimeoutError(pattern.pattern)
+        for arrived, data in self._arrivals(since, timeout, pattern.pattern):
+            text = text[-4096:] + data  # a match may straddle two chunks
+            match = pattern.search(text)
+            if match is not None:
+                return arrived, match
+        raise AssertionError("unreachable")
 
     def write(self, data: bytes) -> float:
         sent = time.perf_counter()
