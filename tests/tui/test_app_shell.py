@@ -355,7 +355,7 @@ async def test_first_run_offers_demo_and_saves_a_crew(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("query", ["Switch crew: writer", "Sort runs by elapsed"])
 async def test_command_palette_has_the_apps_verbs(tmp_path: Path, query: str) -> None:
-    from textual.command import CommandPalette
+    from textual.command import Command, CommandList, CommandPalette
 
     app = make_app(make_engine([make_run(1)]), tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -363,7 +363,16 @@ async def test_command_palette_has_the_apps_verbs(tmp_path: Path, query: str) ->
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*query)
-        await pilot.pause(0.3)
+        # The palette gathers hits in a worker and offers no completion signal: wait until
+        # its list's highlighted (best) entry is the verb typed, then choose it.
+        options = app.screen.query_one(CommandList)
+        for _ in range(250):
+            top = options.highlighted_option
+            if isinstance(top, Command) and top.hit.text == query:
+                break
+            await pilot.pause()
+        else:
+            raise AssertionError(f"the palette never offered {query!r}")
         await pilot.press("enter")
         await pilot.pause()
         main = app.main_screen
