@@ -41,6 +41,16 @@ CSV_COLUMNS = (
     "note",
 )
 
+# A spreadsheet opening the CSV runs a cell starting with one of these as a formula (OWASP
+# "CSV injection"), e.g. an error text `=HYPERLINK(...)` sent by the server.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The CSV columns holding text from the server or the operator. crewdash's own columns (its
+# ids, enum states, timestamps, duration_seconds, the note's fixed words) are never guarded, so
+# a negative duration stays a number. inputs/tasks are JSON ({ or [ first) and listed anyway.
+CSV_GUARDED_COLUMNS = frozenset(
+    {"crew", "kickoff_id", "raw_state", "inputs", "output", "tasks", "error"}
+)
+
 # The Markdown field table: the flat CSV columns; the heading carries crew and local_id, and
 # progress, inputs, output and tasks get their own lines and sections.
 _MARKDOWN_FIELDS = tuple(
@@ -103,7 +113,11 @@ def run_as_dict(run: RunRecord, store: RunStore | None = None) -> dict[str, Any]
 
 
 def export_runs(runs: Iterable[RunRecord], fmt: Format, store: RunStore | None = None) -> str:
-    """Render runs; `store` adds each run's state history (JSON and Markdown)."""
+    """Render runs; `store` adds each run's state history (JSON and Markdown).
+
+    CSV only: a server or operator text cell (CSV_GUARDED_COLUMNS) starting with = + - @ tab
+    or CR is prefixed with `'`, so a spreadsheet does not run it as a formula.
+    """
     rows = [run_as_dict(r, store) for r in runs]
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
@@ -122,6 +136,10 @@ def _csv(rows: list[dict[str, Any]]) -> str:
         flat = dict(row)
         for key in ("inputs", "tasks", "progress"):  # nested values as compact JSON cells
             flat[key] = "" if row[key] in (None, []) else json.dumps(row[key], ensure_ascii=False)
+        for key in CSV_GUARDED_COLUMNS:
+            value = flat.get(key)
+            if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+                flat[key] = "'" + value
         writer.writerow({k: "" if flat.get(k) is None else flat[k] for k in CSV_COLUMNS})
     return out.getvalue()
 

@@ -76,3 +76,32 @@ def test_empty_and_bad_format(store: RunStore) -> None:
     assert export_runs([], "csv").strip() == ",".join(CSV_COLUMNS)
     with pytest.raises(ValueError, match="xml"):
         export_runs([], "xml")  # type: ignore[arg-type]
+
+
+def test_csv_guards_server_and_operator_text_against_spreadsheet_formulas() -> None:
+    """OWASP CSV injection: a text cell starting with = + - @ tab or CR gets a leading quote in
+    CSV only; crewdash's own columns (a negative duration here) stay as written."""
+    from crewdash.core.models import RunRecord
+
+    run = RunRecord(
+        local_id="l1",
+        crew="@crew",
+        inputs={"n": "+1"},
+        request_id="rq-1",
+        created_at=1_700_000_010,
+        kickoff_id="-k1",
+        raw_state="\tcompleted",
+        result=RunResult("+1", (TaskOutput("t1", "=1+1"),)),
+        error='=HYPERLINK("http://x")',
+        finished_at=1_700_000_008.5,  # a clock stepped back: a negative number, not text
+    )
+    [row] = list(csv.DictReader(io.StringIO(export_runs([run], "csv"))))
+    assert row["error"] == '\'=HYPERLINK("http://x")' and row["output"] == "'+1"
+    assert row["crew"] == "'@crew" and row["kickoff_id"] == "'-k1"
+    assert row["raw_state"] == "'\tcompleted"
+    # JSON cells start with { or [, which no spreadsheet runs; their content is left intact.
+    assert json.loads(row["inputs"]) == {"n": "+1"}
+    assert json.loads(row["tasks"])[0]["output"] == "=1+1"
+    assert row["duration_seconds"] == "-1.5" and float(row["duration_seconds"]) == -1.5
+    assert json.loads(export_runs([run], "json"))[0]["error"] == '=HYPERLINK("http://x")'
+    assert '| error | =HYPERLINK("http://x") |' in export_runs([run], "markdown")
