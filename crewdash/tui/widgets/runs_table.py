@@ -62,10 +62,10 @@ class Column(NamedTuple):  # not a dataclass: cheaper to build at start-up
 # shows every column beside the crew pane and the form.
 COLUMNS: tuple[Column, ...] = (
     Column("crew", "Crew", 10),
-    Column("id", "Id", 7),
+    Column("id", "Id", 9),  # 8 characters, as toasts, the inbox and the detail show it
     Column("state", "State", 12),
-    Column("task", "Task", 16),
-    Column("progress", "Progress", 11),
+    Column("task", "Task", 15),
+    Column("progress", "Progress", 10),  # "████ 1/3 "; 10 tasks or more fill it
     Column("elapsed", "Elapsed", 8),
     Column("started", "Start", 6),
     Column("attention", "Attention", 9),
@@ -139,7 +139,7 @@ def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str
         done = run.total_tasks
     return {
         "crew": KeyedText(_clip(run.crew, widths["crew"] - 1), run.local_id),
-        "id": Text(short_id(run.kickoff_id, 6)),
+        "id": Text(short_id(run.kickoff_id)),
         "state": state,
         "task": Text(_clip(run.current_task or "", widths["task"] - 1)),
         "progress": progress_bar(done, run.total_tasks, BAR_WIDTH, colors=colors),
