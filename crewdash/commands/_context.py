@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crewdash.aop import AsyncCrewClient
-from crewdash.aop.models import StatusRoute
 from crewdash.commands._common import ExitCode
 from crewdash.commands._errors import CliError
 from crewdash.core.config import load_config, resolve_config_path, resolve_data_dir, resolve_token
 from crewdash.core.config_model import Config, CrewConfig
+from crewdash.core.status_route import load_status_route, save_status_route
 from crewdash.core.store import RunStore
 from crewdash.core.store import store_path as store_path_in
 
@@ -52,18 +52,10 @@ def open_store(args: argparse.Namespace) -> Iterator[RunStore]:
         store.close()
 
 
-def _route_key(crew: str) -> str:
-    return f"status_route:{crew}"
-
-
 @asynccontextmanager
 async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator[AsyncCrewClient]:
     """A client for one crew that remembers, through the store, which status route works."""
-    route: StatusRoute | None = None
-    if store is not None:
-        saved = store.get_meta(_route_key(crew.name))
-        if saved in {r.value for r in StatusRoute}:
-            route = StatusRoute(saved)
+    route = None if store is None else load_status_route(store, crew.name)
     client = AsyncCrewClient(
         crew.url,
         resolve_token(crew),
@@ -76,8 +68,8 @@ async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator
             yield client
     finally:
         learnt = client.status_route
-        if store is not None and learnt is not None and learnt != route:
-            store.set_meta(_route_key(crew.name), learnt.value)
+        if store is not None and learnt != route:
+            save_status_route(store, crew.name, learnt)
 
 
 @asynccontextmanager

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from crewdash.aop.errors import AOPError, UnsupportedError
-from crewdash.aop.models import InputSpec, RunState, Secret, StatusRoute
+from crewdash.aop.models import InputSpec, RunState, Secret
 from crewdash.core.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.config_errors import ConfigError
 from crewdash.core.config_model import Config, CrewConfig
@@ -30,6 +30,7 @@ from crewdash.core.models import (
 )
 from crewdash.core.monitor import Monitor, MonitorSettings
 from crewdash.core.receiver import Receiver
+from crewdash.core.status_route import load_status_route, save_status_route
 from crewdash.core.timing import Clock, LoopClock
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,13 @@ class Engine:
     def _default_client(self, crew: CrewConfig, token: Secret) -> Any:
         from crewdash.aop import AsyncCrewClient, RetryPolicy
 
-        route = self.store.get_meta(f"status_route:{crew.name}")
         return AsyncCrewClient(
             crew.url,
             token,
             connect_timeout=crew.connect_timeout,
             read_timeout=crew.read_timeout,
             retry=RetryPolicy.none(),  # the monitor owns scheduling and backoff
-            status_route=StatusRoute(route) if route in {r.value for r in StatusRoute} else None,
+            status_route=load_status_route(self.store, crew.name),
         )
 
     async def start(self) -> None:
@@ -169,9 +169,7 @@ class Engine:
         if self.receiver is not None:
             await self.receiver.stop()
         for name, client in self._clients.items():
-            route = getattr(client, "status_route", None)
-            if route is not None:
-                self.store.set_meta(f"status_route:{name}", str(route.value))
+            save_status_route(self.store, name, getattr(client, "status_route", None))
             close = getattr(client, "aclose", None)
             if close is not None:
                 try:
