@@ -48,6 +48,7 @@ async def _still(pilot: Any) -> None:
 async def _tasks(pilot: Any) -> None:
     pilot.app.screen.query_one("#detail-tabs").active = "tab-tasks"
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()  # the tab underline slides: shoot it at rest
 
 
 def _human_input() -> Any:
