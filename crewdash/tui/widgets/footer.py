@@ -2,8 +2,9 @@
 
 Textual's Footer recomposes (removes and mounts every key widget) whenever the screen's active
 bindings change, which is on every focus change, even when the keys it shows stay the same:
-moving from the runs table to the filter input changes only hidden bindings. Measured on the
-main screen, that rebuild was most of what `/` cost before the filter appeared."""
+moving between the form's fields, say, changes only hidden bindings. Each rebuild costs a
+frame's worth of work and leaves ~1,500 objects in reference cycles for the garbage collector
+(see gc_pacer.py)."""
 
 from __future__ import annotations
 
