@@ -287,11 +287,24 @@ class CrewdashApp(App[AppResult]):
 
     def is_typing(self) -> bool:
         """Whether the operator is typing in a form (then a request waits for `i`)."""
-        focused = self.focused
+        return self._text_field_focused() and self.focused.id != "filter"  # type: ignore[union-attr]
+
+    def _text_field_focused(self) -> bool:
         # TextArea is imported only by the screens that use it (its import costs start-up)
         text_area = sys.modules.get("textual.widgets._text_area")
         kinds = (Input, text_area.TextArea) if text_area is not None else (Input,)
-        return isinstance(focused, kinds) and focused.id != "filter"
+        return isinstance(self.focused, kinds)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that bubbled up to the app while a text field has the focus was
+        typed before the focus moved there: the app hands each key to the focused widget as
+        it arrives, so letters queued behind `n` or `/` (a paste, a fast typist) went to the
+        widget the focus left, then up here. Give them to the field. (A focused field takes
+        its own printable keys: they never bubble.)"""
+        if event.is_printable and self._text_field_focused():
+            event.prevent_default()  # no binding for it: it is text now
+            event.stop()
+            self.focused.post_message(events.Key(event.key, event.character))  # type: ignore[union-attr]
 
     def can_open_request(self) -> bool:
         """Whether a request's modal may open now: not typing, nothing else on top."""

@@ -244,26 +244,30 @@ class MainScreen(Screen[None]):
 
         forms = self.query(InputForm)
         if not forms:
-            self.crews.focus()
+            self.set_focus(self.crews)
             return
         form = forms.first()
         fields = [w for w in form.query("*") if w.focusable and w.display]
         typing = [w for w in fields if isinstance(w, Input | TextArea)]
         target = (typing or fields or [None])[0]
         if target is not None:
-            target.focus()
+            self.set_focus(target)
+
+    # Focus moves that keys ask for happen at once (`set_focus`), not after the keys already
+    # queued behind them as `Widget.focus()` does: `n` or `/` typed with the next letters in
+    # one burst (a paste, a fast typist) would otherwise send those letters to the old widget.
 
     def action_focus_crews(self) -> None:
-        self.crews.focus()
+        self.set_focus(self.crews)
 
     def action_focus_runs(self) -> None:
-        self.runs.focus()
+        self.set_focus(self.runs)
 
     def action_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)
         # the hint now, in the same frame as the focus (the focus event comes a hop later)
         filter_input.placeholder = FILTER_TYPING
-        filter_input.focus()
+        self.set_focus(filter_input)
 
     def on_descendant_focus(self, event: Any) -> None:
         if event.widget.id == "filter":  # also reached by a click
@@ -279,14 +283,14 @@ class MainScreen(Screen[None]):
         focused = self.focused
         in_form = focused is not None and self.query_one(FormArea) in focused.ancestors
         if in_form:
-            self.runs.focus()
+            self.set_focus(self.runs)
             self.app.call_after_refresh(self.app.maybe_open_request)
             return
         if not filter_input.value and not filter_input.has_focus:
             return
         filter_input.value = ""
         self.runs.set_filter("")
-        self.runs.focus()
+        self.set_focus(self.runs)
 
     def show_run(self, local_id: str) -> None:
         """Focus the runs table with `local_id` selected (after a kickoff)."""
@@ -302,7 +306,7 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.runs.focus()
+        self.set_focus(self.runs)
 
     @on(RunsTable.ViewChanged)
     def _remember_view(self, event: RunsTable.ViewChanged) -> None:
