@@ -143,12 +143,21 @@ def _row_paint(row: int, style: bytes = rb"[0-9;]*") -> re.Pattern[bytes]:
 
 
 def _cursor_background(app: PtyApp) -> bytes:
-    """Focus the runs table (`r`) and read the cursor row's background from its repaint."""
-    since = app.mark()
+    """Focus the runs table (`r`), move its cursor down and read the new cursor row's
+    background from its repaint; move it back up."""
     app.write(b"r")
-    _, match = app.wait_for_raw(_row_paint(FIRST_ROW), since=since, timeout=5)
+    time.sleep(0.5)
+    since = app.mark()
+    app.write(b"\x1b[B")
+    _, match = app.wait_for_raw(_row_paint(FIRST_ROW + 1), since=since, timeout=5)
     background = re.search(rb"48;2;\d+;\d+;\d+", match.group(1))
     assert background is not None, match.group(0)
+    # Up paints the first row in the same style: a row repainted by the churn instead (a
+    # zebra stripe, not the cursor) would not match there, and this would time out.
+    since = app.mark()
+    app.write(b"\x1b[A")
+    style = rb"[0-9;]*" + re.escape(background.group(0))
+    app.wait_for_raw(_row_paint(FIRST_ROW, style), since=since, timeout=5)
     time.sleep(0.5)
     return background.group(0)
 
