@@ -10,7 +10,7 @@ from typing import Any, Self
 import httpx
 
 from crewdash.aop.models import HumanInputWebhook, InputSpec, ResumeResult, RunStatus, Webhooks
-from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T
+from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T, shared_ssl_context
 
 
 class CrewClient(CrewProtocol[httpx.BaseTransport]):
@@ -20,7 +20,9 @@ class CrewClient(CrewProtocol[httpx.BaseTransport]):
     test's fake clock should too), else `time.sleep`."""
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
-        return httpx.Client(transport=transport, follow_redirects=False)
+        if transport is not None:  # the transport owns TLS; no context is needed
+            return httpx.Client(transport=transport, follow_redirects=False)
+        return httpx.Client(verify=shared_ssl_context(), follow_redirects=False)
 
     def __enter__(self) -> Self:
         return self
