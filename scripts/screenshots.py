@@ -28,6 +28,7 @@ from tests.tui.shell_apps import (  # noqa: E402
     first_run_app,
     help_open,
     main_app,
+    no_blink,
     settle,
 )
 
@@ -36,12 +37,7 @@ OUT = ROOT / "screenshots"
 
 
 async def _still(pilot: Any) -> None:
-    from textual.widgets import Input, TextArea
-
-    for widget in pilot.app.screen.query(Input).results():
-        widget.cursor_blink = False
-    for area in pilot.app.screen.query(TextArea).results():
-        area.cursor_blink = False
+    no_blink(pilot.app)
     await pilot.pause()
 
 

@@ -140,9 +140,18 @@ async def settle(pilot: Any) -> None:
         main._flush_counts()
         main.runs.flush()
         main.runs.focus()
+    no_blink(app)
+    await pilot.pause()
+
+
+def no_blink(app: Any) -> None:
+    """Draw the current screen's text cursors solid: a blinking one differs run to run."""
+    from textual.widgets import TextArea
+
     for widget in app.screen.query(Input).results():
         widget.cursor_blink = False
-    await pilot.pause()
+    for area in app.screen.query(TextArea).results():
+        area.cursor_blink = False
 
 
 async def filtered(pilot: Any) -> None:
@@ -162,6 +171,5 @@ async def filling(pilot: Any) -> None:
     """Part-way through the form: a topic typed, the next field being edited."""
     await settle(pilot)
     await pilot.press("n", *"agent frameworks", "tab", "backspace", "9")
-    for widget in pilot.app.screen.query(Input).results():
-        widget.cursor_blink = False
+    no_blink(pilot.app)
     await pilot.pause()

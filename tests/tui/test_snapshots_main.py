@@ -6,8 +6,6 @@ SVGs in tests/tui/__snapshots__/, then `uv run python scripts/screenshots.py` fo
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,14 +15,7 @@ from tests.tui.shell_apps import filling, filtered, first_run_app, help_open, ma
 SIZE = (120, 36)
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    mp.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def test_main_screen(snap_compare: Any) -> None:

@@ -6,21 +6,19 @@ at the SVGs in tests/tui/__snapshots__/ before committing them."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from screens_fixtures import FakeEngine, ScreenApp, completed_run, crew_request, flow_request
 from test_form import SPECS, FormApp
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
 
 from crewdash.aop.models import RunState
 from crewdash.tui.screens.confirm import ConfirmModal
 from crewdash.tui.screens.human_input import HumanInputModal
 from crewdash.tui.screens.inbox import InboxScreen
 from crewdash.tui.screens.run_detail import RunDetailScreen
+from tests.tui.shell_apps import no_blink
 
 SIZE = (120, 36)
 
@@ -44,22 +42,7 @@ ERROR = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Clock strings are local time: pin the zone so snapshots match on any machine."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    mp.undo()
-    time.tzset()
-
-
-def _no_blink(app: Any) -> None:
-    for widget in app.query(Input).results():
-        widget.cursor_blink = False
-    for area in app.query(TextArea).results():
-        area.cursor_blink = False
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 class DetailApp(ScreenApp):
@@ -71,7 +54,7 @@ class DetailApp(ScreenApp):
 def test_form_every_field_type_with_an_error(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         app = pilot.app
-        _no_blink(app)
+        no_blink(app)
         form = app.query_one("#form")
         age = form.field("age").editor
         age.focus()
@@ -85,9 +68,9 @@ def test_form_every_field_type_with_an_error(snap_compare: Any) -> None:
 
 def test_form_raw_json_mode(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        _no_blink(pilot.app)
+        no_blink(pilot.app)
         await pilot.press("ctrl+t")
-        _no_blink(pilot.app)
+        no_blink(pilot.app)
         await pilot.pause()
 
     assert snap_compare(FormApp(SPECS), terminal_size=SIZE, run_before=run_before)
@@ -118,12 +101,12 @@ def test_run_detail_error(snap_compare: Any) -> None:
 
 def test_human_input_crew(snap_compare: Any) -> None:
     app = ScreenApp(lambda: HumanInputModal(FakeEngine(), crew_request()))
-    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: _no_blink(pilot.app))
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: no_blink(pilot.app))
 
 
 def test_human_input_flow(snap_compare: Any) -> None:
     app = ScreenApp(lambda: HumanInputModal(FakeEngine(), flow_request()))
-    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: _no_blink(pilot.app))
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: no_blink(pilot.app))
 
 
 def test_inbox(snap_compare: Any) -> None:
