@@ -30,6 +30,16 @@ class ProbeSettings:
     slow_after: float = 2.0  # latency (seconds) above which a crew is "slow"
 
 
+def slow_detail(latency: float) -> str:
+    """The detail of a SLOW crew, said alike by the probe and the monitor."""
+    return f"slow: answers take {latency:.1f} s"
+
+
+def offline_detail(since: float, kind: str) -> str:
+    """The detail of an OFFLINE crew: since when (local HH:MM) and the failure's kind."""
+    return f"crew offline since {_time.strftime('%H:%M', _time.localtime(since))} ({kind})"
+
+
 def latency_text(seconds: float) -> str:
     """'12 ms', '1.4 s'."""
     if seconds < 1.0:
@@ -124,7 +134,7 @@ class HealthProbe:
             event = self._offline(crew, type(exc).__name__)
         else:
             if latency > self.settings.slow_after:
-                detail = f"slow: answers take {latency:.1f} s"
+                detail = slow_detail(latency)
                 event = CrewHealthChanged(crew, CrewHealth.SLOW, detail, latency=latency)
             else:
                 event = CrewHealthChanged(crew, CrewHealth.OK, "ok", latency=latency)
@@ -136,8 +146,7 @@ class HealthProbe:
         if previous is not None and previous.health is CrewHealth.OFFLINE:
             return previous  # still down: same detail and since, so nothing is published
         since = self.clock.time()
-        detail = f"crew offline since {_time.strftime('%H:%M', _time.localtime(since))} ({kind})"
-        return CrewHealthChanged(crew, CrewHealth.OFFLINE, detail, since=since)
+        return CrewHealthChanged(crew, CrewHealth.OFFLINE, offline_detail(since, kind), since=since)
 
     def _record(self, crew: str, event: CrewHealthChanged) -> None:
         previous = self._last.get(crew)

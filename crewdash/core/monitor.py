@@ -25,7 +25,6 @@ import logging
 import math
 import random
 import statistics
-import time as _time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from crewdash.aop.errors import (
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.config_model import CrewConfig
 from crewdash.core.events import EventBus
+from crewdash.core.health_probe import offline_detail, slow_detail
 from crewdash.core.models import (
     CrewHealth,
     CrewHealthChanged,
@@ -168,10 +168,6 @@ def _phase_of(record: RunRecord) -> tuple[str, str]:
     # whatever word the deployment will use for it.
     raw = "pending" if record.state is RunState.PENDING else record.raw_state
     return (raw, record.current_task or "")
-
-
-def _hhmm(wall: float) -> str:
-    return _time.strftime("%H:%M", _time.localtime(wall))
 
 
 class Monitor:
@@ -793,7 +789,7 @@ class Monitor:
                 if other.record.crew == crew.config.name and other.record.offline_since:
                     other.record = self._flags(other.record, offline_since=None)
         if crew.latency > self.settings.slow_after:
-            self._set_health(crew, CrewHealth.SLOW, f"slow: answers take {crew.latency:.1f} s")
+            self._set_health(crew, CrewHealth.SLOW, slow_detail(crew.latency))
         else:
             self._set_health(crew, CrewHealth.OK, "ok")
 
@@ -811,7 +807,7 @@ class Monitor:
             self._set_health(
                 crew,
                 CrewHealth.OFFLINE,
-                f"crew offline since {_hhmm(crew.offline_since)} ({exc.kind})",
+                offline_detail(crew.offline_since, exc.kind),
                 since=crew.offline_since,
             )
             for other in list(self._runs.values()):
