@@ -50,26 +50,7 @@ def open_dashboard(config: object, data_dir: object, config_path: object) -> str
     from pathlib import Path
 
     assert isinstance(data_dir, Path)
-    freeze_imports()
     return asyncio.run(run_app(config, data_dir, config_path))  # type: ignore[arg-type]
-
-
-def freeze_imports() -> None:
-    """Import the app, then move everything alive (mostly modules, classes and functions)
-    out of the garbage collector's sight: they live as long as the process. Without it a full
-    collection walked them all while the first frame was being built (~16 ms measured) and
-    every later full collection walks them again. Only for a process that runs the app.
-
-    The collector is off while the app's modules are imported: they are objects that stay,
-    so the collections their allocations would trigger find nothing to free."""
-    import gc
-
-    gc.disable()
-    try:
-        import crewdash.tui.app  # noqa: F401  (the bulk of them: Textual)
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 async def run_app(
@@ -87,16 +68,17 @@ async def run_app(
     `before_engine` is awaited then too, just before the engine is built (the demo starts
     its simulator there).
 
-    The garbage collector is off until the first frame is on the screen: what start-up builds
-    (screen, widgets, styles, the stylesheet's rules) lives as long as the app, so the ~40
-    collections its allocations triggered found next to nothing to free (~5 ms measured).
-    Then it is frozen like the modules (`freeze_imports`) and collection resumes."""
+    The garbage collector is off from the app's import until its first frame is on the
+    screen: what is built meanwhile (modules, mostly Textual's, then the screen, widgets,
+    styles, the stylesheet's rules) lives as long as the process, so the collections its
+    allocations triggered found next to nothing to free (~5 ms measured), and a full one
+    walked the modules while the first frame was built (~16 ms). After the first frame all
+    that is frozen, out of every later collection's sight, and collection resumes
+    (`collect_from_now_on`)."""
     import gc
     from pathlib import Path
 
     from crewdash.core.config_model import Config
-    from crewdash.tui.app import CrewdashApp
-    from crewdash.tui.engine_handle import DeferredEngine
 
     assert isinstance(config, Config) and isinstance(data_dir, Path)
     stores: list[object] = []
@@ -114,6 +96,9 @@ async def run_app(
 
     gc.disable()
     try:
+        from crewdash.tui.app import CrewdashApp
+        from crewdash.tui.engine_handle import DeferredEngine
+
         app = CrewdashApp(
             DeferredEngine(config, build_engine),  # type: ignore[arg-type]
             data_dir=data_dir,

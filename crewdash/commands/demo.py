@@ -27,9 +27,6 @@ def run(args: argparse.Namespace) -> int:
 def run_demo(*, speed: float = 1.0) -> int:
     import asyncio
 
-    from crewdash.commands.dashboard import freeze_imports
-
-    freeze_imports()
     asyncio.run(_demo(speed))
     return 0
 
