@@ -4,11 +4,14 @@ human-input arrival, notifications, help, keymap, signals, first run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Button, Input
@@ -71,6 +74,17 @@ async def settle(pilot: object, app: CrewdashApp) -> None:
     await asyncio.wait_for(app.dashboard_ready.wait(), 10)
     app.main_screen.runs.flush()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+@contextlib.asynccontextmanager
+async def dashboard(
+    tmp_path: Path, runs: list[RunRecord] | None = None
+) -> AsyncIterator[tuple[Any, CrewdashApp]]:
+    """(pilot, app): a settled dashboard at 120x36 on a fake engine holding `runs`."""
+    app = make_app(make_engine(runs), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        yield pilot, app
 
 
 async def form_ready(pilot: object, app: CrewdashApp) -> InputForm:

@@ -9,15 +9,13 @@ from textual.geometry import Region
 from textual.widgets import Input
 
 from crewdash.tui.screens.main import FILTER_IDLE, FILTER_TYPING
-from tests.tui.test_app_shell import make_app, make_engine, make_run, settle
+from tests.tui.test_app_shell import dashboard, make_run
 
 
 async def test_slash_types_in_the_filter_and_esc_leaves_it_without_repainting_the_table(
     tmp_path: Path,
 ) -> None:
-    app = make_app(make_engine([make_run(i) for i in range(40)]), tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
+    async with dashboard(tmp_path, [make_run(i) for i in range(40)]) as (pilot, app):
         screen = app.main_screen
         table = screen.runs
         bar = screen.query_one("#filter", Input)
@@ -45,9 +43,7 @@ async def test_slash_types_in_the_filter_and_esc_leaves_it_without_repainting_th
 
 
 async def test_a_filter_kept_with_enter_stays_on_its_line_marked_active(tmp_path: Path) -> None:
-    app = make_app(make_engine([make_run(1), make_run(2, "writer")]), tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
+    async with dashboard(tmp_path, [make_run(1), make_run(2, "writer")]) as (pilot, app):
         screen = app.main_screen
         bar = screen.query_one("#filter", Input)
         screen.runs.focus()
@@ -61,9 +57,7 @@ async def test_a_filter_kept_with_enter_stays_on_its_line_marked_active(tmp_path
 async def test_into_the_filter_repaints_nothing_but_to_the_crews_shows_the_table_unfocused(
     tmp_path: Path,
 ) -> None:
-    app = make_app(make_engine([make_run(i) for i in range(10)]), tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
+    async with dashboard(tmp_path, [make_run(i) for i in range(10)]) as (pilot, app):
         screen = app.main_screen
         table = screen.runs
         table.focus()

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual import events
 from textual.widgets import Input
 
-from tests.tui.test_app_shell import form_ready, make_app, make_engine, make_run, settle
+from tests.tui.test_app_shell import dashboard, form_ready, make_run
 
 
 def burst(app: object, keys: str) -> None:
@@ -19,9 +19,7 @@ def burst(app: object, keys: str) -> None:
 
 
 async def test_letters_right_after_n_land_in_the_forms_first_field(tmp_path: Path) -> None:
-    app = make_app(make_engine(), tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
+    async with dashboard(tmp_path) as (pilot, app):
         await form_ready(pilot, app)
         app.main_screen.set_focus(app.main_screen.runs)
         await pilot.pause()
@@ -32,9 +30,7 @@ async def test_letters_right_after_n_land_in_the_forms_first_field(tmp_path: Pat
 
 
 async def test_letters_right_after_slash_land_in_the_filter(tmp_path: Path) -> None:
-    app = make_app(make_engine([make_run(1), make_run(2, "writer")]), tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
+    async with dashboard(tmp_path, [make_run(1), make_run(2, "writer")]) as (pilot, app):
         app.main_screen.set_focus(app.main_screen.runs)
         await pilot.pause()
         burst(app, "/writer")

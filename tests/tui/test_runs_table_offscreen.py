@@ -3,8 +3,6 @@ the flush and is painted when the row scrolls into view; filter and sort still s
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +10,20 @@ from textual.geometry import Region
 
 from crewdash.core.models import RunChanged
 from crewdash.tui.widgets import runs_table
-from tests.tui.test_app_shell import make_app, make_engine, make_run, settle, visible_ids
+from tests.tui.test_app_shell import dashboard, make_run, visible_ids
 
 RUNS = 120  # the table shows about 30 at 120x36
 
 
-@contextlib.asynccontextmanager
-async def dashboard(tmp_path: Path, runs: list[Any] | None = None) -> AsyncIterator[Any]:
-    """(pilot, engine, runs table) of a settled dashboard at 120x36 holding `runs`."""
-    engine = make_engine(runs if runs is not None else [make_run(i) for i in range(RUNS)])
-    app = make_app(engine, tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, app)
-        yield pilot, engine, app.main_screen.runs
+def many_runs() -> list[Any]:
+    return [make_run(i) for i in range(RUNS)]
 
 
 async def test_an_off_screen_change_is_painted_when_its_row_scrolls_into_view(
     tmp_path: Path, monkeypatch: object
 ) -> None:
-    async with dashboard(tmp_path) as (pilot, engine, table):
+    async with dashboard(tmp_path, many_runs()) as (pilot, app):
+        engine, table = app.engine, app.main_screen.runs
         last = f"l{RUNS - 1}"  # the oldest: the bottom row, off screen
         assert table.get_row_index(last) > table.size.height
 
@@ -58,7 +51,8 @@ async def test_an_off_screen_change_is_painted_when_its_row_scrolls_into_view(
 async def test_with_a_filter_an_off_screen_change_still_moves_the_row_in_or_out(
     tmp_path: Path,
 ) -> None:
-    async with dashboard(tmp_path) as (_, engine, table):
+    async with dashboard(tmp_path, many_runs()) as (_, app):
+        engine, table = app.engine, app.main_screen.runs
         table.set_filter("!late_task")
         assert table.row_count == RUNS
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="late_task")))
@@ -70,7 +64,8 @@ async def test_with_a_filter_an_off_screen_change_still_moves_the_row_in_or_out(
 async def test_an_off_screen_change_of_the_sort_column_reorders_at_the_flush(
     tmp_path: Path,
 ) -> None:
-    async with dashboard(tmp_path) as (_, engine, table):
+    async with dashboard(tmp_path, many_runs()) as (_, app):
+        engine, table = app.engine, app.main_screen.runs
         table.sort_by("task")  # every task is research_task: ties
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="aaa_first")))
         table.flush()
@@ -79,7 +74,8 @@ async def test_an_off_screen_change_of_the_sort_column_reorders_at_the_flush(
 
 async def test_a_filter_that_hides_many_rows_keeps_the_others_in_order(tmp_path: Path) -> None:
     runs = [make_run(i, "research" if i % 3 else "writer") for i in range(RUNS)]
-    async with dashboard(tmp_path, runs) as (pilot, _, table):
+    async with dashboard(tmp_path, runs) as (pilot, app):
+        table = app.main_screen.runs
         table.move_cursor(row=5, animate=False)
         table.set_filter("writer")
         await pilot.pause()
