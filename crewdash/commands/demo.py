@@ -4,7 +4,6 @@ dir (the operator's own are never touched), and the dashboard on it."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +34,7 @@ def demo_config(server: object, scenario: object, path: object) -> object:
     """The demo's config: one crew per simulated deployment, written to `path` (0600).
 
     `server` answers `crew_url(name)` and `token(name)`: a running `SimServer`, or the
-    `PlannedServer` it will be."""
+    `SimAddress` it will be served at."""
     from pathlib import Path
 
     from crewdash.aop.models import Secret
@@ -57,20 +56,6 @@ def demo_config(server: object, scenario: object, path: object) -> object:
     }
     write_config(path, Config(path=path, crews=crews))
     return load_config(path)
-
-
-class PlannedServer:
-    """Where the simulator will serve: `SimServer`'s addresses before uvicorn (which
-    `crewdash.sim.server` imports) is even loaded."""
-
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        self.app, self.host, self.port = app, host, port
-
-    def crew_url(self, name: str) -> str:
-        return f"http://{self.host}:{self.port}" + self.app.base_url_path(name)
-
-    def token(self, name: str) -> str:
-        return str(self.app.token(name))
 
 
 def reserve_port(host: str) -> int:
@@ -95,11 +80,12 @@ async def _demo(speed: float) -> None:
 
     from crewdash.commands.dashboard import run_app
     from crewdash.sim import SimApp, demo_scenario
+    from crewdash.sim.address import SimAddress
 
     host = "127.0.0.1"
     scenario = demo_scenario()
     sim = SimApp(scenario, speed=speed)
-    planned = PlannedServer(sim, host, reserve_port(host))
+    planned = SimAddress(sim, host, reserve_port(host))
     with tempfile.TemporaryDirectory(prefix="crewdash-demo-") as tmp:
         root = Path(tmp)
         config = demo_config(planned, scenario, root / "config.toml")
@@ -112,7 +98,7 @@ async def _demo(speed: float) -> None:
                     server = await serving.enter_async_context(
                         serve_in_background(sim, host, planned.port)
                     )
-                    assert server.url == f"http://{host}:{planned.port}"
+                    assert server.url == planned.url
 
                 await run_app(config, root / "data", None, demo=True, before_engine=serve)
         finally:

@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from crewdash.sim.address import SimAddress
 from crewdash.sim.app import SimApp
 from crewdash.sim.faults import DropConnection
 
@@ -39,22 +40,8 @@ if not any(isinstance(f, _DropFilter) for f in _uvicorn_error.filters):
 
 
 @dataclass
-class SimServer:
+class SimServer(SimAddress):
     """A running simulator: its URL, each crew's base URL and token, the app itself."""
-
-    app: SimApp
-    host: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def crew_url(self, name: str) -> str:
-        return self.url + self.app.base_url_path(name)
-
-    def token(self, name: str) -> str:
-        return self.app.token(name)
 
     def stats(self) -> dict[str, Any]:
         """The same dict `GET /_sim/stats` answers, read in-process."""
