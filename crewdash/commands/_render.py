@@ -6,7 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 from crewdash.aop.models import InputSpec, RunResult, RunStatus
-from crewdash.commands._time import iso, local_clock
+from crewdash.commands._time import local_clock
+from crewdash.core.export import iso
 from crewdash.core.models import KickoffPhase, RunRecord
 
 

@@ -1,4 +1,5 @@
-"""Times on the command line: `--since 2h` or an ISO date, and ISO text for output."""
+"""Times on the command line: `--since 2h` or an ISO date, and local clock text for output
+(ISO text is `crewdash.core.export.iso`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,6 @@ import re
 from datetime import datetime
 
 from crewdash.commands._errors import CliError
-from crewdash.core.export import iso
-
-__all__ = ["iso", "local_clock", "parse_since"]
 
 _AGO = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d|w)", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
