@@ -163,6 +163,11 @@ def _seen_key(status: RunStatus) -> tuple[Any, ...]:
     )
 
 
+def _lead(poll_min: float, expected: float) -> float:
+    """How long before an untrusted phase's expected end to look: bracket the end."""
+    return min(0.1 * poll_min, 0.05 * expected)
+
+
 def _phase_of(record: RunRecord) -> tuple[str, str]:
     # Every raw spelling of "queued" is one phase: the record a kickoff stores says "pending"
     # whatever word the deployment will use for it.
@@ -440,14 +445,12 @@ class Monitor:
             or run.record.state is RunState.AWAITING_INPUT
         ):
             return None
-        cfg = crew.config
         expected = crew.phases.get(run.phase)
         if expected is not None and self._trusted(crew, run.phase, expected):
-            end = run.phase_started + expected
-            target = end + self._margin(crew, run.phase, run.start_slack, cfg.poll_min)
+            target = self._aim(crew, run, expected)
         else:
             target = self._follow_until(crew, run)
-        target = min(target, run.last_poll + cfg.poll_max)
+        target = min(target, run.last_poll + crew.config.poll_max)
         return target if target > now + self.settings.slack else None
 
     def _launch(self, run: _Run, crew: _Crew, now: float) -> None:
@@ -654,7 +657,7 @@ class Monitor:
             return
         cfg = crew.config
         trusted = self._trusted(crew, phase, expected)
-        lead = min(0.1 * cfg.poll_min, 0.05 * expected)
+        lead = _lead(cfg.poll_min, expected)
         for run in self._runs.values():
             if (
                 run.phase != phase
@@ -665,12 +668,7 @@ class Monitor:
             ):
                 continue
             end = run.phase_started + expected
-            due = (
-                end + self._margin(crew, phase, run.start_slack, cfg.poll_min)
-                if trusted
-                else end - lead
-            )
-            due = max(due, now)
+            due = max(self._aim(crew, run, expected) if trusted else end - lead, now)
             if due < run.due - self.settings.slack:
                 self._push(run, due)
 
@@ -717,11 +715,11 @@ class Monitor:
                 # would only cost a request and a poll_min wait). Not jittered: the aims are
                 # spread by the runs' own starts. poll_max still bounds how late a
                 # surprisingly early change is seen.
-                aim = end + self._margin(crew, run.phase, run.start_slack, cfg.poll_min)
+                aim = self._aim(crew, run, expected)
                 if now < aim:
                     return min(cfg.poll_max, aim - now)
             else:
-                lead = min(0.1 * cfg.poll_min, 0.05 * expected)  # learning: bracket the end
+                lead = _lead(cfg.poll_min, expected)  # learning: bracket the end
                 if now < end - lead:
                     delay = min(delay, max(0.05, end - lead - now))
                     return self._follow(run, crew, now, self._jittered(delay))
@@ -745,13 +743,16 @@ class Monitor:
         assert run.phase_started is not None
         return run.phase_started + self.settings.stretch * self._survived_age(crew, run.phase)
 
-    def _margin(self, crew: _Crew, phase: tuple[str, str], slack: float, poll_min: float) -> float:
-        """How long after a trusted phase's expected end to look: the latest the phase may
-        have started plus its usual error, so one poll sees the change; at least a sliver of
-        poll_min (timers and the server's clock are not exact), at most poll_min (a poll
-        that misses is followed by one every poll_min)."""
-        _n, dev = crew.spread.get(phase, (0, 0.0))
-        return min(slack + dev + self.settings.aim_floor * poll_min, poll_min)
+    def _aim(self, crew: _Crew, run: _Run, expected: float) -> float:
+        """When to look at a run in a trusted phase: after its expected end by the latest the
+        phase may have started plus its usual error, so one poll sees the change; at least a
+        sliver of poll_min (timers and the server's clock are not exact), at most poll_min
+        (a poll that misses is followed by one every poll_min)."""
+        assert run.phase_started is not None
+        poll_min = crew.config.poll_min
+        _n, dev = crew.spread.get(run.phase, (0, 0.0))
+        margin = min(run.start_slack + dev + self.settings.aim_floor * poll_min, poll_min)
+        return run.phase_started + expected + margin
 
     def _jittered(self, delay: float) -> float:
         return delay * (1 + self.rng.uniform(-self.settings.jitter, self.settings.jitter))
