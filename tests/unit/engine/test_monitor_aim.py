@@ -138,7 +138,6 @@ async def _peak_in_flight(store: RunStore, latency: float) -> tuple[int, int]:
     for _ in range(400):
         await clock.advance(0.01)
     await monitor.stop()
-    await asyncio.sleep(0)
     return client.peak, monitor.cap
 
 
