@@ -417,17 +417,13 @@ class RunsTable(DataTable[Text]):
             self._unpainted.discard(local_id)
             self._write_cells(local_id, run_cells(self._records[local_id], now, colors), False)
 
-    def _write_cells(self, local_id: str, cells: dict[str, Text], repaint: bool = True) -> bool:
-        """Write the cells that differ from what the row shows; True if the sort column did."""
+    def _write_cells(self, local_id: str, cells: dict[str, Text], repaint: bool = True) -> None:
+        """Write the cells that differ from what the row shows."""
         shown = self._cells[local_id]
-        sort_changed = False
         for key in COLUMN_KEYS:
             if cells[key] != shown[key]:
                 self.update_cell(local_id, key, cells[key], repaint=repaint)
-                if key == self.sort_column and key != "elapsed":
-                    sort_changed = True
         self._cells[local_id] = cells
-        return sort_changed
 
     def flush(self) -> None:
         """Apply recorded changes: add/remove rows for the filter, update changed cells."""
@@ -454,8 +450,7 @@ class RunsTable(DataTable[Text]):
                 # now would be most of a flush's cost for rows nobody sees (at 2,000 runs).
                 # They are built when the row scrolls into view (render_lines).
                 self._unpainted.add(local_id)
-                if self._sort_value_changed(run):
-                    changed_sort_column = True
+                changed_sort_column |= self._sort_value_changed(run)
                 continue
             self._unpainted.discard(local_id)
             cells = run_cells(run, now, colors)
@@ -468,12 +463,10 @@ class RunsTable(DataTable[Text]):
             if shown is None:
                 self.add_row(*(cells[k] for k in COLUMN_KEYS), key=local_id)
                 self._cells[local_id] = cells
-                self._sort_value_changed(run)
-                added = True
+                added = True  # sorted below, which also notes where every row sorts
                 continue
-            if self._write_cells(local_id, cells):
-                changed_sort_column = True
-            self._sort_value_changed(run)
+            self._write_cells(local_id, cells)
+            changed_sort_column |= self._sort_value_changed(run)
         self._remove_rows(removed)
         if added or changed_sort_column:
             self._apply_sort()
