@@ -278,11 +278,9 @@ class MainScreen(Screen[None]):
             event.widget.placeholder = FILTER_IDLE
 
     def action_clear_filter(self) -> None:
-        """Esc: leave the form for the runs table, or clear and hide the filter."""
+        """Esc: leave the form for the runs table, or clear the filter and leave it."""
         filter_input = self.query_one("#filter", Input)
-        focused = self.focused
-        in_form = focused is not None and self.query_one(FormArea) in focused.ancestors
-        if in_form:
+        if self.filling:
             self.set_focus(self.runs)
             self.app.call_after_refresh(self.app.maybe_open_request)
             return
