@@ -80,6 +80,15 @@ class StatusRoute(StrEnum):
     LEGACY = "id_first"  # GET /{id}/status
 
 
+#: every token value this process has held: text bound for a file or a screen that did not come
+#: through a Secret (a crash report, say) is scrubbed of all of them (`known_secrets`)
+_KNOWN_SECRETS: set[str] = set()
+
+
+def known_secrets() -> frozenset[str]:
+    return frozenset(_KNOWN_SECRETS)
+
+
 class Secret:
     """A token. Its str/repr are masked so it cannot leak through logging or a traceback;
     `reveal()` is called only where the Authorization header is built."""
@@ -88,6 +97,8 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        if len(value) >= 4:  # shorter ones cannot be searched for without masking words
+            _KNOWN_SECRETS.add(value)
 
     def reveal(self) -> str:
         return self._value

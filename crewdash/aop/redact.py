@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from crewdash.aop.models import Secret
+from crewdash.aop.models import Secret, known_secrets
 
 MASK = "****"
 
@@ -36,6 +36,13 @@ def scrub(text: str, secret: Secret | None) -> str:
     if len(value) < 4:  # too short to search for without masking ordinary words
         return text
     return text.replace(value, MASK)
+
+
+def scrub_known(text: str) -> str:
+    """Replace every token this process has held (longest first: one may contain another)."""
+    for value in sorted(known_secrets(), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
 
 
 class _UrlFilter(logging.Filter):

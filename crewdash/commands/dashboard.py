@@ -18,6 +18,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler="crewdash.commands.dashboard:run")
 
 
+class DashboardCrashed(Exception):
+    """The dashboard stopped on an unexpected error; `report` is its crash report."""
+
+    def __init__(self, report: object) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def crashed(exc: DashboardCrashed) -> int:
+    """Say where the report is, in one line, and give the crash exit code (70)."""
+    import sys
+    from pathlib import Path
+
+    from crewdash.tui.crash import CRASH_EXIT_CODE, crash_line
+
+    if isinstance(exc.report, Path):
+        print(f"crewdash: {crash_line(exc.report)}", file=sys.stderr)
+    else:
+        print("crewdash: stopped on an unexpected error.", file=sys.stderr)
+    return CRASH_EXIT_CODE
+
+
 def run(args: argparse.Namespace) -> int:
     """Load config, open the dashboard; come back after the first-run screen saved a crew."""
     import sys
@@ -34,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"crewdash: {exc}", file=sys.stderr)
             return 2
-        result = open_dashboard(config, data_dir, config_path)
+        try:
+            result = open_dashboard(config, data_dir, config_path)
+        except DashboardCrashed as exc:
+            return crashed(exc)
         if result == "reload":
             continue
         if result == "demo":
@@ -60,6 +85,7 @@ async def run_app(
     *,
     demo: bool = False,
     before_engine: Callable[[], Awaitable[None]] | None = None,
+    crash_dir: object = None,
 ) -> str | None:
     """The app on the running loop (so the demo's simulator can share it).
 
@@ -74,7 +100,11 @@ async def run_app(
     allocations triggered found next to nothing to free (~5 ms measured), and a full one
     walked the modules while the first frame was built (~16 ms). After the first frame all
     that is frozen, out of every later collection's sight, and collection resumes
-    (`collect_from_now_on`)."""
+    (`collect_from_now_on`).
+
+    An unexpected error ends the app with a crash report (under `crash_dir`, else the data
+    directory) and raises DashboardCrashed; warnings and errors that are logged go to
+    `crewdash.log` in the data directory, never to the terminal the app draws on."""
     import gc
     from pathlib import Path
 
@@ -99,6 +129,7 @@ async def run_app(
         from crewdash.tui.app import CrewdashApp
         from crewdash.tui.engine_handle import DeferredEngine
 
+        log_to_file(data_dir)
         app = CrewdashApp(
             DeferredEngine(config, build_engine),  # type: ignore[arg-type]
             data_dir=data_dir,
@@ -106,11 +137,37 @@ async def run_app(
             demo=demo,
             after_first_frame=collect_from_now_on,
         )
-        return await app.run_async()
+        if isinstance(crash_dir, Path):
+            app.crash_dir = crash_dir
+        result = await app.run_async()
+        if app.crash_report is not None or (app.return_code or 0) != 0:
+            raise DashboardCrashed(app.crash_report)
+        return result
     finally:
         gc.enable()  # also when the app ended before its first frame
         for store in stores:
             store.close()  # type: ignore[attr-defined]
+
+
+def log_to_file(data_dir: object) -> None:
+    """Warnings and errors go to `<data dir>/crewdash.log` (opened on the first record): with
+    no handler Python prints them on stderr, over the dashboard's screen."""
+    import logging
+    from pathlib import Path
+
+    assert isinstance(data_dir, Path)
+    root = logging.getLogger()
+    if any(getattr(h, "crewdash", False) for h in root.handlers):
+        return
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # the store will say what is wrong with the folder
+    handler = logging.FileHandler(data_dir / "crewdash.log", delay=True, encoding="utf-8")
+    handler.crewdash = True  # type: ignore[attr-defined]  # marks ours: added once
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
 
 
 def collect_from_now_on() -> None:

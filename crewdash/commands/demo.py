@@ -26,7 +26,12 @@ def run(args: argparse.Namespace) -> int:
 def run_demo(*, speed: float = 1.0) -> int:
     import asyncio
 
-    asyncio.run(_demo(speed))
+    from crewdash.commands.dashboard import DashboardCrashed, crashed
+
+    try:
+        asyncio.run(_demo(speed))
+    except DashboardCrashed as exc:
+        return crashed(exc)
     return 0
 
 
@@ -100,6 +105,15 @@ async def _demo(speed: float) -> None:
                     )
                     assert server.url == planned.url
 
-                await run_app(config, root / "data", None, demo=True, before_engine=serve)
+                # crash reports outlive the demo's temporary folder
+                crashes = Path(tempfile.gettempdir()) / "crewdash-crashes"
+                await run_app(
+                    config,
+                    root / "data",
+                    None,
+                    demo=True,
+                    before_engine=serve,
+                    crash_dir=crashes,
+                )
         finally:
             await sim.aclose()  # also when the operator left before it was served

@@ -345,7 +345,7 @@ class Engine:
         status = await self.client(record.crew).status(record.kickoff_id)
         updated, changed = self.store.record_status(local_id, status, self.clock.time())
         if changed:
-            self.bus.publish(RunChanged(updated))
+            self.bus.publish(RunChanged(updated, record))
         if not updated.is_final:
             self.monitor.track(updated)
         return updated

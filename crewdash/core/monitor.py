@@ -545,7 +545,7 @@ class Monitor:
                 run.record.local_id, status, self.clock.time()
             )
             run.seen = key
-        run.record = record
+        previous, run.record = run.record, record
         if changed:
             old_phase = run.phase
             if self._learn_phase(run, crew, record, sent_at, now):
@@ -554,7 +554,7 @@ class Monitor:
             if record.stalled:
                 record = self._flags(record, stalled=False, publish=False)
                 run.record = record
-            self.bus.publish(RunChanged(record))
+            self.bus.publish(RunChanged(record, previous))
         if record.offline_since is not None and crew.offline_since is None:
             run.record = self._flags(record, offline_since=None)
         if run.record.is_final:
@@ -842,7 +842,7 @@ class Monitor:
     def _flags(self, record: RunRecord, *, publish: bool = True, **flags: Any) -> RunRecord:
         updated: RunRecord = self.store.set_flags(record.local_id, **flags)
         if publish:
-            self.bus.publish(RunChanged(updated))
+            self.bus.publish(RunChanged(updated, record))
         return updated
 
     def _set_health(

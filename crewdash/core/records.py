@@ -98,7 +98,12 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class RunChanged:
+    """A run's stored row changed. `previous` is the row as it was before this change (None for
+    a new row, or when the publisher did not read it): notifications compare the two instead
+    of reading a widget's copy of the run."""
+
     run: RunRecord
+    previous: RunRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)

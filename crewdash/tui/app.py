@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from textual import events, work
-from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -32,7 +31,23 @@ from crewdash.tui.bindings import APP_BINDINGS
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
 from crewdash.tui.format import short_id, theme_colors
 from crewdash.tui.gc_pacer import GcPacer
+from crewdash.tui.messages import (
+    AnswerRequest,
+    EditRun,
+    EngineEvents,
+    EngineReady,
+    OpenInbox,
+    OpenRun,
+    PollRun,
+    Prefill,
+    ShowRun,
+    StartRun,
+    StopRun,
+)
 from crewdash.tui.notify import Notifier
+from crewdash.tui.request_attention import RequestAttention
+from crewdash.tui.run_actions import RunActions
+from crewdash.tui.textual_compat import CrashReporting, prune_footer_watchers, write_to_terminal
 from crewdash.tui.ui_state import UiState
 
 if TYPE_CHECKING:
@@ -42,7 +57,7 @@ if TYPE_CHECKING:
 AppResult = Literal["demo", "reload"] | None
 
 
-class CrewdashApp(App[AppResult]):
+class CrewdashApp(CrashReporting[AppResult]):
     """The dashboard. `now` is the clock screens read (frozen in snapshot tests)."""
 
     TITLE = "crewdash"
@@ -75,12 +90,16 @@ class CrewdashApp(App[AppResult]):
         self.config_path = config_path
         self.demo = demo
         self.ui_state = UiState(data_dir / "ui-state.json" if data_dir else None)
+        self.crash_dir = data_dir
         self._manage_engine = manage_engine
         #: called once the first frame is on the screen (the `crewdash` command's start-up)
         self._after_first_frame = after_first_frame
         self._unsubscribe: Callable[[], None] | None = None
-        self._answering: str | None = None  # request id whose modal is open
-        self._seen_requests: set[str] = set()
+        self.actions = RunActions(self)
+        self.attention = RequestAttention()
+        self._waiting: dict[str, HumanRequest] = {}  # requests waiting for an answer, by id
+        self._event_buffer: list[Event] = []
+        self._flush_scheduled = False
         self.engine_ready = False
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
@@ -140,6 +159,7 @@ class CrewdashApp(App[AppResult]):
             self.push_screen(FirstRunScreen())
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.set_interval(2.0, self._prune_footer_watchers, name="footer-watchers")
+        self.set_interval(1.0, self._offer_request, name="offer-request")
         if not self.is_headless:
             # on a real terminal only: tests run many apps in one process
             self.call_after_refresh(self.gc_pacer.start)
@@ -183,16 +203,17 @@ class CrewdashApp(App[AppResult]):
         if self.sub_title == CONNECTING:
             self.sub_title = type(self).SUB_TITLE
         main = self.main_screen
-        if main is not None and main.ready:
-            main.engine_started()
-        for request in self.engine.inbox():
-            self._seen_requests.add(request.id)
-        if self.engine.inbox():
-            self.call_after_refresh(self.maybe_open_request)
+        if main is not None:
+            main.post_message(EngineReady())
+        waiting = [r for r in self.engine.inbox() if r.answered is None]
+        self._waiting.update((r.id, r) for r in waiting)
+        self.attention.known(self._waiting)  # the badge says they wait; no toast for each
+        self.call_after_refresh(self._offer_request)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self.gc_pacer.input_seen()  # no full garbage collection while the operator acts
+            self.attention.input_seen()  # no modal opens by itself under the operator's keys
         await super().on_event(event)
 
     async def on_unmount(self) -> None:
@@ -206,30 +227,10 @@ class CrewdashApp(App[AppResult]):
             await self.engine.stop()
 
     def _prune_footer_watchers(self) -> None:
-        """Drop the Footer's watchers whose key widget has left the DOM.
-
-        Textual 8's Footer recomposes on every focus change; each new FooterKey binds to the
-        Footer's `compact` and the binding outlives the key. `watch()` scans that list, so
-        every focus change got slower: measured on a pty, `/` then Esc 60 times took the
-        filter's appearance from ~30 to ~300 ms and RSS up 0.5 MB per round trip."""
-        from textual.dom import DOMNode
-        from textual.widgets import Footer
-
-        for screen in self.screen_stack:
-            for footer in screen.query(Footer):
-                for entries in getattr(footer, "__watchers", {}).values():
-                    entries[:] = [
-                        (node, callback)
-                        for node, callback in entries
-                        if not isinstance(node, DOMNode) or node.is_attached
-                    ]
+        prune_footer_watchers(list(self.screen_stack))
 
     def _write_escape(self, data: str) -> None:
-        # Textual has no public way to write an escape sequence; `bell()` and
-        # `copy_to_clipboard()` use the driver the same way.
-        driver = getattr(self, "_driver", None)
-        if driver is not None and not self.is_headless:
-            driver.write(data)
+        write_to_terminal(self, data)
 
     @property
     def main_screen(self) -> Any:
@@ -243,22 +244,29 @@ class CrewdashApp(App[AppResult]):
     # --- engine events --------------------------------------------------------------------
 
     def _on_engine_event(self, event: Event) -> None:
-        """Called on the event loop for every engine event; must be quick.
+        """Called on the event loop for every engine event, in the engine's call: it must be
+        quick and cannot fail. Screens get the events as one `EngineEvents` message per turn
+        of the loop; the app itself only announces (it reads no widget).
 
         The event classes are looked up on `crewdash.core.models` when the first event comes
         (they are built on first use, after the first frame)."""
-        main = self.main_screen
-        ready = main is not None and main.ready
+        self._event_buffer.append(event)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_events)
         if isinstance(event, models.RunChanged):
-            previous: RunRecord | None = main.runs.record(event.run.local_id) if ready else None
-            if ready:
-                main.on_engine_event(event)
-            self._announce_run(previous, event.run)
+            self._announce_run(event.previous, event.run)
+        elif isinstance(event, models.InboxChanged):
+            self._request_changed(event.request)
+
+    def _flush_events(self) -> None:
+        self._flush_scheduled = False
+        events, self._event_buffer = tuple(self._event_buffer), []
+        if not events or not self.is_running:
             return
-        if ready:
-            main.on_engine_event(event)
-        if isinstance(event, models.InboxChanged):
-            self._on_request(event.request)
+        message_type = EngineEvents
+        for screen in self.screen_stack:
+            screen.post_message(message_type(events))
 
     def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:
         if previous is None or previous.is_final or not run.is_final:
@@ -270,20 +278,24 @@ class CrewdashApp(App[AppResult]):
             detail = f": {run.error}" if run.error else ""
             self.notifier("Run failed", f"{name} failed{detail}", severity="error", loud=True)
 
-    def _on_request(self, request: HumanRequest) -> None:
-        if request.answered is not None or request.id in self._seen_requests:
+    def _request_changed(self, request: HumanRequest) -> None:
+        if request.answered is not None:
+            self._waiting.pop(request.id, None)
             return
-        self._seen_requests.add(request.id)
-        opening = self.can_open_request()
+        self._waiting[request.id] = request
+        if not self.attention.is_new(request.id):
+            return
+        opening = self.can_open_request() and self.attention.idle()
         self.notifier(
             "Human input needed",
-            f"{request.crew} asks: {request.prompt or 'review the output'}"
-            + (" (Esc, then i to answer)" if self.is_typing() else ""),
+            f"{request.crew} {short_id(request.kickoff_id)} asks: "
+            f"{request.prompt or 'review the output'} (i to answer)",
             severity="warning",
             loud=True,
             toast=not opening,  # the modal itself says it; a toast would cover its buttons
         )
-        self.maybe_open_request()
+        if opening:
+            self.call_after_refresh(self._offer_request)
 
     def is_typing(self) -> bool:
         """Whether the operator is typing in a form (then a request waits for `i`)."""
@@ -307,121 +319,87 @@ class CrewdashApp(App[AppResult]):
             self.focused.post_message(events.Key(event.key, event.character))  # type: ignore[union-attr]
 
     def can_open_request(self) -> bool:
-        """Whether a request's modal may open now: not typing, nothing else on top."""
-        if self._answering is not None or self.is_typing() or len(self.screen_stack) > 1:
+        """Whether a request's modal may open by itself now: the dashboard alone on screen,
+        no modal being answered, nothing being typed (see `request_attention`)."""
+        if self.actions.answering is not None or self.is_typing() or len(self.screen_stack) > 1:
             return False
-        return self.screen is self.main_screen
+        main = self.main_screen
+        return main is not None and self.screen is main
 
-    def maybe_open_request(self) -> None:
-        if self.can_open_request():
-            self.action_answer_next()
+    def _offer_request(self) -> None:
+        """Open the oldest waiting request by itself if the operator would lose nothing."""
+        if not self._waiting:
+            return
+        request = self.attention.next_to_open(
+            self._waiting.values(), can_open=self.can_open_request()
+        )
+        if request is not None:
+            self.actions.answer(request)  # type: ignore[arg-type]
 
-    # --- actions used by screens and bindings ---------------------------------------------
+    # --- what screens ask for (messages from crewdash.tui.messages) -----------------------
+
+    def on_start_run(self, message: StartRun) -> None:
+        self.actions.start(message.crew, message.inputs)
+
+    def on_stop_run(self, message: StopRun) -> None:
+        self.actions.confirm_stop(message.local_id)
+
+    def on_poll_run(self, message: PollRun) -> None:
+        self.actions.poll(message.local_id)
+
+    def on_open_run(self, message: OpenRun) -> None:
+        from crewdash.tui.screens.run_detail import RunDetailScreen
+
+        if self.engine.run(message.local_id) is not None:
+            self.push_screen(RunDetailScreen(self.engine, message.local_id))
+
+    def on_edit_run(self, message: EditRun) -> None:
+        main = self.main_screen
+        if main is not None:
+            main.post_message(Prefill(message.crew, message.inputs))
+
+    def on_answer_request(self, message: AnswerRequest) -> None:
+        if self.actions.answering is not None:
+            self.notify("Finish or close the request that is open first.", title="Answer")
+            return
+        request = self.actions.find_request(message.request_id, local_id=message.local_id)
+        if request is not None:
+            self.actions.answer(request)
+
+    def on_open_inbox(self, message: OpenInbox) -> None:
+        self.action_inbox()
+
+    # --- what the actions tell the app (run_actions.ActionApp) ----------------------------
+
+    def run_started(self, run: RunRecord) -> None:
+        main = self.main_screen
+        if main is not None and self.screen is main:
+            main.post_message(ShowRun(run.local_id))
+
+    def answer_closed(self, request: HumanRequest, outcome: Any) -> None:
+        if outcome is None:
+            self.attention.set_aside(request.id)  # Esc: it waits for `i`, never pops up again
+        elif outcome is not AnswerOutcome.FAILED:
+            self._waiting.pop(request.id, None)
+        self.call_after_refresh(self._offer_request)
+
+    # --- keys of the app ------------------------------------------------------------------
 
     def action_answer_next(self) -> None:
-        """Open the human-input modal for the oldest pending request."""
-        if self._answering is not None:
-            return
-        pending = [r for r in self.engine.inbox() if r.answered is None]
-        if not pending:
-            self.notify("No request is waiting for an answer.", title="Inbox")
-            return
-        self.answer(min(pending, key=lambda r: r.received_at))
-
-    def answer(self, request: HumanRequest) -> None:
-        from crewdash.tui.screens.human_input import HumanInputModal
-
-        self._answering = request.id
-
-        def done(outcome: Any) -> None:
-            self._answering = None
-            main = self.main_screen
-            if main is not None:
-                main.status.set_inbox(len(self.engine.inbox()))
-            # A request that arrived while this one was open (a re-ask after "request
-            # changes", say) waited for it: open it now. Not after an Esc, though: then the
-            # operator chose to put requests aside, and `i` brings them back; nor after a failed
-            # send, which would reopen the same request at once.
-            if outcome is not None and outcome is not AnswerOutcome.FAILED:
-                self.call_after_refresh(self.maybe_open_request)
-
-        self.push_screen(HumanInputModal(self.engine, request), done)
+        """`i` where the screen has no run of its own: the oldest waiting request."""
+        self.post_message(AnswerRequest())
 
     def action_inbox(self) -> None:
         from crewdash.tui.screens.inbox import InboxScreen
 
-        self.push_screen(InboxScreen(self.engine))
+        if not isinstance(self.screen, InboxScreen):
+            self.push_screen(InboxScreen(self.engine))
 
     def action_help(self) -> None:
         from crewdash.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-    def open_run(self, local_id: str) -> None:
-        from crewdash.tui.screens.run_detail import RunDetailScreen
-
-        self.push_screen(RunDetailScreen(self.engine, local_id), self._run_again)
-
-    def _run_again(self, result: Any) -> None:
-        if result is None:
-            return
-        if result.edit:
-            main = self.main_screen
-            if main is not None:
-                main.prefill(result.crew, dict(result.inputs))
-        else:
-            self.start_run(result.crew, dict(result.inputs))
-
-    @work(group="kickoff", name="kickoff")
-    async def start_run(self, crew: str, inputs: dict[str, Any]) -> None:
-        self.remember_inputs(crew, inputs)
-        try:
-            run = await self.engine.kickoff(crew, inputs)
-        except Exception as exc:
-            self.notify(str(exc) or type(exc).__name__, title="Kickoff failed", severity="error")
-            return
-        if run.kickoff_id:
-            self.notify(f"{crew} started: {short_id(run.kickoff_id)}", title="Run started")
-            main = self.main_screen
-            if main is not None and self.screen is main:
-                main.show_run(run.local_id)
-                self.maybe_open_request()
-        else:
-            self.notify(
-                run.error or "no kickoff id", title="Kickoff not confirmed", severity="warning"
-            )
-
-    def confirm_stop(self, local_id: str) -> None:
-        from crewdash.tui.screens.confirm import ConfirmModal
-
-        run = self.engine.run(local_id)
-        if run is None or run.is_final:
-            self.notify("That run has already finished.", title="Stop")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.stop_run(local_id)
-
-        question = f"Stop {run.crew} run {short_id(run.kickoff_id)}?"
-        self.push_screen(ConfirmModal(question, confirm_label="Stop", danger=True), answered)
-
-    @work(group="stop", name="stop run")
-    async def stop_run(self, local_id: str) -> None:
-        try:
-            run = await self.engine.stop_run(local_id)
-        except Exception as exc:
-            self.notify(str(exc) or type(exc).__name__, title="Stop failed", severity="error")
-            return
-        self.notify(f"{run.crew} {short_id(run.kickoff_id)}: {run.state.value}", title="Stop")
-
-    @work(group="refresh", name="poll now")
-    async def refresh_run(self, local_id: str) -> None:
-        try:
-            await self.engine.refresh(local_id)
-        except Exception as exc:
-            self.notify(str(exc) or type(exc).__name__, title="Poll failed", severity="error")
 
     # --- remembered inputs ----------------------------------------------------------------
     # Kept in the run store's meta ("last_inputs:<crew>") when the engine has a store, else

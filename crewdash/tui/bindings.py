@@ -37,6 +37,13 @@ MAIN_BINDINGS: list[Binding] = [
         tooltip="Filter runs by any column; start with ! to invert",
     ),
     Binding(
+        "i",
+        "answer",
+        "Answer",
+        id="answer",
+        tooltip="Answer the selected run's human-input request (else the oldest)",
+    ),
+    Binding(
         "escape",
         "clear_filter",
         "Back",

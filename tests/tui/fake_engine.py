@@ -45,6 +45,8 @@ class FakeEngine:
 
     def publish(self, event: Event) -> None:
         if isinstance(event, RunChanged):
+            if event.previous is None:  # as the real engine: the row before this change
+                event = RunChanged(event.run, self._runs.get(event.run.local_id))
             self._runs[event.run.local_id] = event.run
         for callback in list(self._callbacks):
             callback(event)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
+from textual.message import Message
 from textual.screen import Screen
 
 from crewdash.aop.models import RunResult, RunState, TaskOutput
@@ -20,6 +21,14 @@ from crewdash.core.models import (
     RequestSource,
     RunRecord,
     StateChange,
+)
+from crewdash.tui.messages import (
+    AnswerRequest,
+    EditRun,
+    EngineEvents,
+    PollRun,
+    StartRun,
+    StopRun,
 )
 
 NOW = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC: every screen's clock in these tests
@@ -183,7 +192,11 @@ class FakeEngine:
 
 
 class ScreenApp(App[None]):
-    """Pushes one screen on mount and records what it was dismissed with."""
+    """Pushes one screen on mount and records what it was dismissed with.
+
+    Like the dashboard's app, it hands the screen's engine events to every screen as
+    `EngineEvents`; the requests screens post (StopRun, StartRun, AnswerRequest, ...) are
+    recorded in `asked` instead of being carried out."""
 
     def __init__(self, make_screen: Callable[[], Screen[Any]], *, now: float = NOW) -> None:
         super().__init__()
@@ -192,6 +205,26 @@ class ScreenApp(App[None]):
         self.results: list[Any] = []
         self.clipboard_text: str | None = None
         self.notes: list[str] = []
+        self.asked: list[Message] = []
+
+    def _forward(self, event: Event) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(EngineEvents((event,)))
+
+    def on_start_run(self, message: StartRun) -> None:
+        self.asked.append(message)
+
+    def on_stop_run(self, message: StopRun) -> None:
+        self.asked.append(message)
+
+    def on_poll_run(self, message: PollRun) -> None:
+        self.asked.append(message)
+
+    def on_edit_run(self, message: EditRun) -> None:
+        self.asked.append(message)
+
+    def on_answer_request(self, message: AnswerRequest) -> None:
+        self.asked.append(message)
 
     def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
         self.notes.append(message)
@@ -201,7 +234,11 @@ class ScreenApp(App[None]):
         return self._now
 
     def on_mount(self) -> None:
-        self.push_screen(self._make_screen(), self.results.append)
+        screen = self._make_screen()
+        engine = getattr(screen, "engine", None)
+        if engine is not None and hasattr(engine, "subscribe"):
+            engine.subscribe(self._forward)
+        self.push_screen(screen, self.results.append)
 
     def copy_to_clipboard(self, text: str) -> None:
         self.clipboard_text = text

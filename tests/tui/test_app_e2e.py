@@ -19,6 +19,7 @@ from crewdash.core.models import CrewHealth, CrewHealthChanged, Event, RunChange
 from crewdash.core.monitor import MonitorSettings
 from crewdash.core.store import RunStore
 from crewdash.tui.app import CrewdashApp
+from crewdash.tui.messages import StartRun
 from tests.sim_config import sim_config
 
 # Waits for the engine or the UI end here, not at CI's limit; generous, as CI's 2 cores are
@@ -158,7 +159,7 @@ async def test_a_crew_going_offline_and_coming_back(
             accepted = expect_event(
                 app, lambda e: isinstance(e, RunChanged) and e.run.kickoff_id is not None
             )
-            app.start_run("basic", {"topic": "offline"})
+            app.post_message(StartRun("basic", {"topic": "offline"}))
             local_id = (await accepted).run.local_id  # type: ignore[union-attr]
             offline = expect_event(
                 app, lambda e: isinstance(e, CrewHealthChanged) and e.health is CrewHealth.OFFLINE

@@ -127,11 +127,10 @@ async def test_an_update_touches_only_the_cells_that_changed(tmp_path: Path) -> 
             original(row, column, value, **kw)  # type: ignore[arg-type]
 
         table.update_cell = spy  # type: ignore[method-assign]
-        paints = table.paints
         # a burst of 50 events for one run: coalesced into one flush
         for n in range(50):
             engine.publish(RunChanged(make_run(1, current_task=f"task {n}", completed_tasks=2)))
-        assert table.paints == paints  # nothing painted yet: the timer does it
+        await pilot.pause()  # the app hands the 50 events to the screen in one message
         table.flush()
         assert sorted(written) == [("l1", "progress"), ("l1", "task")]
         assert table.get_cell("l1", "task").plain == "task 49"
@@ -154,6 +153,7 @@ async def test_filter_any_column_inverted_and_remembered(tmp_path: Path) -> None
         assert app.focused is table
         # a run that starts matching appears without a rebuild
         app.engine.publish(RunChanged(make_run(2, "writer", state=RunState.RUNNING)))  # type: ignore[attr-defined]
+        await pilot.pause()
         table.flush()
         assert set(visible_ids(table)) == {"l1", "l2", "l3"}
         table.sort_by("crew")
@@ -203,11 +203,13 @@ async def test_crew_pane_counts_and_health_and_status_bar(tmp_path: Path) -> Non
         engine.publish(
             CrewHealthChanged("writer", CrewHealth.OFFLINE, "connection refused", T0 - 120)
         )
+        await pilot.pause()
         assert str(main.crews.get_option("writer").prompt).startswith("○ ")
         assert main.crews.health_text("writer") == "offline"
         status = main.status.render_text().plain
         assert "writer offline 2m ago: connection refused" in status
         engine.publish(CrewHealthChanged("writer", CrewHealth.OK, "", None))
+        await pilot.pause()
         assert "offline" not in main.status.render_text().plain
 
 
@@ -224,12 +226,32 @@ def request(n: int = 1) -> HumanRequest:
     )
 
 
-async def test_request_opens_the_modal_unless_typing_then_waits_for_i(tmp_path: Path) -> None:
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def attention_clock(app: CrewdashApp) -> FakeClock:
+    """The app's request-attention policy on a clock the test moves."""
+    from crewdash.tui.request_attention import RequestAttention
+
+    clock = FakeClock()
+    app.attention = RequestAttention(idle_after=2.5, clock=clock)
+    return clock
+
+
+async def test_a_request_never_opens_under_the_operators_typing_then_i_opens_it(
+    tmp_path: Path,
+) -> None:
     from crewdash.tui.screens.human_input import HumanInputModal
 
     engine = make_engine([make_run(1)])
     app = make_app(engine, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
+        clock = attention_clock(app)
         await settle(pilot, app)
         # typing in the form: the modal waits, a toast says press i
         await form_ready(pilot, app)
@@ -238,22 +260,149 @@ async def test_request_opens_the_modal_unless_typing_then_waits_for_i(tmp_path: 
         engine.requests.append(request(1))
         engine.publish(InboxChanged(request(1)))
         await pilot.pause()
+        clock.now += 60  # even after a long pause in the form: typing is never interrupted
+        app._offer_request()
+        await pilot.pause()
         assert not isinstance(app.screen, HumanInputModal)
         assert any("Human input needed" in n.title for n in app._notifications)
-        assert any("Esc, then i" in n.message for n in app._notifications)
+        assert any("i to answer" in n.message for n in app._notifications)
         assert "inbox 1" in app.main_screen.status.render_text().plain
         await pilot.press("escape")
         app.main_screen.runs.focus()
         await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.id == request(1).id
+
+
+async def test_a_request_opens_by_itself_only_when_the_operator_is_idle_on_the_dashboard(
+    tmp_path: Path,
+) -> None:
+    """Keys the operator types must never land in a modal that opened under them (defect 4:
+    `n`, text and Ctrl+S once went into an approval dialog)."""
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    engine = make_engine([make_run(1)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        clock = attention_clock(app)
+        await settle(pilot, app)
+        app.main_screen.runs.focus()
+        await pilot.press("down")  # the operator is at the keys
+        engine.requests.append(request(1))
+        engine.publish(InboxChanged(request(1)))
+        await pilot.pause()
+        app._offer_request()
+        await pilot.pause()
+        assert not isinstance(app.screen, HumanInputModal)  # they pressed a key just now
+        clock.now += 3  # quiet for longer than idle_after
+        app._offer_request()
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.id == request(1).id
+
+
+async def test_a_request_closed_with_esc_never_pops_up_again_by_itself(tmp_path: Path) -> None:
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    engine = make_engine([make_run(1), make_run(2)])
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        clock = attention_clock(app)
+        await settle(pilot, app)
+        app.main_screen.runs.focus()
+        clock.now += 10
+        engine.requests.append(request(1))
+        engine.publish(InboxChanged(request(1)))
+        await pilot.pause()
         assert isinstance(app.screen, HumanInputModal)
         await pilot.press("escape")
         await pilot.pause()
-        # not typing: a new request opens the modal at once
-        app.main_screen.runs.focus()
+        assert not isinstance(app.screen, HumanInputModal)
+        # another request arrives later: that one opens, never the one put aside
+        clock.now += 10
         engine.requests.append(request(2))
         engine.publish(InboxChanged(request(2)))
         await pilot.pause()
         assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.id == request(2).id
+        await pilot.press("escape")
+        await pilot.pause()
+        clock.now += 600
+        app._offer_request()
+        await pilot.pause()
+        assert not isinstance(app.screen, HumanInputModal)
+        assert "inbox 2" in app.main_screen.status.render_text().plain  # still waiting
+        await pilot.press("i")  # asking opens them again, oldest first
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.id == request(1).id
+
+
+async def test_i_on_a_waiting_run_answers_that_run(tmp_path: Path) -> None:
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    waiting = [make_run(i, state=RunState.AWAITING_INPUT) for i in (1, 2)]
+    engine = make_engine(waiting)
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        clock = attention_clock(app)
+        clock.now = -1e9  # never idle: nothing opens by itself
+        await settle(pilot, app)
+        for n in (1, 2):
+            req = replace(request(n), local_id=f"l{n}", kickoff_id=waiting[n - 1].kickoff_id)
+            engine.requests.append(req)
+            engine.publish(InboxChanged(req))
+        await pilot.pause()
+        table = app.main_screen.runs
+        table.focus()
+        table.move_cursor(row=table.get_row_index("l2"), animate=False)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.local_id == "l2"  # not the oldest (l1's)
+
+
+async def test_i_in_a_runs_detail_answers_that_run_not_the_oldest_request(
+    tmp_path: Path,
+) -> None:
+    """Defect 3: `i` in a run's detail opened the oldest waiting request of any run."""
+    from crewdash.tui.messages import OpenRun
+    from crewdash.tui.screens.human_input import HumanInputModal
+    from crewdash.tui.screens.run_detail import RunDetailScreen
+
+    waiting = [make_run(i, state=RunState.AWAITING_INPUT) for i in (1, 2)]
+    engine = make_engine(waiting)
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        attention_clock(app).now = -1e9  # never idle: nothing opens by itself
+        await settle(pilot, app)
+        for n in (1, 2):  # l1's request is the oldest
+            req = replace(
+                request(n),
+                local_id=f"l{n}",
+                kickoff_id=waiting[n - 1].kickoff_id,
+                received_at=T0 - 100 + n,
+            )
+            engine.requests.append(req)
+            engine.publish(InboxChanged(req))
+        app.post_message(OpenRun("l2"))
+        await pilot.pause()
+        assert isinstance(app.screen, RunDetailScreen)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.local_id == "l2"
+        await pilot.press("escape")
+        await pilot.pause()
+        # a run that waits for nobody says so instead of opening another run's request
+        engine.publish(RunChanged(make_run(2, state=RunState.RUNNING)))
+        engine.requests = [r for r in engine.requests if r.local_id != "l2"]
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, RunDetailScreen)
+        assert any("not waiting" in n.message for n in app._notifications)
 
 
 async def test_completion_and_error_toast_bell_and_desktop_notification(tmp_path: Path) -> None:
@@ -316,9 +465,16 @@ async def test_help_on_f1_and_question_mark_lists_remapped_keys(tmp_path: Path) 
 def test_every_binding_has_an_id_and_a_tooltip() -> None:
     from crewdash.tui.bindings import all_bindings
 
-    ids = [b.id for _, group in all_bindings() for b in group]
-    assert all(ids) and len(ids) == len(set(ids))
-    assert all(b.tooltip for _, group in all_bindings() for b in group)
+    groups = [group for _, group in all_bindings()]
+    for group in groups:
+        ids = [b.id for b in group]
+        assert all(ids) and len(ids) == len(set(ids))
+    # an id shared by two groups is one verb (remapping it remaps both): the same key
+    keys: dict[str, str] = {}
+    for group in groups:
+        for binding in group:
+            assert keys.setdefault(binding.id or "", binding.key) == binding.key, binding.id
+    assert all(b.tooltip for group in groups for b in group)
 
 
 async def test_sigterm_exits_the_app_and_restores_the_terminal(tmp_path: Path) -> None:
@@ -407,6 +563,8 @@ async def test_a_request_that_arrives_while_answering_opens_once_the_answer_is_s
     engine = make_engine([make_run(1)])
     app = make_app(engine, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
+        clock = attention_clock(app)
+        clock.now += 10
         await settle(pilot, app)
         app.main_screen.runs.focus()
         engine.requests.append(request(1))
@@ -420,6 +578,7 @@ async def test_a_request_that_arrives_while_answering_opens_once_the_answer_is_s
         assert app.screen is first  # one modal at a time
         engine.requests.remove(request(1))  # answered: no longer pending
         first.dismiss(AnswerOutcome.ACCEPTED)
+        clock.now += 10  # the operator reads the result, then closes: idle again
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, HumanInputModal) and app.screen is not first

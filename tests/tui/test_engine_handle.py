@@ -64,6 +64,7 @@ async def test_a_changed_cell_is_repainted_and_other_rows_keep_their_renders(
         table = app.main_screen.runs
         before = table.render_line(2).text  # header, l1, l2
         engine.publish(RunChanged(replace(make_run(1), current_task="brand_new_task")))
+        await pilot.pause()
         table.flush()
         await pilot.pause()
         lines = [table.render_line(y).text for y in range(3)]

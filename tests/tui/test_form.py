@@ -232,3 +232,15 @@ async def test_a_long_form_scrolls_its_fields_and_keeps_the_start_button_on_scre
         await pilot.pause()
         assert app.query_one("#form-summary").display and app.submitted == []
         assert start.region.height and start.region.y + start.region.height <= 14
+
+
+async def test_a_fit_that_comes_due_after_the_form_was_replaced_does_nothing() -> None:
+    """Defect 2: `c`, then Down twice 0.1 s apart, replaced the form while its fit (queued by
+    a resize for after the next refresh) was pending: NoMatches '#form-fields' killed the app."""
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        await form.remove()  # another crew's form takes its place
+        form._fit_fields()  # the callback queued before the removal, now due
+        await pilot.pause()
+        assert not app.query(InputForm)

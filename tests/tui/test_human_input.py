@@ -157,8 +157,30 @@ async def test_inbox_lists_pending_requests_live_and_opens_the_modal() -> None:
 
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, HumanInputModal)
-        assert app.screen.request.id == "hitl-42"
+        # the app opens the modal for exactly this request (run_actions)
+        assert [(type(m).__name__, m.request_id) for m in app.asked] == [  # type: ignore[attr-defined]
+            ("AnswerRequest", "hitl-42")
+        ]
+
+
+async def test_the_inbox_ticks_its_waiting_times_without_crashing() -> None:
+    """Defect 1: the 1-s tick updated cells by column label while the columns had generated
+    keys: CellDoesNotExist about a second after `I`."""
+    engine = FakeEngine(requests=[crew_request(), flow_request()])
+    clock = [NOW]
+    app = ScreenApp(lambda: InboxScreen(engine))
+    app.now = lambda: clock[0]  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        table = screen.query_one(DataTable)
+        before = table.get_cell(crew_request().id, "waiting")
+        clock[0] += 65
+        screen._tick()  # what the 1-s interval runs
+        await pilot.pause()
+        after = table.get_cell(crew_request().id, "waiting")
+        assert before != after and str(after) == "4m 10s"
+        assert str(table.get_cell("hitl-42", "task")) == "(flow step)"  # not a bare dash
 
 
 async def test_unsent_feedback_survives_escape_and_comes_back_on_reopen() -> None:

@@ -9,11 +9,9 @@ from pathlib import Path
 from screens_fixtures import FakeEngine, ScreenApp, completed_run
 from textual.widgets import Input, Markdown, Static, TabbedContent, Tree
 
-from crewdash.aop.errors import UnsupportedError
 from crewdash.aop.models import RunResult, RunState
 from crewdash.core.models import RunChanged
-from crewdash.tui.screens.confirm import ConfirmModal
-from crewdash.tui.screens.run_detail import RunAgain, RunDetailScreen, parse_json_output
+from crewdash.tui.screens.run_detail import RunDetailScreen, parse_json_output
 from crewdash.tui.widgets.timeline import Timeline, bar
 
 
@@ -78,7 +76,6 @@ async def test_running_run_updates_live_when_its_events_arrive() -> None:
 
         await pilot.press("escape")
         await pilot.pause()
-    assert engine.subscribers == []  # unsubscribed on unmount
     assert app.results == [None]
 
 
@@ -149,41 +146,32 @@ def _names(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir()]
 
 
-async def test_stop_asks_first_and_says_when_the_deployment_cannot() -> None:
-    running = completed_run(state=RunState.RUNNING, result=None, finished_at=None)
-    engine = FakeEngine([running])
+async def test_its_keys_ask_the_app_for_this_run() -> None:
+    """s, g and i name this run (the app asks before stopping; see test_run_actions)."""
+    waiting = completed_run(
+        state=RunState.AWAITING_INPUT, raw_state="PENDING_HUMAN_INPUT", result=None
+    )
+    engine = FakeEngine([waiting])
     app = _app(engine)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("s")
+        for key in ("s", "g", "i"):
+            await pilot.press(key)
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
-        assert app.focused is not None and app.focused.id == "confirm-no"  # danger: Cancel
-        await pilot.press("escape")
-        await pilot.pause()
-        assert engine.stopped == []
-
-        await pilot.press("s")
-        await pilot.click("#confirm-yes")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert engine.stopped == ["run-1"]
-
-        engine.stop_error = UnsupportedError("no /stop route", status_code=404)
-        await pilot.press("s")
-        await pilot.click("#confirm-yes")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert any("cannot stop runs" in m for m in app.notes)
+        asked = [(type(m).__name__, getattr(m, "local_id", None)) for m in app.asked]
+        assert asked == [("StopRun", "run-1"), ("PollRun", "run-1"), ("AnswerRequest", "run-1")]
 
 
-async def test_run_again_dismisses_with_the_inputs() -> None:
+async def test_run_again_asks_the_app_and_closes() -> None:
     record = completed_run()
-    for key, edit in (("a", False), ("e", True)):
+    for key, kind in (("a", "StartRun"), ("e", "EditRun")):
         app = _app(FakeEngine([record]))
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.press(key)
             await pilot.pause()
-        assert app.results == [RunAgain("research", record.inputs, edit)]
+            assert [type(m).__name__ for m in app.asked] == [kind]
+            message = app.asked[0]
+            assert (message.crew, message.inputs) == ("research", record.inputs)  # type: ignore[attr-defined]
+        assert app.results == [None]
 
 
 async def test_tasks_tab_lists_each_task_with_agent_and_time() -> None:

@@ -36,6 +36,7 @@ async def test_an_off_screen_change_is_painted_when_its_row_scrolls_into_view(
 
         monkeypatch.setattr(runs_table, "run_cells", counting)  # type: ignore[attr-defined]
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="late_task")))
+        await pilot.pause()
         table.flush()
         assert rendered == []  # off screen, no filter: nothing built for it yet
 
@@ -51,11 +52,12 @@ async def test_an_off_screen_change_is_painted_when_its_row_scrolls_into_view(
 async def test_with_a_filter_an_off_screen_change_still_moves_the_row_in_or_out(
     tmp_path: Path,
 ) -> None:
-    async with dashboard(tmp_path, many_runs()) as (_, app):
+    async with dashboard(tmp_path, many_runs()) as (pilot, app):
         engine, table = app.engine, app.main_screen.runs
         table.set_filter("!late_task")
         assert table.row_count == RUNS
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="late_task")))
+        await pilot.pause()
         table.flush()
         assert table.row_count == RUNS - 1
         assert f"l{RUNS - 1}" not in visible_ids(table)
@@ -64,10 +66,11 @@ async def test_with_a_filter_an_off_screen_change_still_moves_the_row_in_or_out(
 async def test_an_off_screen_change_of_the_sort_column_reorders_at_the_flush(
     tmp_path: Path,
 ) -> None:
-    async with dashboard(tmp_path, many_runs()) as (_, app):
+    async with dashboard(tmp_path, many_runs()) as (pilot, app):
         engine, table = app.engine, app.main_screen.runs
         table.sort_by("task")  # every task is research_task: ties
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="aaa_first")))
+        await pilot.pause()
         table.flush()
         assert visible_ids(table)[0] == f"l{RUNS - 1}"
 

@@ -111,7 +111,7 @@ async def test_the_crew_modal_focuses_the_feedback_and_has_its_own_footer(
         assert "approve" not in shown and "close" in shown
 
 
-async def test_the_flow_modal_focuses_the_first_outcome(tmp_path: Path) -> None:
+async def test_the_flow_modal_focuses_the_note_so_typed_words_are_kept(tmp_path: Path) -> None:
     engine = sample_engine([make_run(1, "approvals")])
     app = make_app(engine, tmp_path)
     flow = replace(request(1), crew="approvals", emit=("approve", "reject"))
@@ -123,6 +123,11 @@ async def test_the_flow_modal_focuses_the_first_outcome(tmp_path: Path) -> None:
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, HumanInputModal)
+        note = modal.query_one("#hi-feedback", TextArea)
+        assert app.focused is note
+        await pilot.press(*"legal ok'd it")  # typed straight away: none of it is lost
+        assert note.text == "legal ok'd it"
+        await pilot.press("tab")  # the outcomes are one Tab away
         assert app.focused is modal.query_one("#hi-outcome-0", Button)
         shown = {b.binding.action for b in modal.active_bindings.values() if b.enabled}
         assert "approve" not in shown and "close" in shown

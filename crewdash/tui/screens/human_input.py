@@ -14,9 +14,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
-from crewdash.core.models import AnswerOutcome, HumanRequest
+from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged
 from crewdash.tui.drafts import DraftStore, drafts_for
-from crewdash.tui.format import format_duration, short_id
+from crewdash.tui.format import format_duration, request_attempt, short_id
+from crewdash.tui.messages import EngineEvents
 from crewdash.tui.screens.confirm import ConfirmModal
 
 
@@ -103,6 +104,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         self.request = request
         self._drafts = drafts  # None: the app's session store, looked up on mount
         self.outcome: AnswerOutcome | None = None
+        self._answered_at: float | None = None  # when an outcome other than FAILED came
         self._in_flight = False
         self._last: tuple[str, bool | None, str | None] | None = None  # for retry
 
@@ -118,6 +120,9 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             where = f"run {short_id(req.kickoff_id)}"
             if req.task_id:
                 where += f"  ·  task {req.task_id}"
+            attempt = request_attempt(req)
+            if attempt > 1:
+                where += f"  ·  attempt {attempt}"
             kind = "flow" if self.is_flow else "crew"
             yield Static(
                 Text.assemble(
@@ -188,12 +193,9 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         self._show_result("", "")
         self._tick()
         self.set_interval(1.0, self._tick)
-        # Focus where the operator acts: typed feedback must land in the editor, and a flow's
-        # outcome is one Enter away. The review scrolls with the mouse or after Shift+Tab.
-        if self.is_flow:
-            self.query_one("#hi-outcome-0", Button).focus()
-        else:
-            self.query_one("#hi-feedback", TextArea).focus()
+        # Focus where the operator acts: typed feedback or a flow's note must land in the
+        # editor (Tab reaches the outcomes). The review scrolls with the mouse or Shift+Tab.
+        self.query_one("#hi-feedback", TextArea).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approve and Request changes are a crew's answers; a flow answers with outcomes."""
@@ -206,8 +208,24 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         now = getattr(self.app, "now", None)
         return now() if callable(now) else time.time()
 
+    def on_engine_events(self, message: EngineEvents) -> None:
+        """This request answered by another crewdash or operator while it is open here."""
+        for event in message.events:
+            if (
+                isinstance(event, InboxChanged)
+                and event.request.id == self.request.id
+                and event.request.answered not in (None, AnswerOutcome.FAILED)
+                and not self._in_flight
+                and self.outcome is None
+            ):
+                # not through this modal: for the operator looking at it, someone else answered
+                answered = event.request.answered
+                if answered is AnswerOutcome.ACCEPTED:
+                    answered = AnswerOutcome.ANSWERED_ELSEWHERE
+                self._finish(answered)
+
     def _tick(self) -> None:
-        if self.outcome is not None:
+        if self._answered_at is not None:
             return
         text, late = waited_text(self.request, self._now())
         waited = self.query_one("#hi-waited", Static)
@@ -329,6 +347,10 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             self.query_one("#hi-retry", Button).focus()
             return
         self.drafts.discard(self.request.id)  # answered here or elsewhere: nothing left to send
+        self._answered_at = self._now()
+        waited = format_duration(max(0.0, self._answered_at - self.request.received_at))
+        self.query_one("#hi-waited", Static).update(f"Answered after {waited}")
+        self.query_one("#hi-waited", Static).set_class(False, "-late")
         if result is AnswerOutcome.ACCEPTED:
             _, approve, outcome = self._last or ("", True, None)
             words, css = accepted_text(approve, outcome), "-accepted"

@@ -17,6 +17,17 @@ from textual.widgets import Button, Header, Input, Static
 from crewdash.aop.models import RunState
 from crewdash.core import models  # its records load on first use: after the first frame
 from crewdash.tui.bindings import MAIN_BINDINGS
+from crewdash.tui.messages import (
+    AnswerRequest,
+    EngineEvents,
+    EngineReady,
+    OpenRun,
+    PollRun,
+    Prefill,
+    ShowRun,
+    StartRun,
+    StopRun,
+)
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
 from crewdash.tui.widgets.runs_table import RunsTable
@@ -24,7 +35,7 @@ from crewdash.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from crewdash.core.records import Event, RunRecord
-    from crewdash.tui.app import CrewdashApp
+    from crewdash.tui.host import Host
 
 
 FILTER_IDLE = "/ filter runs"
@@ -45,7 +56,7 @@ class MainScreen(Screen[None]):
     # themselves when their styles change, so that full repaint only delayed keys like `/`.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
-    app: CrewdashApp  # type: ignore[assignment]
+    app: Host  # type: ignore[assignment]  # narrowed to what the screen reads of its app
 
     def __init__(self) -> None:
         super().__init__(id="main")
@@ -53,6 +64,7 @@ class MainScreen(Screen[None]):
         self._counts: dict[str, tuple[str, int, int]] = {}  # local_id -> (crew, active, waiting)
         self._counts_dirty = False
         self.ready = False  # composed and mounted: engine_started may run
+        self._loaded = False  # engine_started ran
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -105,8 +117,16 @@ class MainScreen(Screen[None]):
         if self.app.engine_ready:
             self.engine_started()
 
+    def on_engine_ready(self, message: EngineReady) -> None:
+        if self.ready:
+            self.engine_started()
+
     def engine_started(self) -> None:
-        """Called by the app once the engine runs: load what it already knows."""
+        """Once the engine runs, load what it already knows (once: the app's EngineReady and
+        this screen's mount may both come after the engine started)."""
+        if self._loaded:
+            return
+        self._loaded = True
         engine = self.app.engine
         for run in engine.runs():
             self._track(run)
@@ -134,6 +154,12 @@ class MainScreen(Screen[None]):
         return self.query_one("#body").has_class("-filling")
 
     # --- engine events --------------------------------------------------------------------
+
+    def on_engine_events(self, message: EngineEvents) -> None:
+        if not self.ready:
+            return  # engine_started reads everything the engine knows
+        for event in message.events:
+            self.on_engine_event(event)
 
     def on_engine_event(self, event: Event) -> None:
         if isinstance(event, models.RunChanged):
@@ -223,7 +249,13 @@ class MainScreen(Screen[None]):
     def on_input_form_submitted(self, event: Any) -> None:
         event.stop()
         if self.crew is not None:
-            self.app.start_run(self.crew, dict(event.values))
+            self.post_message(StartRun(self.crew, dict(event.values)))
+
+    def on_prefill(self, message: Prefill) -> None:
+        self.prefill(message.crew, message.inputs)
+
+    def on_show_run(self, message: ShowRun) -> None:
+        self.show_run(message.local_id)
 
     def prefill(self, crew: str, inputs: dict[str, Any]) -> None:
         """Show `crew`'s form filled with `inputs` (run again, edited)."""
@@ -282,7 +314,6 @@ class MainScreen(Screen[None]):
         filter_input = self.query_one("#filter", Input)
         if self.filling:
             self.set_focus(self.runs)
-            self.app.call_after_refresh(self.app.maybe_open_request)
             return
         if not filter_input.value and not filter_input.has_focus:
             return
@@ -315,14 +346,23 @@ class MainScreen(Screen[None]):
 
     @on(RunsTable.RunSelected)
     def _open_run(self, event: RunsTable.RunSelected) -> None:
-        self.app.open_run(event.local_id)
+        self.post_message(OpenRun(event.local_id))
 
     def action_stop_run(self) -> None:
         local_id = self.runs.selected_local_id
         if local_id is not None:
-            self.app.confirm_stop(local_id)
+            self.post_message(StopRun(local_id))
 
     def action_refresh_run(self) -> None:
         local_id = self.runs.selected_local_id
         if local_id is not None:
-            self.app.refresh_run(local_id)
+            self.post_message(PollRun(local_id))
+
+    def action_answer(self) -> None:
+        """`i`: the selected run's request when it waits for one, else the oldest."""
+        local_id = self.runs.selected_local_id if self.runs.has_focus else None
+        run = self.runs.record(local_id) if local_id is not None else None
+        if run is not None and run.state is RunState.AWAITING_INPUT:
+            self.post_message(AnswerRequest(local_id=run.local_id))
+        else:
+            self.post_message(AnswerRequest())

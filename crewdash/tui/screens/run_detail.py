@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +13,7 @@ from rich.highlighter import ReprHighlighter
 from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -33,9 +31,8 @@ from textual.widgets import (
 )
 from textual.widgets.tree import TreeNode
 
-from crewdash.aop.errors import AOPError, NotPausedError, UnsupportedError
 from crewdash.core.atomic import write_atomic
-from crewdash.core.models import Event, KickoffPhase, RunChanged, RunRecord, StateChange
+from crewdash.core.models import KickoffPhase, RunChanged, RunRecord, StateChange
 from crewdash.tui.format import (
     format_clock,
     format_duration,
@@ -45,17 +42,8 @@ from crewdash.tui.format import (
     tasks_done,
     theme_colors,
 )
-from crewdash.tui.screens.confirm import ConfirmModal
+from crewdash.tui.messages import AnswerRequest, EditRun, EngineEvents, PollRun, StartRun, StopRun
 from crewdash.tui.widgets.timeline import Timeline, task_seconds
-
-
-@dataclass(frozen=True, slots=True)
-class RunAgain:
-    """What the detail screen was dismissed with: start `crew` again with `inputs`."""
-
-    crew: str
-    inputs: dict[str, Any]
-    edit: bool  # True: prefill the form first; False: start at once
 
 
 class DetailEngine(Protocol):
@@ -63,8 +51,6 @@ class DetailEngine(Protocol):
 
     def run(self, local_id: str) -> RunRecord | None: ...
     def history(self, local_id: str) -> list[StateChange]: ...
-    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]: ...
-    async def stop_run(self, local_id: str) -> RunRecord: ...
 
 
 def parse_json_output(text: str) -> Any | None:
@@ -86,8 +72,8 @@ def record_as_json(record: RunRecord, history: list[StateChange]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
 
-class RunDetailScreen(Screen["RunAgain | None"]):
-    """One run in full. Dismisses with `RunAgain` or None."""
+class RunDetailScreen(Screen[None]):
+    """One run in full. Its verbs go to the app as messages (`crewdash.tui.messages`)."""
 
     CSS_PATH = "../styles/screens.tcss"
     BINDINGS = [
@@ -99,6 +85,21 @@ class RunDetailScreen(Screen["RunAgain | None"]):
             "w", "save", "Save", id="save", tooltip="Save the output (or .json: the whole run)"
         ),
         Binding("s", "stop_run", "Stop", id="stop_run", tooltip="Stop this run (asks first)"),
+        Binding(
+            "i",
+            "answer",
+            "Answer",
+            id="answer",
+            tooltip="Answer this run's human-input request",
+        ),
+        Binding(
+            "g",
+            "refresh_run",
+            "Poll now",
+            id="refresh_run",
+            tooltip="Ask the server for this run's status now",
+            show=False,
+        ),
         Binding(
             "a",
             "run_again",
@@ -123,7 +124,6 @@ class RunDetailScreen(Screen["RunAgain | None"]):
         if record is None:
             raise KeyError(f"no run {local_id!r}")
         self.record: RunRecord = record
-        self._unsubscribe: Callable[[], None] | None = None
         self._shown_output: str | None = None
         self._shown_tasks: tuple[Any, ...] | None = None
 
@@ -154,23 +154,21 @@ class RunDetailScreen(Screen["RunAgain | None"]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._unsubscribe = self.engine.subscribe(self._on_event)
         self._render_all()
         self.set_interval(1.0, self._tick)
         self.query_one(TabbedContent).focus()
 
-    def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
     # -- live updates ----------------------------------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
-        if isinstance(event, RunChanged) and event.run.local_id == self.local_id:
-            self.record = event.run
-            if self.is_mounted:
-                self._render_all()
+    def on_engine_events(self, message: EngineEvents) -> None:
+        changed = [
+            e.run
+            for e in message.events
+            if isinstance(e, RunChanged) and e.run.local_id == self.local_id
+        ]
+        if changed:
+            self.record = changed[-1]
+            self._render_all()
 
     def _now(self) -> float:
         now = getattr(self.app, "now", None)
@@ -381,50 +379,23 @@ class RunDetailScreen(Screen["RunAgain | None"]):
         self.notify(f"Saved to {path}", title="Saved")
 
     def action_stop_run(self) -> None:
-        if self.record.is_final:
-            self.notify("This run has already finished.", severity="warning")
-            return
-        question = f"Stop run {short_id(self.record.kickoff_id)} of {self.record.crew}?"
-        confirm = ConfirmModal(
-            question,
-            confirm_label="Stop run",
-            danger=True,
-            detail="The deployment cancels the run; its work so far is lost.",
-        )
-        self.app.push_screen(confirm, self._stop_confirmed)
+        self.post_message(StopRun(self.local_id))
 
-    def _stop_confirmed(self, yes: bool | None) -> None:
-        if yes:
-            self._stop()
+    def action_refresh_run(self) -> None:
+        self.post_message(PollRun(self.local_id))
 
-    @work(exclusive=True, group="stop", name="stop run")
-    async def _stop(self) -> None:
-        try:
-            record = await self.engine.stop_run(self.local_id)
-        except UnsupportedError:
-            self.notify(
-                "This deployment cannot stop runs (it has no /stop route). "
-                "The run keeps going on the server.",
-                title="Cannot stop",
-                severity="warning",
-                timeout=10,
-            )
-            return
-        except NotPausedError:
-            self.notify("The run had already finished.", severity="warning")
-            return
-        except AOPError as exc:
-            self.notify(f"Stopping failed: {exc}", title="Stop failed", severity="error")
-            return
-        self.record = record
-        self._render_all()
-        self.notify("Stop requested.", title="Stopped")
+    def action_answer(self) -> None:
+        # never disabled: a disabled `i` would fall through to the app's `i` (the oldest
+        # request of any run); the app says so when this run waits for nobody
+        self.post_message(AnswerRequest(local_id=self.local_id))
 
     def _run_again(self, edit: bool) -> None:
         if self.record.phase is KickoffPhase.INTENT:
             self.notify("This run is still being started.", severity="warning")
             return
-        self.dismiss(RunAgain(self.record.crew, dict(self.record.inputs), edit))
+        crew, inputs = self.record.crew, dict(self.record.inputs)
+        self.post_message(EditRun(crew, inputs) if edit else StartRun(crew, inputs))
+        self.dismiss(None)
 
     def action_run_again(self) -> None:
         self._run_again(edit=False)
@@ -505,4 +476,4 @@ class SavePathModal(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-__all__ = ["RunAgain", "RunDetailScreen", "SavePathModal", "json_tree", "parse_json_output"]
+__all__ = ["RunDetailScreen", "SavePathModal", "json_tree", "parse_json_output"]

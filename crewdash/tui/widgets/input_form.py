@@ -167,8 +167,14 @@ class InputForm(Vertical):
     def _fit_fields(self) -> None:
         """Cap the fields at the room the other parts leave: a short form has Start run right
         under its last field, a long one scrolls its fields above a Start run still on screen
-        (CSS has no "auto height, at most the rest")."""
-        fields = self.query_one("#form-fields")
+        (CSS has no "auto height, at most the rest").
+
+        Runs after a refresh: by then the form may be gone (the operator moved to another
+        crew, whose form replaced this one), and there is nothing to fit."""
+        found = self.query("#form-fields") if self.is_attached else None
+        if not found:
+            return
+        fields = found.first()
         others = sum(
             child.outer_size.height + child.styles.margin.height
             for child in self.children

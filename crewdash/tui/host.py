@@ -1,0 +1,23 @@
+"""What screens may read of the app that hosts them, as a protocol: screens never import the
+App class, and ask it for things by posting messages (`crewdash.tui.messages`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from crewdash.tui.ui_state import UiState
+
+
+class Host(Protocol):
+    engine: Any  # the Engine facade, or the DeferredEngine standing for it before it starts
+    ui_state: UiState
+    now: Callable[[], float]
+    engine_ready: bool
+    dashboard_ready: asyncio.Event
+
+    def colors(self) -> dict[str, str]: ...
+    def last_inputs(self, crew: str) -> dict[str, Any]: ...
+    def remember_inputs(self, crew: str, inputs: dict[str, Any]) -> None: ...

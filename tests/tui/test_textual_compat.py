@@ -1,0 +1,89 @@
+"""Every private part of Textual that crewdash relies on (crewdash/tui/textual_compat.py) is
+still there and still does what crewdash expects: an upgrade that changes one fails here."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import Button, Footer
+
+from crewdash.aop.models import Secret
+from crewdash.tui import textual_compat
+from crewdash.tui.textual_compat import CrashReporting
+
+
+def test_the_app_methods_crewdash_overrides_exist_with_the_expected_signatures() -> None:
+    assert list(inspect.signature(App._handle_exception).parameters) == ["self", "error"]
+    assert list(inspect.signature(App._print_error_renderables).parameters) == ["self"]
+    # Textual's own handler keeps the exception and sets the exit code: crewdash relies on it
+    source = inspect.getsource(App._handle_exception)
+    assert "self._return_code = 1" in source
+    assert "_driver" in inspect.getsource(App.bell)
+    assert set(textual_compat.HOOKED) == {
+        "_handle_exception",
+        "_print_error_renderables",
+        "_driver",
+    }
+
+
+async def test_footer_watchers_are_where_prune_footer_watchers_looks() -> None:
+    """A FooterKey watches the Footer's `compact`; Textual keeps that in `__watchers`, where
+    `prune_footer_watchers` drops the keys that left the DOM."""
+
+    class FooterApp(App[None]):
+        BINDINGS = [("a", "bell", "A")]
+
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Button("one", id="one")
+            yield Button("two", id="two")
+            yield Footer()
+
+    app = FooterApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()  # the Footer builds its keys after the first refresh
+        footer = app.query_one(Footer)
+        watchers = getattr(footer, "__watchers", None)
+        assert isinstance(watchers, dict) and watchers.get("compact")
+        for target in ("#two", "#one", "#two"):  # each focus change rebuilds the keys
+            app.query_one(target).focus()
+            await pilot.pause()
+        stale = len(watchers["compact"])
+        textual_compat.prune_footer_watchers(list(app.screen_stack))
+        assert 0 < len(watchers["compact"]) < stale
+
+
+class Boom(Exception):
+    pass
+
+
+class CrashingApp(CrashReporting[None]):
+    BINDINGS = [("x", "explode", "Explode")]
+
+    def action_explode(self) -> None:
+        raise Boom(
+            f"failed while holding {Secret('tok-planted-1234567')!r} and tok-planted-1234567"
+        )
+
+
+async def test_an_unhandled_exception_becomes_a_scrubbed_report_and_no_terminal_traceback(
+    tmp_path: Path, capsys: object
+) -> None:
+    app = CrashingApp()
+    app.crash_dir = tmp_path
+    try:
+        async with app.run_test() as pilot:
+            await pilot.press("x")
+            await pilot.pause()
+    except Boom:
+        pass  # the test harness re-raises the app's exception; the real app exits
+    assert app.return_code == 1
+    report = app.crash_report
+    assert report is not None and report.parent == tmp_path / "crashes"
+    text = report.read_text()
+    assert "Boom" in text and "action_explode" in text
+    assert "tok-planted-1234567" not in text and "****" in text
+    app._print_error_renderables()  # what App.run does after restoring the terminal
+    out, err = capsys.readouterr()  # type: ignore[attr-defined]
+    assert "Traceback" not in out + err and "Boom" not in out + err
