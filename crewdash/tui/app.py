@@ -250,6 +250,8 @@ class CrewdashApp(CrashReporting[AppResult]):
 
         The event classes are looked up on `crewdash.core.models` when the first event comes
         (they are built on first use, after the first frame)."""
+        if not self.is_running:
+            return  # leaving (Ctrl+Q with a kickoff still answering): nothing left to show
         self._event_buffer.append(event)
         if not self._flush_scheduled:
             self._flush_scheduled = True

@@ -588,3 +588,50 @@ async def test_a_request_that_arrives_while_answering_opens_once_the_answer_is_s
         await pilot.pause()
         await pilot.pause()
         assert not isinstance(app.screen, HumanInputModal)
+
+
+async def test_an_empty_table_says_why_and_the_sort_column_is_marked(tmp_path: Path) -> None:
+    async with dashboard(tmp_path, [make_run(1), make_run(2, "writer")]) as (pilot, app):
+        main = app.main_screen
+        table = main.runs
+        note = main.query_one("#runs-empty")
+        assert not note.display
+        header = {str(c.key.value): c.label.plain for c in table.columns.values()}
+        assert header["started"] == "Start▼" and header["crew"] == "Crew"  # newest first
+        await pilot.press("r", "o", "o")  # the next columns: Alert, then Crew, ascending
+        header = {str(c.key.value): c.label.plain for c in table.columns.values()}
+        assert header["crew"] == "Crew ▲" and header["started"] == "Start"
+        await pilot.press("O")
+        header = {str(c.key.value): c.label.plain for c in table.columns.values()}
+        assert header["crew"] == "Crew ▼"
+
+        await pilot.press("slash", *"no such thing", "enter")
+        main._flush_counts()  # what the 0.25-s timer runs
+        await pilot.pause()
+        assert table.row_count == 0 and note.display
+        assert "No run matches the filter 'no such thing' (2 hidden)" in str(note.render())
+        await pilot.press("escape")
+        main._flush_counts()
+        await pilot.pause()
+        assert table.row_count == 2 and not note.display
+
+
+async def test_events_after_the_app_left_are_ignored_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 9: Ctrl+Q right after Ctrl+S: the kickoff's answer arrived after the screens
+    were gone, and the app's subscriber failed on every event ("event subscriber failed")."""
+    from crewdash.core.events import EventBus
+
+    engine = make_engine([make_run(1)])
+    app = make_app(engine, tmp_path)
+    bus = EventBus()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        bus.subscribe(app._on_engine_event)  # as the real engine's bus holds it
+        await pilot.press("ctrl+q")
+    with caplog.at_level("DEBUG"):
+        bus.publish(RunChanged(make_run(1, state=RunState.COMPLETED, finished_at=T0), make_run(1)))
+        bus.publish(InboxChanged(request(1)))
+        await asyncio.sleep(0)  # a flush would have been scheduled for the next loop turn
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]

@@ -63,10 +63,10 @@ async def test_a_changed_cell_is_repainted_and_other_rows_keep_their_renders(
         await settle(pilot, app)
         table = app.main_screen.runs
         before = table.render_line(2).text  # header, l1, l2
-        engine.publish(RunChanged(replace(make_run(1), current_task="brand_new_task")))
+        engine.publish(RunChanged(replace(make_run(1), current_task="brand_new")))
         await pilot.pause()
         table.flush()
         await pilot.pause()
         lines = [table.render_line(y).text for y in range(3)]
-        assert "brand_new_task" in lines[1]
+        assert "brand_new" in lines[1]
         assert lines[2] == before

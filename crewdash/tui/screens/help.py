@@ -60,7 +60,7 @@ def _marks_markdown() -> str:
         for symbol, word, _ in STATE_LOOK.values()
     ]
     rows.append(
-        "\n**Progress** is tasks done of all tasks. The **Attention** column marks runs that "
+        "\n**Progress** is tasks done of all tasks. The **Alert** column marks runs that "
         "need a look:\n\n| Mark | Means |\n|---|---|\n"
         "| `◆ input` | waiting for your answer (the window opens by itself, or press **i**) |\n"
         "| `! stalled` | no progress for three times this crew's usual run time |\n"

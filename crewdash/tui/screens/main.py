@@ -65,6 +65,7 @@ class MainScreen(Screen[None]):
         self._counts_dirty = False
         self.ready = False  # composed and mounted: engine_started may run
         self._loaded = False  # engine_started ran
+        self._empty_words = "-"  # what #runs-empty says ("-": not set yet)
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -81,6 +82,7 @@ class MainScreen(Screen[None]):
                 # Always there, one line: the operator sees the filter in force, and showing
                 # it would resize the table (a full repaint of 2,000 runs' visible rows).
                 yield Input(placeholder=FILTER_IDLE, id="filter", compact=True)
+                yield Static("", id="runs-empty")  # says why the table is empty, when it is
                 yield RunsTable(now=app.now, colors=app.colors, id="runs")
         yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
         yield QuietFooter()
@@ -180,6 +182,7 @@ class MainScreen(Screen[None]):
             self._counts_dirty = True
 
     def _flush_counts(self) -> None:
+        self._say_why_empty()
         if not self._counts_dirty:
             return
         self._counts_dirty = False
@@ -188,6 +191,24 @@ class MainScreen(Screen[None]):
             a, w = totals.get(crew, (0, 0))
             totals[crew] = (a + active, w + waiting)
         self.crews.set_counts(totals)
+
+    def _say_why_empty(self) -> None:
+        """An empty table gets words: no runs yet, or a filter that matches none of them."""
+        runs = self.runs
+        words = ""
+        if self._loaded and not runs.row_count:
+            if runs.filter_text and runs.records():
+                words = (
+                    f"No run matches the filter {runs.filter_text!r} "
+                    f"({len(runs.records())} hidden). Esc clears it."
+                )
+            elif not runs.records():
+                words = "No runs yet. n fills the selected crew's form; Ctrl+S starts a run."
+        if words != self._empty_words:
+            self._empty_words = words
+            note = self.query_one("#runs-empty", Static)
+            note.update(words)
+            note.display = bool(words)
 
     # --- the form -------------------------------------------------------------------------
 

@@ -64,12 +64,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("crew", "Crew", 10),
     Column("id", "Id", 9),  # 8 characters, as toasts, the inbox and the detail show it
     Column("state", "State", 12),
-    Column("task", "Task", 15),
+    Column("task", "Task", 13),
     Column("progress", "Progress", 10),  # "████ 1/3 "; 10 tasks or more fill it
-    Column("elapsed", "Elapsed", 8),
-    Column("started", "Start", 6),
-    Column("attention", "Attention", 9),
+    Column("elapsed", "Elapsed", 9),
+    Column("started", "Start", 7),
+    Column("attention", "Alert", 9),
 )
+# Every label leaves room for the sort mark (▲ ascending, ▼ descending) and a space after it.
+SORT_MARKS = {False: "▲", True: "▼"}
+
+
+def header_label(column: Column, sorted_by: str, reverse: bool) -> str:
+    """A column's header: its label, with the sort mark when the runs are sorted by it."""
+    if column.key != sorted_by:
+        return column.label
+    spaced = f"{column.label} {SORT_MARKS[reverse]}"
+    return spaced if len(spaced) < column.width else column.label + SORT_MARKS[reverse]
+
+
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 BAR_WIDTH = 4
 OFFSCREEN_BUDGET = 200  # off-screen rows brought up to date per flush
@@ -240,7 +252,8 @@ class RunsTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(column.label, key=column.key, width=column.width)
+            label = header_label(column, self.sort_column, self.sort_reverse)
+            self.add_column(label, key=column.key, width=column.width)
         self.set_interval(self._repaint_interval, self.flush, name="runs-table-flush")
 
     # --- what the app calls ---------------------------------------------------------------
@@ -286,14 +299,27 @@ class RunsTable(DataTable[Text]):
         if reverse is None:
             reverse = not self.sort_reverse if column == self.sort_column else False
         self.sort_column, self.sort_reverse = column, reverse
+        self._mark_sort()
         self._apply_sort()
         self._announce_view()
+
+    def _mark_sort(self) -> None:
+        """Put the sort mark on the sorted column's header (repainted by the sort that
+        follows: DataTable.sort counts as an update, which renders the header again)."""
+        for column in COLUMNS:
+            key = ColumnKey(column.key)
+            if key in self.columns:
+                label = header_label(column, self.sort_column, self.sort_reverse)
+                self.columns[key].label = Text(label)
+        if not self.row_count:
+            self.refresh()
 
     def restore_view(self, filter_text: str, sort_column: str, sort_reverse: bool) -> None:
         """Apply a remembered view without announcing it back."""
         self.filter_text = filter_text
         if sort_column in COLUMN_KEYS:
             self.sort_column, self.sort_reverse = sort_column, sort_reverse
+            self._mark_sort()
         self._dirty.update(self._records)
 
     # --- painting -------------------------------------------------------------------------
