@@ -376,15 +376,15 @@ class RunStore:
         decide: Callable[[list[HumanRequest]], HumanRequest | None],
     ) -> tuple[HumanRequest | None, bool, bool]:
         """One sighting of a pause, placed atomically (another crewdash process may report the
-        same pause at the same moment): `decide` gets every request of `kickoff_id` and the one
-        with `flow_request_id`, and returns the row to write — one of them enriched, or a new
-        one — or None to write nothing. Returns (stored, is_new, changed)."""
+        same pause at the same moment): `decide` gets every request of `kickoff_id` and any
+        with `flow_request_id` (as its flow request id or its id), and returns the row to
+        write — one of them enriched, or a new one — or None to write nothing. Returns
+        (stored, is_new, changed)."""
         with self._write() as conn:
             rows = conn.execute(
-                "SELECT * FROM human_requests WHERE (kickoff_id IS NOT NULL AND kickoff_id = ?)"
-                " OR (flow_request_id IS NOT NULL AND flow_request_id = ?)"
-                " ORDER BY received_at, rowid",
-                (kickoff_id, flow_request_id),
+                "SELECT * FROM human_requests WHERE kickoff_id = :kickoff"
+                " OR flow_request_id = :flow OR id = :flow ORDER BY received_at, rowid",
+                {"kickoff": kickoff_id, "flow": flow_request_id},
             ).fetchall()
             known = {r.id: r for r in map(request_from_row, rows)}
             chosen = decide(list(known.values()))

@@ -155,3 +155,32 @@ async def test_a_pause_one_process_polled_and_another_got_signed_is_one_request(
     assert [(c["body"]["feedback"], c["status"]) for c in stats["callbacks"]] == [("escalate", 200)]
     assert stats["resumes"] == []
     assert engine.inbox() == []
+
+
+async def test_resume_of_a_run_this_store_does_not_know_files_it_as_one_request(
+    cli: CliEnv, tmp_path: Any
+) -> None:
+    # Another crewdash (its own store) started the run; this data dir has never seen it.
+    other = RunStore.open(tmp_path / "elsewhere.sqlite3")
+    engine = Engine(sim_config(cli.server, ["review"]), other)
+    await engine.start()
+    try:
+        run = await engine.kickoff("review", {"brief": "b"})
+        await wait_until(engine, lambda: bool(engine.inbox()))
+    finally:
+        await engine.stop()
+        other.close()
+    code, out, err = await _crewdash(
+        cli, "resume", "review", str(run.kickoff_id), "--approve", "--json"
+    )
+    assert code == 0, err
+    [answer] = [json.loads(line) for line in out.splitlines()]
+    assert answer["request_id"] == f"{run.kickoff_id}:review" and answer["task_id"] == "review"
+    store = RunStore.open(store_path(cli.data_dir))
+    try:
+        request = store.get_request(answer["request_id"])
+        assert request is not None and request.attempt == 1 and not request.is_flow
+        assert [str(d["outcome"]) for d in store.decisions(request.id)] == ["accepted"]
+    finally:
+        store.close()
+    assert len((await cli.sim_stats())["resumes"]) == 1

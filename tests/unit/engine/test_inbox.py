@@ -471,3 +471,19 @@ async def test_decisions_of_a_run_for_its_history(store) -> None:
     assert first.server_answer == "resumed: ok" and first.at > 0
     [flow_decision] = store.decisions_for_run(other.local_id)
     assert flow_decision.outcome == "approve" and flow_decision.kickoff_id == "kick-1"
+
+
+async def test_an_escalation_of_a_flow_request_is_that_request(store) -> None:
+    inbox, _client, _events, _run = flow_setup(store)
+    first = inbox.seen_flow_webhook("approvals", _signed())
+    escalated = inbox.seen_flow_webhook(
+        "approvals", _signed(event_type="escalation", assigned_to="ops", sla_target_minutes=5)
+    )
+    assert escalated.id == first.id and escalated.assigned_to == "ops"
+    assert escalated.sla_minutes == 5 and len(inbox.pending()) == 1
+    # a delivery naming no run is a request of its own, once
+    loose = {"id": "hr-7", "message": "Approve?", "emit": ["yes", "no"], "callback_url": FLOW_CB}
+    alone = inbox.seen_flow_webhook("approvals", loose)
+    again = inbox.seen_flow_webhook("approvals", {**loose, "message": "Approve, please?"})
+    assert alone.id == again.id == "hr-7" and again.prompt == "Approve, please?"
+    assert [r.id for r in inbox.pending()] == [first.id, "hr-7"]
