@@ -222,6 +222,7 @@ class Inbox:
         self._answering: set[str] = set()
         self._seen: dict[tuple[str, str], tuple[str, str]] = {}  # (kickoff, task) -> last poll
         self._paused: dict[str, float] = {}  # kickoff id -> when polling last saw it paused
+        self._shown: dict[str, str] = {}  # request id -> kickoff id, announced as waiting
 
     def pending(self) -> list[HumanRequest]:
         return list(self.store.pending_requests())
@@ -243,7 +244,9 @@ class Inbox:
         now = self.clock.time()
         if status.state.is_final:
             self._forget(kickoff_id)
+            self._paused.pop(kickoff_id, None)
             self._close(crew, kickoff_id, _final_note(status.state, status.raw_state))
+            self._answered_meanwhile(kickoff_id)
             return None
         if status.state is not RunState.AWAITING_INPUT:
             paused_at = self._paused.pop(kickoff_id, None)
@@ -252,6 +255,8 @@ class Inbox:
                 # Only what came before polling saw the pause: a delivery of a newer pause may
                 # have arrived while this (older) answer was on its way.
                 self._close(crew, kickoff_id, ELSEWHERE_NOTE, received_by=paused_at)
+            if kickoff_id in self._shown.values():
+                self._answered_meanwhile(kickoff_id)
             return None
         self._paused[kickoff_id] = now
         task_id = status.pending_task_id or status.current_task or UNNAMED_TASK
@@ -339,11 +344,13 @@ class Inbox:
 
     def close_finished(self) -> int:
         """Close every waiting request of a run the store knows has ended (on start: nothing
-        pops up for a completed run). Returns how many were closed."""
+        pops up for a completed run); the others are waiting, as shown. Returns how many were
+        closed."""
         closed = 0
         for req in self.store.pending_requests():
             run = self._run_of(req)
             if run is None or not run.is_final or req.id in self._answering:
+                self._shown[req.id] = req.kickoff_id or ""  # waiting, as the inbox shows
                 continue
             self._close_one(req, _final_note(run.state, run.raw_state, run.phase))
             closed += 1
@@ -360,7 +367,7 @@ class Inbox:
         if new and stored.kickoff_id is not None:
             self._close_replaced(stored)
         if changed:
-            self.bus.publish(InboxChanged(stored))
+            self._publish(stored)
         return stored
 
     def _close_replaced(self, new: HumanRequest) -> None:
@@ -393,13 +400,28 @@ class Inbox:
     def _close_one(self, req: HumanRequest, note: str | tuple[AnswerOutcome, str]) -> None:
         """Record that `req` no longer waits, without an answer from this crewdash."""
         outcome, said = (AnswerOutcome.ANSWERED_ELSEWHERE, note) if isinstance(note, str) else note
-        did = self.store.record_decision(
-            Decision(req.id, "", user=OBSERVER, at=self.clock.time()), "observed"
+        closed = self.store.close_request(
+            req.id, outcome, said, user=OBSERVER, channel="observed", at=self.clock.time()
         )
-        self.store.record_outcome(did, outcome, said)
-        closed = self.store.get_request(req.id)
         if closed is not None:
-            self.bus.publish(InboxChanged(closed))
+            self._publish(closed)
+
+    def _publish(self, req: HumanRequest) -> None:
+        if req.answered is None:
+            self._shown[req.id] = req.kickoff_id or ""
+        else:
+            self._shown.pop(req.id, None)
+        self.bus.publish(InboxChanged(req))
+
+    def _answered_meanwhile(self, kickoff_id: str) -> None:
+        """Requests of a run this inbox announced as waiting that another crewdash process
+        sharing the store answered or closed: announce them answered here too."""
+        for rid in [r for r, k in self._shown.items() if k == kickoff_id]:
+            req = self.store.get_request(rid)
+            if req is None or req.answered is not None:
+                self._shown.pop(rid, None)
+            if req is not None and req.answered is not None:
+                self.bus.publish(InboxChanged(req))
 
     # --- answering ---------------------------------------------------------------------
 
@@ -476,7 +498,7 @@ class Inbox:
         self.store.record_outcome(decision_id, result, said)
         stored = self.store.get_request(req.id)
         if stored is not None:
-            self.bus.publish(InboxChanged(stored))
+            self._publish(stored)
         if result is not AnswerOutcome.FAILED and run is not None and self.refresh is not None:
             outcome_of_refresh = self.refresh(run.local_id)
             if hasattr(outcome_of_refresh, "__await__"):

@@ -482,6 +482,40 @@ class RunStore:
                     (str(outcome), row["request_id"]),
                 )
 
+    def close_request(
+        self,
+        request_id: str,
+        outcome: AnswerOutcome,
+        note: str,
+        *,
+        user: str,
+        channel: str,
+        at: float | None = None,
+    ) -> HumanRequest | None:
+        """Record that a request no longer waits though nobody answered it here: a decision
+        row (empty feedback, `note` as the server's answer) and the request closed, in one
+        transaction, and only if it is still waiting (another process may have answered it
+        meanwhile). Returns the closed request, or None when there was nothing to close."""
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT answered FROM human_requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            if row is None or row["answered"] is not None:
+                return None
+            conn.execute(
+                """INSERT INTO decisions (request_id, user, at, feedback, channel, outcome,
+                   server_answer, answered_at) VALUES (?, ?, ?, '', ?, ?, ?, ?)""",
+                (request_id, user, at, channel, str(outcome), note, at),
+            )
+            conn.execute(
+                "UPDATE human_requests SET answered = ? WHERE id = ?", (str(outcome), request_id)
+            )
+            closed = conn.execute(
+                "SELECT * FROM human_requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            return request_from_row(closed)
+
     def decisions(self, request_id: str) -> list[dict[str, Any]]:
         rows = self._read("SELECT * FROM decisions WHERE request_id = ? ORDER BY id", (request_id,))
         return [decision_from_row(r) for r in rows]

@@ -56,6 +56,16 @@ def setup(store: RunStore):
     return inbox, client, events, run, refreshed
 
 
+def setup_on(store: RunStore, run):
+    """Another inbox (another process) on a store that already holds `run`."""
+    bus = EventBus()
+    events: list = []
+    bus.subscribe(events.append)
+    client = FakeAnswerClient()
+    inbox = Inbox(store, bus, client_for=lambda crew: client, clock=ManualClock())
+    return inbox, client, events, store.get(run.local_id), None
+
+
 def paused(output: str = "draft v1"):
     return status(
         RunState.AWAITING_INPUT,
@@ -487,3 +497,23 @@ async def test_an_escalation_of_a_flow_request_is_that_request(store) -> None:
     again = inbox.seen_flow_webhook("approvals", {**loose, "message": "Approve, please?"})
     assert alone.id == again.id == "hr-7" and again.prompt == "Approve, please?"
     assert [r.id for r in inbox.pending()] == [first.id, "hr-7"]
+
+
+async def test_a_request_another_process_answered_is_announced_answered_here(
+    store, tmp_path
+) -> None:
+    inbox, _client, events, run, _ = setup(store)
+    req = inbox.seen_status(run, paused())
+    other_store = RunStore.open(tmp_path / "runs.sqlite3")  # the CLI's connection
+    try:
+        other, _c, _e, _r, _ = setup_on(other_store, run)
+        assert [r.id for r in other.pending()] == [req.id]  # the same request there
+        assert await other.answer(req.id, feedback="ok", approve=True) is AnswerOutcome.ACCEPTED
+    finally:
+        other_store.close()
+    inbox.seen_status(run, status(RunState.RUNNING, task="publish"))
+    assert events[-1].request.id == req.id
+    assert events[-1].request.answered is AnswerOutcome.ACCEPTED
+    # not closed again here: the other process's answer is the record
+    assert [d["user"] for d in store.decisions(req.id)] != ["(observed)"]
+    assert len(store.decisions(req.id)) == 1
