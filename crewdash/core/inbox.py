@@ -368,6 +368,8 @@ class Inbox:
             self._close_replaced(stored)
         if changed:
             self._publish(stored)
+        elif stored.answered is None:
+            self._shown[stored.id] = stored.kickoff_id or ""  # shown from the store
         return stored
 
     def _close_replaced(self, new: HumanRequest) -> None:
