@@ -47,14 +47,12 @@ def handle(args: argparse.Namespace) -> int:
 def _matches(req: HumanRequest, crew: str, key: str, task: str | None) -> bool:
     return (
         req.crew == crew
-        and (req.kickoff_id == key or req.id == key)
+        and key in (req.kickoff_id, req.id, req.flow_request_id)
         and (task is None or req.task_id == task)
     )
 
 
 async def _resume(session: Session) -> int:
-    import time
-
     from crewdash.aop.models import RunState
     from crewdash.commands._common import ExitCode
     from crewdash.commands._context import (
@@ -66,7 +64,7 @@ async def _resume(session: Session) -> int:
     )
     from crewdash.commands._errors import CliError
     from crewdash.core.inbox import InboxError
-    from crewdash.core.models import AnswerOutcome, HumanRequest, RequestSource
+    from crewdash.core.models import AnswerOutcome
 
     args = session.args
     out = session.out
@@ -90,8 +88,9 @@ async def _resume(session: Session) -> int:
                 await engine.refresh(run.local_id)  # poll now: the pause becomes a request
                 found = find()
             if not found:
-                # A run crewdash did not start: ask the deployment, then queue the request
-                # in the store so the answer is audited like any other.
+                # A run crewdash did not start: ask the deployment, then file the pause in
+                # the store's inbox (one request per pause, as any channel would) so the
+                # answer is audited like any other.
                 async with crew_client(crew, store) as client:
                     status = await client.status(args.kickoff_id)
                 task = status.pending_task_id or status.current_task
@@ -107,18 +106,8 @@ async def _resume(session: Session) -> int:
                         f"not {args.task!r}",
                         kind="not_waiting",
                     )
-                store.upsert_request(
-                    HumanRequest(
-                        id=f"{args.kickoff_id}:{task}",
-                        crew=crew.name,
-                        source=RequestSource.STATUS,
-                        received_at=time.time(),
-                        kickoff_id=args.kickoff_id,
-                        local_id=run.local_id if run else None,
-                        task_id=task,
-                        prompt=status.pending_prompt or "",
-                        output=status.pending_output or "",
-                    )
+                engine.inbox_.seen_polled(
+                    crew.name, args.kickoff_id, status, local_id=run.local_id if run else None
                 )
                 found = find()
             if len(found) > 1:
@@ -127,7 +116,7 @@ async def _resume(session: Session) -> int:
             if not found:
                 raise CliError(f"run {args.kickoff_id} is not waiting for human input")
             req = found[0]
-            if req.emit and args.outcome is None:
+            if req.is_flow and req.emit and args.outcome is None:
                 raise CliError(f"this flow asks for --outcome, one of: {', '.join(req.emit)}")
             if args.outcome is not None and req.emit and args.outcome not in req.emit:
                 raise CliError(

@@ -13,7 +13,7 @@ from crewdash.aop.errors import AOPError, UnsupportedError
 from crewdash.aop.models import InputSpec, RunState, Secret
 from crewdash.core.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.config_errors import ConfigError
-from crewdash.core.config_model import Config, CrewConfig
+from crewdash.core.config_model import Config, CrewConfig, CrewKind
 from crewdash.core.events import EventBus
 from crewdash.core.health_probe import HealthProbe, ProbeSettings
 from crewdash.core.inbox import Inbox
@@ -22,6 +22,7 @@ from crewdash.core.models import (
     AnswerOutcome,
     CrewHealth,
     CrewHealthChanged,
+    DecisionRecord,
     Event,
     HumanRequest,
     RunChanged,
@@ -89,7 +90,12 @@ class Engine:
             on_status=self._on_status,
         )
         self.inbox_ = Inbox(
-            store, self.bus, client_for=self.client, clock=self.clock, refresh=self.monitor.poll_now
+            store,
+            self.bus,
+            client_for=self.client,
+            clock=self.clock,
+            refresh=self.monitor.poll_now,
+            flow_crew=self._is_flow_crew,
         )
         self.receiver: Receiver | None = None
         self._clients: dict[str, Any] = {}
@@ -126,13 +132,14 @@ class Engine:
         )
 
     async def start(self) -> None:
-        """Reconcile a crash, make clients, start the receiver if enabled, track every
-        unfinished run."""
+        """Reconcile a crash, close the human-input requests of runs already final, make
+        clients, start the receiver if enabled, track every unfinished run."""
         if self._started:
             return
         self._started = True
         for record in reconcile_interrupted(self.store):
             self.bus.publish(RunChanged(record))
+        self.inbox_.close_finished()  # nothing pops up for a run that has ended meanwhile
         from crewdash.core.tokens import resolve_token
 
         for crew in self.config.crews.values():
@@ -346,6 +353,7 @@ class Engine:
         updated, changed = self.store.record_status(local_id, status, self.clock.time())
         if changed:
             self.bus.publish(RunChanged(updated, record))
+        self.inbox_.seen_status(updated, status)
         if not updated.is_final:
             self.monitor.track(updated)
         return updated
@@ -360,7 +368,16 @@ class Engine:
     def history(self, local_id: str) -> list[StateChange]:
         return list(self.store.history(local_id))
 
+    def decisions(self, local_id: str) -> list[DecisionRecord]:
+        """The human decisions about a run, oldest first: answers sent (from this or another
+        crewdash on the same store) and requests seen closed without one ("observed")."""
+        return list(self.store.decisions_for_run(local_id))
+
     # --- human input -----------------------------------------------------------------------
+
+    def _is_flow_crew(self, crew: str) -> bool:
+        cfg = self.config.crews.get(crew)
+        return cfg is not None and cfg.kind == CrewKind.FLOW
 
     def inbox(self) -> list[HumanRequest]:
         return self.inbox_.pending()

@@ -1,10 +1,22 @@
 """The human-input inbox: every pending request, from every source, once.
 
-Sources: a paused status seen by the monitor, a crew HITL webhook, a signed flow HITL webhook.
-A flow pause seen both by polling and by its signed delivery is one entry: the delivery's (it
-carries the callback), whichever came first.
-Each becomes one HumanRequest (id `<kickoff_id>:<task_id>` for crews — `#2`, `#3` for later
-rounds after a rejection —, the flow's request id for flows), stored before it is published.
+Sources: a paused status seen by the monitor (or by `crewdash resume`), a crew HITL webhook
+(humanInputWebhook, or a task webhook saying a task waits), a signed flow HITL webhook.
+
+A request has one identity whatever channel reported it: (kickoff id, task, attempt) for a
+pause of a run, the flow request id for a signed flow delivery. A pause that several channels
+report is one request (`place`, applied by the store in one transaction, so two crewdash
+processes sharing a store agree too): the first sighting fixes its id (`<kickoff_id>:<task_id>`,
+`#2`, `#3` for later attempts after a rejection, or the flow request id when the signed
+delivery came first); later sightings add to it (the flow request id and callback, outcomes,
+the step's name, output, prompt, SLA) and never make another. Whether it is a flow's does not
+depend on the channel: the crew's configured kind, outcomes (`emit`) or a flow delivery make it
+one (`HumanRequest.is_flow`). Each is stored before it is published.
+
+A request stops waiting when it is answered, when polling sees the run go on after seeing it
+paused (somebody else answered), when a newer request of the same step replaces it, or when
+the run is final (seen by polling, or found final in the store on start: `close_finished`).
+Each of those is written to the audit trail as an "(observed)" decision with a note.
 
 Answering writes the audit row first, then sends through the request's channel (`/resume` with
 the kickoff's webhook URLs, or the flow's `callback_url`), then records the outcome. One
@@ -41,14 +53,32 @@ from crewdash.core.models import (
     Decision,
     HumanRequest,
     InboxChanged,
+    KickoffPhase,
     RequestSource,
     RunRecord,
 )
+from crewdash.core.records import UNNAMED_TASK
 from crewdash.core.timing import Clock, LoopClock
 
 log = logging.getLogger(__name__)
 
 ELSEWHERE_NOTE = "the run went on without an answer from this crewdash"
+REPLACED_NOTE = "a newer request of the same step replaced it: it was answered elsewhere"
+OBSERVER = "(observed)"  # the user of a decision row that records a request seen closed
+
+
+def _final_note(
+    state: RunState, raw_state: str, phase: KickoffPhase | None = None
+) -> tuple[AnswerOutcome, str]:
+    """How a request of a run that has ended is closed."""
+    if phase in (KickoffPhase.REFUSED, KickoffPhase.UNKNOWN):
+        return AnswerOutcome.NOT_WAITING, f"the run's kickoff is {phase}: nothing waits"
+    if state is RunState.COMPLETED:
+        return (
+            AnswerOutcome.ANSWERED_ELSEWHERE,
+            "the run completed without an answer from this crewdash",
+        )
+    return AnswerOutcome.NOT_WAITING, f"the run ended ({raw_state}) while this request waited"
 
 
 # Outcome names that mean "not accepted, do it again" (compared lower-case, `-`/space as `_`).
@@ -114,6 +144,64 @@ def _float(value: Any) -> float | None:
         return None
 
 
+def _task_named(*values: Any) -> str | None:
+    return next((v for v in values if isinstance(v, str) and v), None)
+
+
+def _emit(value: Any) -> tuple[str, ...]:
+    return tuple(str(e) for e in value) if isinstance(value, list) else ()
+
+
+def _round_id(kickoff_id: str, task_id: str, attempt: int) -> str:
+    base = f"{kickoff_id}:{task_id}"
+    return base if attempt == 1 else f"{base}#{attempt}"
+
+
+def _same_step(a: HumanRequest, b: HumanRequest) -> bool:
+    """Whether two requests of one run may be the same step: the same task, or one unnamed."""
+    return a.named_task is None or b.named_task is None or a.named_task == b.named_task
+
+
+def place(sighting: HumanRequest, known: list[HumanRequest]) -> HumanRequest | None:
+    """The request a sighting of a pause is: one of `known` (the requests of its run, and the
+    one with its flow request id) enriched by it, a new one (a pause not seen before, or the
+    next attempt of one already answered), or None (the round already answered, seen again
+    before the run moved on). Pure: the store calls it inside one transaction.
+
+    - The same flow request id is the same request.
+    - Otherwise a request of the same run and step (a step no channel named matches any) that
+      is still waiting is this pause, unless both carry different flow request ids.
+    - The newest such request answered: a new flow request id, or (from polling and crew
+      webhooks) a different output, is the next attempt; the same output is that round again.
+    """
+    fid = sighting.flow_request_id
+    if fid is not None:
+        for req in known:
+            if req.flow_request_id == fid:
+                return req.enriched(sighting)
+    kickoff_id = sighting.kickoff_id
+    if kickoff_id is None:  # a flow delivery naming no run: its own request
+        return sighting if fid is not None and not any(r.id == fid for r in known) else None
+    steps = [
+        r
+        for r in known
+        if r.crew == sighting.crew and r.kickoff_id == kickoff_id and _same_step(r, sighting)
+    ]
+    candidates = [r for r in steps if fid is None or r.flow_request_id is None]
+    latest = max(candidates, key=lambda r: r.attempt, default=None)
+    if latest is not None and latest.answered is None:
+        return latest.enriched(sighting)
+    if latest is not None and fid is None and sighting.output in ("", latest.output):
+        return None
+    attempt = 1 + max((r.attempt for r in steps), default=0)
+    taken = {r.id for r in known}
+    rid = fid or _round_id(kickoff_id, sighting.task_id or UNNAMED_TASK, attempt)
+    while rid in taken:  # an old file's odd ids: never overwrite another request
+        attempt += 1
+        rid = _round_id(kickoff_id, sighting.task_id or UNNAMED_TASK, attempt)
+    return replace(sighting, id=rid, attempt=attempt)
+
+
 class Inbox:
     def __init__(
         self,
@@ -123,15 +211,18 @@ class Inbox:
         client_for: Callable[[str], Any],
         clock: Clock | None = None,
         refresh: Callable[[str], Awaitable[Any] | Any] | None = None,
+        flow_crew: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.client_for = client_for
         self.clock: Clock = clock or LoopClock()
         self.refresh = refresh  # called with a local id when a run should be polled now
+        self.flow_crew = flow_crew or (lambda _crew: False)  # configured kind = "flow"
         self._answering: set[str] = set()
-        self._seen: dict[str, str] = {}  # base id -> output last seen, skips repeated polls
-        self._paused: dict[str, str] = {}  # kickoff id -> crew, runs seen waiting
+        self._seen: dict[tuple[str, str], tuple[str, str]] = {}  # (kickoff, task) -> last poll
+        self._paused: dict[str, float] = {}  # kickoff id -> when polling last saw it paused
+        self._shown: dict[str, str] = {}  # request id -> kickoff id, announced as waiting
 
     def pending(self) -> list[HumanRequest]:
         return list(self.store.pending_requests())
@@ -140,49 +231,66 @@ class Inbox:
 
     def seen_status(self, record: RunRecord, status: RunStatus) -> HumanRequest | None:
         """A status the monitor saw. A pause becomes a request; a run that went on closes
-        the requests this crewdash did not answer (somebody else did)."""
-        kickoff_id = record.kickoff_id
-        if kickoff_id is None:
+        the requests of the pause polling saw (somebody else answered), a run that ended
+        closes all of its requests."""
+        if record.kickoff_id is None:
+            return None
+        return self.seen_polled(record.crew, record.kickoff_id, status, local_id=record.local_id)
+
+    def seen_polled(
+        self, crew: str, kickoff_id: str, status: RunStatus, *, local_id: str | None = None
+    ) -> HumanRequest | None:
+        """A polled status of a run (also one this crewdash did not start: `local_id` None)."""
+        now = self.clock.time()
+        if status.state.is_final:
+            self._forget(kickoff_id)
+            self._paused.pop(kickoff_id, None)
+            self._close(crew, kickoff_id, _final_note(status.state, status.raw_state))
+            self._answered_meanwhile(kickoff_id)
             return None
         if status.state is not RunState.AWAITING_INPUT:
-            if kickoff_id in self._paused:
-                del self._paused[kickoff_id]
-                self._close_elsewhere(kickoff_id)
+            paused_at = self._paused.pop(kickoff_id, None)
+            if paused_at is not None:
+                self._forget(kickoff_id)
+                # Only what came before polling saw the pause: a delivery of a newer pause may
+                # have arrived while this (older) answer was on its way.
+                self._close(crew, kickoff_id, ELSEWHERE_NOTE, received_by=paused_at)
+            if kickoff_id in self._shown.values():
+                self._answered_meanwhile(kickoff_id)
             return None
-        self._paused[kickoff_id] = record.crew
-        task_id = status.pending_task_id or status.current_task or "input"
+        self._paused[kickoff_id] = now
+        task_id = status.pending_task_id or status.current_task or UNNAMED_TASK
         output = status.pending_output or ""
-        base = f"{kickoff_id}:{task_id}"
-        if self._seen.get(base) == output:
-            return None
-        self._seen[base] = output
-        if self._flow_request_pending(kickoff_id):
-            return None  # the signed flow delivery already stands for this pause
-        req = HumanRequest(
-            id=base,
-            crew=record.crew,
+        key, seen = (kickoff_id, task_id), (output, ",".join(status.pending_emit))
+        if self._seen.get(key) == seen:
+            return None  # the same pause polled again: nothing new to store
+        self._seen[key] = seen
+        sighting = HumanRequest(
+            id="",
+            crew=crew,
             source=RequestSource.STATUS,
-            received_at=self.clock.time(),
+            received_at=now,
             kickoff_id=kickoff_id,
-            local_id=record.local_id,
+            local_id=local_id,
             task_id=task_id,
             prompt=status.pending_prompt or "",
             output=output,
             emit=status.pending_emit,  # a flow step: its outcomes, not approve/reject
+            flow=self.flow_crew(crew),
         )
-        return self._add_round(req)
+        return self._place(sighting)
 
     def seen_crew_webhook(self, crew: str, payload: Mapping[str, Any]) -> HumanRequest | None:
-        """A crew HITL delivery (humanInputWebhook or a task webhook with a pause)."""
+        """A crew HITL delivery (humanInputWebhook, or a task webhook with a pause; a flow's
+        task webhook too: the request is the flow's all the same)."""
         kickoff_id = payload.get("kickoff_id") or payload.get("execution_id")
-        task_id = payload.get("task_id")
         if not isinstance(kickoff_id, str) or not kickoff_id:
             return None
-        task_id = task_id if isinstance(task_id, str) and task_id else "input"
+        task_id = _task_named(payload.get("task_id")) or UNNAMED_TASK
         run = self.store.find_by_kickoff_id(crew, kickoff_id)
         output = payload.get("output", payload.get("task_output", payload.get("result")))
-        req = HumanRequest(
-            id=f"{kickoff_id}:{task_id}",
+        sighting = HumanRequest(
+            id="",
             crew=crew,
             source=RequestSource.CREW_WEBHOOK,
             received_at=self.clock.time(),
@@ -192,93 +300,130 @@ class Inbox:
             prompt=_text(payload.get("prompt") or payload.get("message")),
             output=_text(output),
             context=_text(payload.get("context")),
+            emit=_emit(payload.get("emit")),
+            flow=self.flow_crew(crew),
         )
-        self._paused[kickoff_id] = crew
-        return self._add_round(req)
+        return self._place(sighting)
 
     def seen_flow_webhook(self, crew: str, payload: Mapping[str, Any]) -> HumanRequest | None:
         """A signed flow HITL delivery: `new_request` or `escalation`."""
         request_id = payload.get("id")
         if not isinstance(request_id, str | int) or isinstance(request_id, bool):
             return None
-        emit = payload.get("emit")
         state = payload.get("state") if isinstance(payload.get("state"), dict) else {}
         kickoff_id = payload.get("execution_id") or payload.get("kickoff_id") or state.get("id")
-        run = (
-            self.store.find_by_kickoff_id(crew, kickoff_id) if isinstance(kickoff_id, str) else None
-        )
+        kickoff_id = kickoff_id if isinstance(kickoff_id, str) and kickoff_id else None
+        run = self.store.find_by_kickoff_id(crew, kickoff_id) if kickoff_id else None
         assigned = payload.get("assigned_to")
-        req = HumanRequest(
+        callback = payload.get("callback_url")
+        sighting = HumanRequest(
             id=str(request_id),
             crew=crew,
             source=RequestSource.FLOW_WEBHOOK,
             received_at=self.clock.time(),
-            kickoff_id=kickoff_id if isinstance(kickoff_id, str) else None,
+            kickoff_id=kickoff_id,
             local_id=run.local_id if run else None,
+            task_id=_task_named(
+                payload.get("task_id"),
+                payload.get("step"),
+                state.get("step"),
+                state.get("task_id"),
+                state.get("current_task"),
+            ),
             prompt=_text(payload.get("message")),
             output=_text(payload.get("output")),
             context=_text(state) if state else "",
-            emit=tuple(str(e) for e in emit) if isinstance(emit, list) else (),
-            callback_url=payload.get("callback_url")
-            if isinstance(payload.get("callback_url"), str)
-            else None,
+            emit=_emit(payload.get("emit")),
+            callback_url=callback if isinstance(callback, str) else None,
             sla_minutes=_float(payload.get("sla_target_minutes")),
             assigned_to=_text(assigned) if assigned else None,
+            flow_request_id=str(request_id),
+            flow=True,
         )
-        stored, _new = self.store.upsert_request(req)
-        if stored.kickoff_id:
-            self._supersede_polled(stored.kickoff_id)
-        self.bus.publish(InboxChanged(stored))
-        return stored
+        return self._place(sighting)
 
-    def _flow_request_pending(self, kickoff_id: str) -> bool:
-        return any(
-            r.kickoff_id == kickoff_id and r.source is RequestSource.FLOW_WEBHOOK
-            for r in self.store.pending_requests()
-        )
-
-    def _supersede_polled(self, kickoff_id: str) -> None:
-        """A flow pause also seen by polling: the signed delivery (answered through its
-        callback) replaces the polled entry, unless that one is already being answered."""
-        for r in self.store.pending_requests():
-            if (
-                r.kickoff_id == kickoff_id
-                and r.source is RequestSource.STATUS
-                and r.id not in self._answering
-            ):
-                self.store.discard_request(r.id)
-
-    def _add_round(self, req: HumanRequest) -> HumanRequest | None:
-        """Store `req`, or a new round of it when the earlier round was answered and the
-        server now shows a different output (a rejection re-ran the task)."""
-        base, n = req.id, 1
-        while True:
-            rid = base if n == 1 else f"{base}#{n}"
-            existing = self.store.get_request(rid)
-            if existing is None or existing.answered is None:
-                break
-            if req.output == existing.output or not req.output:
-                return None  # the round we already answered, seen again before it moved on
-            n += 1
-        stored, new = self.store.upsert_request(replace(req, id=rid))
-        if new or req.source is not RequestSource.STATUS:
-            self.bus.publish(InboxChanged(stored))
-        return stored
-
-    def _close_elsewhere(self, kickoff_id: str) -> None:
+    def close_finished(self) -> int:
+        """Close every waiting request of a run the store knows has ended (on start: nothing
+        pops up for a completed run); the others are waiting, as shown. Returns how many were
+        closed."""
+        closed = 0
         for req in self.store.pending_requests():
-            if (
-                req.kickoff_id == kickoff_id
-                and req.source is not RequestSource.FLOW_WEBHOOK
-                and req.id not in self._answering
-            ):
-                did = self.store.record_decision(
-                    Decision(req.id, "", user="(observed)", at=self.clock.time()), "observed"
-                )
-                self.store.record_outcome(did, AnswerOutcome.ANSWERED_ELSEWHERE, ELSEWHERE_NOTE)
-                closed = self.store.get_request(req.id)
-                if closed is not None:
-                    self.bus.publish(InboxChanged(closed))
+            run = self._run_of(req)
+            if run is None or not run.is_final or req.id in self._answering:
+                self._shown[req.id] = req.kickoff_id or ""  # waiting, as the inbox shows
+                continue
+            self._close_one(req, _final_note(run.state, run.raw_state, run.phase))
+            closed += 1
+        return closed
+
+    def _place(self, sighting: HumanRequest) -> HumanRequest | None:
+        stored, new, changed = self.store.place_request(
+            sighting.kickoff_id, sighting.flow_request_id, lambda known: place(sighting, known)
+        )
+        if sighting.source is not RequestSource.STATUS and sighting.kickoff_id is not None:
+            self._forget(sighting.kickoff_id)  # the next poll of the run is placed again
+        if stored is None:
+            return None
+        if new and stored.kickoff_id is not None:
+            self._close_replaced(stored)
+        if changed:
+            self._publish(stored)
+        elif stored.answered is None:
+            self._shown[stored.id] = stored.kickoff_id or ""  # shown from the store
+        return stored
+
+    def _close_replaced(self, new: HumanRequest) -> None:
+        """A new request of a step whose earlier request still waits (another flow request
+        id): the earlier one was answered somewhere else."""
+        assert new.kickoff_id is not None
+        for req in self.store.pending_requests_of(new.crew, new.kickoff_id):
+            if req.id != new.id and req.id not in self._answering and _same_step(req, new):
+                self._close_one(req, (AnswerOutcome.ANSWERED_ELSEWHERE, REPLACED_NOTE))
+
+    def _forget(self, kickoff_id: str) -> None:
+        for key in [k for k in self._seen if k[0] == kickoff_id]:
+            del self._seen[key]
+
+    def _close(
+        self,
+        crew: str,
+        kickoff_id: str,
+        note: str | tuple[AnswerOutcome, str],
+        *,
+        received_by: float | None = None,
+    ) -> None:
+        for req in self.store.pending_requests_of(crew, kickoff_id):
+            if req.id in self._answering:
+                continue
+            if received_by is not None and req.received_at > received_by:
+                continue
+            self._close_one(req, note)
+
+    def _close_one(self, req: HumanRequest, note: str | tuple[AnswerOutcome, str]) -> None:
+        """Record that `req` no longer waits, without an answer from this crewdash."""
+        outcome, said = (AnswerOutcome.ANSWERED_ELSEWHERE, note) if isinstance(note, str) else note
+        closed = self.store.close_request(
+            req.id, outcome, said, user=OBSERVER, channel="observed", at=self.clock.time()
+        )
+        if closed is not None:
+            self._publish(closed)
+
+    def _publish(self, req: HumanRequest) -> None:
+        if req.answered is None:
+            self._shown[req.id] = req.kickoff_id or ""
+        else:
+            self._shown.pop(req.id, None)
+        self.bus.publish(InboxChanged(req))
+
+    def _answered_meanwhile(self, kickoff_id: str) -> None:
+        """Requests of a run this inbox announced as waiting that another crewdash process
+        sharing the store answered or closed: announce them answered here too."""
+        for rid in [r for r, k in self._shown.items() if k == kickoff_id]:
+            req = self.store.get_request(rid)
+            if req is None or req.answered is not None:
+                self._shown.pop(rid, None)
+            if req is not None and req.answered is not None:
+                self.bus.publish(InboxChanged(req))
 
     # --- answering ---------------------------------------------------------------------
 
@@ -355,7 +500,7 @@ class Inbox:
         self.store.record_outcome(decision_id, result, said)
         stored = self.store.get_request(req.id)
         if stored is not None:
-            self.bus.publish(InboxChanged(stored))
+            self._publish(stored)
         if result is not AnswerOutcome.FAILED and run is not None and self.refresh is not None:
             outcome_of_refresh = self.refresh(run.local_id)
             if hasattr(outcome_of_refresh, "__await__"):

@@ -1,8 +1,8 @@
 """The values core/ hands to the TUI and the CLI: runs as the store knows them, human-input
 requests, crew health, and the events the engine publishes. No Textual, no I/O.
 
-The records (`RunRecord`, `StateChange`, `HumanRequest`, `Decision`) and the events
-(`RunChanged`, `CrewHealthChanged`, `InboxChanged`, `Event`) are defined in
+The records (`RunRecord`, `StateChange`, `HumanRequest`, `Decision`, `DecisionRecord`) and the
+events (`RunChanged`, `CrewHealthChanged`, `InboxChanged`, `Event`) are defined in
 `crewdash.core.records` and imported from here on first use (PEP 562): the dashboard's first
 frame needs only the enums, and building the frozen dataclasses costs start-up ~4 ms."""
 
@@ -16,6 +16,7 @@ from crewdash.aop.lazy import lazy_exports
 if TYPE_CHECKING:
     from crewdash.core.records import CrewHealthChanged as CrewHealthChanged
     from crewdash.core.records import Decision as Decision
+    from crewdash.core.records import DecisionRecord as DecisionRecord
     from crewdash.core.records import Event as Event
     from crewdash.core.records import HumanRequest as HumanRequest
     from crewdash.core.records import InboxChanged as InboxChanged
@@ -28,6 +29,7 @@ _RECORDS = frozenset(
     (
         "CrewHealthChanged",
         "Decision",
+        "DecisionRecord",
         "Event",
         "HumanRequest",
         "InboxChanged",

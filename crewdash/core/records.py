@@ -7,7 +7,7 @@ dataclasses (~4 ms at start-up on Python 3.11)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from crewdash.aop.models import RunState
@@ -60,17 +60,26 @@ class StateChange:
     detail: str | None = None
 
 
+UNNAMED_TASK = "input"
+"""The task a crew pause is filed under when no channel named one (`/resume` needs an id)."""
+
+
 @dataclass(frozen=True, slots=True)
 class HumanRequest:
-    """One pending human-input request, whatever channel it came from (deduplicated)."""
+    """One human-input request, whatever channel reported it: a crew pause is one request per
+    (kickoff id, task, attempt), a flow pause one per flow request id; every channel that
+    reports the same pause (polling, the crew/task webhook, the signed flow webhook) adds to
+    this one record and never makes another (see `crewdash.core.inbox`)."""
 
-    id: str  # stable dedup key, e.g. "<kickoff_id>:<task_id>" or the flow request id
+    # The key everyone uses; fixed at first sighting: "<kickoff_id>:<task_id>" (attempt 1),
+    # "<kickoff_id>:<task_id>#<attempt>", or the flow's request id when that came first.
+    id: str
     crew: str
-    source: RequestSource
+    source: RequestSource  # the channel that reported it first
     received_at: float
     kickoff_id: str | None = None
     local_id: str | None = None
-    task_id: str | None = None
+    task_id: str | None = None  # the task or flow step, when any channel named it
     prompt: str = ""  # what is asked
     output: str = ""  # the output to review (Markdown)
     context: str = ""
@@ -79,6 +88,40 @@ class HumanRequest:
     sla_minutes: float | None = None
     assigned_to: str | None = None
     answered: AnswerOutcome | None = None  # None while waiting
+    attempt: int = 1  # the round: 2, 3, ... after a "request changes" re-ran the task
+    flow_request_id: str | None = None  # the id of the signed flow delivery, once one came
+    flow: bool = False  # the crew is configured as a flow, or a channel said it is one
+
+    @property
+    def is_flow(self) -> bool:
+        """A flow's request (answered with one of `emit`), whichever channel came first."""
+        return self.flow or bool(self.emit) or self.flow_request_id is not None
+
+    @property
+    def named_task(self) -> str | None:
+        """The task or step a channel named; None when unknown (or only the stand-in)."""
+        return self.task_id if self.task_id and self.task_id != UNNAMED_TASK else None
+
+    def enriched(self, later: HumanRequest) -> HumanRequest:
+        """This request with what a later sighting of the same pause adds. Its identity (id,
+        first channel and time, attempt), the answer, and a task or run already known stay;
+        texts, outcomes, callback and SLA are taken from the later sighting where it has
+        them; a flow stays a flow."""
+        return replace(
+            self,
+            kickoff_id=self.kickoff_id or later.kickoff_id,
+            local_id=self.local_id or later.local_id,
+            task_id=self.task_id if self.named_task else later.task_id or self.task_id,
+            prompt=later.prompt or self.prompt,
+            output=later.output or self.output,
+            context=later.context or self.context,
+            emit=later.emit or self.emit,
+            callback_url=later.callback_url or self.callback_url,
+            sla_minutes=later.sla_minutes if later.sla_minutes is not None else self.sla_minutes,
+            assigned_to=later.assigned_to or self.assigned_to,
+            flow_request_id=self.flow_request_id or later.flow_request_id,
+            flow=self.flow or later.flow,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +134,27 @@ class Decision:
     outcome: str | None = None  # flows: one of `emit`
     user: str = ""
     at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision as the audit trail keeps it, with the request it answered: one line of a
+    run's human decisions (`RunStore.decisions_for_run`, `Engine.decisions`)."""
+
+    id: int
+    at: float  # when it was written, before it was sent
+    request_id: str
+    kickoff_id: str | None
+    task_id: str | None
+    attempt: int
+    user: str  # "(observed)" when crewdash saw the run go on without its answer
+    feedback: str
+    approve: bool | None  # what `/resume` was sent (None for a callback or an observation)
+    outcome: str | None  # the flow outcome chosen
+    channel: str  # "resume", "callback", or "observed"
+    result: AnswerOutcome  # PENDING until the server answered
+    server_answer: str | None  # the server's words, or why the request was closed
+    answered_at: float | None
 
 
 # --- events the engine publishes; each is already on disk when it is published ---------

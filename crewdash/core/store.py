@@ -28,6 +28,7 @@ from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.models import (
     AnswerOutcome,
     Decision,
+    DecisionRecord,
     HumanRequest,
     KickoffPhase,
     RunRecord,
@@ -37,6 +38,7 @@ from crewdash.core.store_rows import (
     REQUEST_COLUMNS,
     change_from_row,
     decision_from_row,
+    decision_record_from_row,
     dumps,
     request_from_row,
     request_to_params,
@@ -53,22 +55,6 @@ STORE_FILENAME = "runs.sqlite3"
 def store_path(data_dir: Path) -> Path:
     """Where the store lives in a data dir (see `crewdash.core.config.resolve_data_dir`)."""
     return Path(data_dir) / STORE_FILENAME
-
-
-# Fields of a HumanRequest a later sighting may fill in (a webhook brings the callback URL a
-# status poll did not have); identity, first sighting and the answer are kept.
-_MERGEABLE = (
-    "kickoff_id",
-    "local_id",
-    "task_id",
-    "prompt",
-    "output",
-    "context",
-    "emit",
-    "callback_url",
-    "sla_minutes",
-    "assigned_to",
-)
 
 
 class StoreError(RuntimeError):
@@ -370,46 +356,64 @@ class RunStore:
     # --- human-input requests and the decision audit trail --------------------------------
 
     def upsert_request(self, req: HumanRequest) -> tuple[HumanRequest, bool]:
-        """Insert a request, or merge a later sighting into it. Returns (stored, is_new)."""
+        """Insert a request, or merge a later sighting with the same id into it
+        (`HumanRequest.enriched`). Returns (stored, is_new)."""
         with self._write() as conn:
             row = conn.execute("SELECT * FROM human_requests WHERE id = ?", (req.id,)).fetchone()
             if row is None:
-                params = request_to_params(req)
-                conn.execute(
-                    f"INSERT INTO human_requests ({', '.join(REQUEST_COLUMNS)}) "
-                    f"VALUES ({', '.join(':' + c for c in REQUEST_COLUMNS)})",
-                    params,
-                )
+                self._insert_request(conn, req)
                 return req, True
             old = request_from_row(row)
-            merged = replace(
-                old,
-                **{
-                    name: getattr(req, name)
-                    for name in _MERGEABLE
-                    if getattr(req, name) not in (None, "", ())
-                },
-            )
+            merged = old.enriched(req)
             if merged != old:
-                params = request_to_params(merged)
-                conn.execute(
-                    "UPDATE human_requests SET "
-                    + ", ".join(f"{c} = :{c}" for c in REQUEST_COLUMNS if c != "id")
-                    + " WHERE id = :id",
-                    params,
-                )
+                self._update_request(conn, merged)
             return merged, False
 
-    def discard_request(self, request_id: str) -> bool:
-        """Forget a request nobody answered or tried to answer (superseded by a better
-        sighting of the same pause). A request with an audit row is never discarded."""
+    def place_request(
+        self,
+        kickoff_id: str | None,
+        flow_request_id: str | None,
+        decide: Callable[[list[HumanRequest]], HumanRequest | None],
+    ) -> tuple[HumanRequest | None, bool, bool]:
+        """One sighting of a pause, placed atomically (another crewdash process may report the
+        same pause at the same moment): `decide` gets every request of `kickoff_id` and any
+        with `flow_request_id` (as its flow request id or its id), and returns the row to
+        write — one of them enriched, or a new one — or None to write nothing. Returns
+        (stored, is_new, changed)."""
         with self._write() as conn:
-            cursor = conn.execute(
-                "DELETE FROM human_requests WHERE id = ? AND answered IS NULL AND NOT EXISTS "
-                "(SELECT 1 FROM decisions WHERE request_id = ?)",
-                (request_id, request_id),
-            )
-            return cursor.rowcount > 0
+            rows = conn.execute(
+                "SELECT * FROM human_requests WHERE kickoff_id = :kickoff"
+                " OR flow_request_id = :flow OR id = :flow ORDER BY received_at, rowid",
+                {"kickoff": kickoff_id, "flow": flow_request_id},
+            ).fetchall()
+            known = {r.id: r for r in map(request_from_row, rows)}
+            chosen = decide(list(known.values()))
+            if chosen is None:
+                return None, False, False
+            old = known.get(chosen.id)
+            if old is None:
+                self._insert_request(conn, chosen)
+                return chosen, True, True
+            if chosen != old:
+                self._update_request(conn, chosen)
+            return chosen, False, chosen != old
+
+    @staticmethod
+    def _insert_request(conn: sqlite3.Connection, req: HumanRequest) -> None:
+        conn.execute(
+            f"INSERT INTO human_requests ({', '.join(REQUEST_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in REQUEST_COLUMNS)})",
+            request_to_params(req),
+        )
+
+    @staticmethod
+    def _update_request(conn: sqlite3.Connection, req: HumanRequest) -> None:
+        conn.execute(
+            "UPDATE human_requests SET "
+            + ", ".join(f"{c} = :{c}" for c in REQUEST_COLUMNS if c not in ("id", "answered"))
+            + " WHERE id = :id",
+            request_to_params(req),
+        )
 
     def get_request(self, request_id: str) -> HumanRequest | None:
         rows = self._read("SELECT * FROM human_requests WHERE id = ?", (request_id,))
@@ -418,6 +422,15 @@ class RunStore:
     def pending_requests(self) -> list[HumanRequest]:
         rows = self._read(
             "SELECT * FROM human_requests WHERE answered IS NULL ORDER BY received_at, rowid"
+        )
+        return [request_from_row(r) for r in rows]
+
+    def pending_requests_of(self, crew: str, kickoff_id: str) -> list[HumanRequest]:
+        """The requests of one run still waiting, oldest first."""
+        rows = self._read(
+            "SELECT * FROM human_requests WHERE answered IS NULL AND crew = ? AND kickoff_id = ?"
+            " ORDER BY received_at, rowid",
+            (crew, kickoff_id),
         )
         return [request_from_row(r) for r in rows]
 
@@ -469,9 +482,58 @@ class RunStore:
                     (str(outcome), row["request_id"]),
                 )
 
+    def close_request(
+        self,
+        request_id: str,
+        outcome: AnswerOutcome,
+        note: str,
+        *,
+        user: str,
+        channel: str,
+        at: float | None = None,
+    ) -> HumanRequest | None:
+        """Record that a request no longer waits though nobody answered it here: a decision
+        row (empty feedback, `note` as the server's answer) and the request closed, in one
+        transaction, and only if it is still waiting (another process may have answered it
+        meanwhile). Returns the closed request, or None when there was nothing to close."""
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT answered FROM human_requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            if row is None or row["answered"] is not None:
+                return None
+            conn.execute(
+                """INSERT INTO decisions (request_id, user, at, feedback, channel, outcome,
+                   server_answer, answered_at) VALUES (?, ?, ?, '', ?, ?, ?, ?)""",
+                (request_id, user, at, channel, str(outcome), note, at),
+            )
+            conn.execute(
+                "UPDATE human_requests SET answered = ? WHERE id = ?", (str(outcome), request_id)
+            )
+            closed = conn.execute(
+                "SELECT * FROM human_requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            return request_from_row(closed)
+
     def decisions(self, request_id: str) -> list[dict[str, Any]]:
         rows = self._read("SELECT * FROM decisions WHERE request_id = ? ORDER BY id", (request_id,))
         return [decision_from_row(r) for r in rows]
+
+    def decisions_for_run(self, local_id: str) -> list[DecisionRecord]:
+        """Every human decision about one run (answers sent from any crewdash sharing this
+        store, and requests seen closed without one), oldest first; [] for an unknown run."""
+        run = self.get(local_id)
+        if run is None:
+            return []
+        rows = self._read(
+            """SELECT d.*, r.kickoff_id, r.task_id, r.attempt
+               FROM decisions d JOIN human_requests r ON r.id = d.request_id
+               WHERE r.local_id = ? OR (r.crew = ? AND r.kickoff_id = ?)
+               ORDER BY d.at, d.id""",
+            (local_id, run.crew, run.kickoff_id),
+        )
+        return [decision_record_from_row(r) for r in rows]
 
     # --- meta ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 from crewdash.aop.models import RunResult, RunState, TaskOutput
 from crewdash.core.models import (
     AnswerOutcome,
+    DecisionRecord,
     HumanRequest,
     KickoffPhase,
     RequestSource,
@@ -119,6 +120,9 @@ REQUEST_COLUMNS = (
     "sla_minutes",
     "assigned_to",
     "answered",
+    "attempt",
+    "flow_request_id",
+    "flow",
 )
 
 
@@ -139,6 +143,9 @@ def request_to_params(req: HumanRequest) -> dict[str, Any]:
         "sla_minutes": req.sla_minutes,
         "assigned_to": req.assigned_to,
         "answered": str(req.answered) if req.answered is not None else None,
+        "attempt": req.attempt,
+        "flow_request_id": req.flow_request_id,
+        "flow": int(req.flow),
     }
 
 
@@ -159,6 +166,30 @@ def request_from_row(row: sqlite3.Row) -> HumanRequest:
         sla_minutes=row["sla_minutes"],
         assigned_to=row["assigned_to"],
         answered=AnswerOutcome(row["answered"]) if row["answered"] is not None else None,
+        attempt=row["attempt"],
+        flow_request_id=row["flow_request_id"],
+        flow=bool(row["flow"]),
+    )
+
+
+def decision_record_from_row(row: sqlite3.Row) -> DecisionRecord:
+    """A decision joined with its request (`kickoff_id`, `task_id`, `attempt`)."""
+    approve = row["approve"]
+    return DecisionRecord(
+        id=row["id"],
+        at=row["at"],
+        request_id=row["request_id"],
+        kickoff_id=row["kickoff_id"],
+        task_id=row["task_id"],
+        attempt=row["attempt"],
+        user=row["user"],
+        feedback=row["feedback"],
+        approve=None if approve is None else bool(approve),
+        outcome=row["choice"],
+        channel=row["channel"],
+        result=AnswerOutcome(row["outcome"]),
+        server_answer=row["server_answer"],
+        answered_at=row["answered_at"],
     )
 
 

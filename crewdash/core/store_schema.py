@@ -114,7 +114,34 @@ def _v2_batches(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_runs, _v2_batches)
+def _v3_request_identity(conn: sqlite3.Connection) -> None:
+    # One request per pause whatever channel reported it: its round (`attempt`), the flow
+    # request id a signed delivery brought (a request first seen by another channel keeps its
+    # own id), and whether it is a flow's. Rows of older files keep their ids: the round is
+    # read from the `#N` suffix, a flow delivery's id is its flow request id.
+    for name, decl in (
+        ("attempt", "INTEGER NOT NULL DEFAULT 1"),
+        ("flow_request_id", "TEXT"),
+        ("flow", "INTEGER NOT NULL DEFAULT 0"),
+    ):
+        conn.execute(f"ALTER TABLE human_requests ADD COLUMN {name} {decl}")
+    for (rid,) in conn.execute("SELECT id FROM human_requests WHERE id LIKE '%#%'").fetchall():
+        suffix = rid.rpartition("#")[2]
+        if suffix.isdigit() and int(suffix) > 1:
+            conn.execute("UPDATE human_requests SET attempt = ? WHERE id = ?", (int(suffix), rid))
+    conn.execute(
+        "UPDATE human_requests SET flow_request_id = id, flow = 1 WHERE source = 'flow_webhook'"
+    )
+    conn.execute("UPDATE human_requests SET flow = 1 WHERE emit_json NOT IN ('', '[]')")
+    conn.execute("CREATE INDEX human_requests_kickoff ON human_requests(kickoff_id)")
+    conn.execute("CREATE INDEX human_requests_run ON human_requests(local_id)")
+    conn.execute(
+        "CREATE UNIQUE INDEX human_requests_flow_id ON human_requests(flow_request_id)"
+        " WHERE flow_request_id IS NOT NULL"
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_runs, _v2_batches, _v3_request_identity)
 LATEST = len(MIGRATIONS)
 
 

@@ -140,4 +140,6 @@ async def test_flow_answered_elsewhere_is_shown_not_failed(
         await pilot.press("escape")
     assert app.results == [AnswerOutcome.ANSWERED_ELSEWHERE]
     statuses = [c["status"] for c in (await sim_stats(sim_server))["callbacks"]]
-    assert statuses == [200, 409]
+    # The engine may have seen the run go on first (then nothing is sent), else the
+    # deployment says 409: either way, not a second accepted answer.
+    assert statuses in ([200], [200, 409])

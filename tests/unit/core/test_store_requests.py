@@ -85,11 +85,33 @@ def test_outcome_for_unknown_decision(store: RunStore) -> None:
         store.record_outcome(999, AnswerOutcome.ACCEPTED, "")
 
 
-def test_discard_request_only_forgets_an_untouched_request(store: RunStore) -> None:
-    from crewdash.core.models import Decision, HumanRequest, RequestSource
+def test_requests_of_an_older_store_keep_their_ids_and_gain_attempt_and_flow(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
 
-    for rid in ("a", "b"):
-        store.upsert_request(HumanRequest(rid, "c", RequestSource.STATUS, 1.0, kickoff_id="k"))
-    store.record_decision(Decision("b", "fb"), "resume")  # b has an audit row
-    assert store.discard_request("a") is True and store.get_request("a") is None
-    assert store.discard_request("b") is False and store.get_request("b") is not None
+    from crewdash.core.store_schema import migrate
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, upto=2) == 2
+    rows = [
+        ("k1:review", "status", "k1", "review", "[]"),
+        ("k1:review#3", "crew_webhook", "k1", "review", "[]"),
+        ("k2:check:1", "flow_webhook", "k2", None, '["approve", "reject"]'),
+        ("k3:step", "status", "k3", "step", '["go"]'),
+    ]
+    for rid, source, kickoff, task, emit in rows:
+        conn.execute(
+            "INSERT INTO human_requests (id, crew, source, received_at, kickoff_id, task_id,"
+            " emit_json) VALUES (?, 'c', ?, 1.0, ?, ?, ?)",
+            (rid, source, kickoff, task, emit),
+        )
+    conn.close()
+    with RunStore.open(path) as s:
+        plain, third, flow, emitted = (s.get_request(r[0]) for r in rows)
+        assert (plain.attempt, plain.is_flow, plain.flow_request_id) == (1, False, None)
+        assert third.attempt == 3 and not third.is_flow
+        assert flow.is_flow and flow.flow_request_id == "k2:check:1" and flow.attempt == 1
+        assert emitted.is_flow and emitted.flow_request_id is None
+        assert [r.id for r in s.pending_requests()] == [r[0] for r in rows]
