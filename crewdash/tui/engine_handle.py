@@ -18,7 +18,7 @@ from crewdash.core.models import CrewHealth
 
 if TYPE_CHECKING:
     from crewdash.core.engine import Engine
-    from crewdash.core.models import Event, HumanRequest, RunRecord, StateChange
+    from crewdash.core.models import DecisionRecord, Event, HumanRequest, RunRecord, StateChange
 
 EngineFactory = Callable[[], "Engine | Awaitable[Engine]"]
 CONNECTING = "connecting…"
@@ -95,6 +95,9 @@ class DeferredEngine:
 
     def inbox(self) -> list[HumanRequest]:
         return self._engine.inbox() if self._engine is not None else []
+
+    def decisions(self, local_id: str) -> list[DecisionRecord]:
+        return self._engine.decisions(local_id) if self._engine is not None else []
 
     def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
         if self._engine is None:

@@ -69,6 +69,9 @@ class FakeEngine:
     def history(self, local_id: str) -> list[Any]:
         return []
 
+    def decisions(self, local_id: str) -> list[Any]:
+        return []
+
     def inbox(self) -> list[HumanRequest]:
         return [r for r in self.requests if r.answered is None]
 

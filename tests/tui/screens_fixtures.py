@@ -15,6 +15,7 @@ from textual.screen import Screen
 from crewdash.aop.models import RunResult, RunState, TaskOutput
 from crewdash.core.models import (
     AnswerOutcome,
+    DecisionRecord,
     Event,
     HumanRequest,
     KickoffPhase,
@@ -149,6 +150,7 @@ class FakeEngine:
         self.answer_results: list[AnswerOutcome | Exception] = []
         self.stop_error: Exception | None = None
         self.stopped: list[str] = []
+        self.decided: list[DecisionRecord] = []
 
     def run(self, local_id: str) -> RunRecord | None:
         return self.runs_by_id.get(local_id)
@@ -189,6 +191,9 @@ class FakeEngine:
 
     def inbox(self) -> list[HumanRequest]:
         return [r for r in self.requests if r.answered is None]
+
+    def decisions(self, local_id: str) -> list[DecisionRecord]:
+        return [d for d in self.decided if d.kickoff_id == KICKOFF and local_id == "run-1"]
 
 
 class ScreenApp(App[None]):

@@ -6,7 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from screens_fixtures import FakeEngine, ScreenApp, completed_run
+from rich.console import Console
+from screens_fixtures import KICKOFF, FakeEngine, ScreenApp, completed_run
 from textual.widgets import Input, Markdown, Static, TabbedContent, Tree
 
 from crewdash.aop.models import RunResult, RunState
@@ -181,3 +182,59 @@ async def test_tasks_tab_lists_each_task_with_agent_and_time() -> None:
         titles = [c.title for c in app.screen.query("#task-list Collapsible")]  # type: ignore[attr-defined]
         assert titles[0] == "1. research  ·  Senior Researcher  ·  42.5s"
         assert len(titles) == 4
+
+
+async def test_history_lists_the_human_decisions_among_the_state_changes() -> None:
+    """Defect 11: the History tab omitted human decisions."""
+    from crewdash.core.models import AnswerOutcome, DecisionRecord
+
+    record = completed_run()
+    engine = FakeEngine([record])
+    start = record.created_at
+    engine.decided = [
+        DecisionRecord(
+            1,
+            start + 50,
+            "k:write",
+            KICKOFF,
+            "write",
+            1,
+            "ana",
+            "shorter, please",
+            False,
+            None,
+            "resume",
+            AnswerOutcome.ACCEPTED,
+            "retrying: re-running the task",
+            start + 51,
+        ),
+        DecisionRecord(
+            2,
+            start + 90,
+            "k:write#2",
+            KICKOFF,
+            "write",
+            2,
+            "ana",
+            "",
+            True,
+            None,
+            "resume",
+            AnswerOutcome.ACCEPTED,
+            "resumed",
+            start + 91,
+        ),
+    ]
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        console = Console(width=120, color_system=None)
+        with console.capture() as captured:
+            console.print(app.screen.query_one("#history-table", Static).content)
+        lines = captured.get().splitlines()
+        changes = next(i for i, line in enumerate(lines) if "changes asked" in line)
+        approved = next(i for i, line in enumerate(lines) if "◆ approved" in line)
+        analyse = next(i for i, line in enumerate(lines) if "analyse" in line)
+        assert analyse < changes < approved  # in time order among the state changes
+        assert "ana" in lines[changes] and "'shorter, please'" in lines[changes]
+        assert "attempt 2" in lines[approved]

@@ -109,7 +109,9 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         self._last: tuple[str, bool | None, str | None] | None = None  # for retry
 
     @property
-    def is_flow(self) -> bool:
+    def has_outcomes(self) -> bool:
+        """A flow step with named outcomes answers with one of them; anything else (a crew,
+        or a flow pause whose outcomes no channel has said yet) approves or asks changes."""
         return bool(self.request.emit)
 
     # -- layout ----------------------------------------------------------------------------
@@ -123,7 +125,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             attempt = request_attempt(req)
             if attempt > 1:
                 where += f"  ·  attempt {attempt}"
-            kind = "flow" if self.is_flow else "crew"
+            kind = "flow" if req.is_flow else "crew"
             yield Static(
                 Text.assemble(
                     ("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}"
@@ -140,7 +142,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
                 yield Static(Text(req.context), id="hi-context")
             placeholder = (
                 "Optional note sent with the outcome"
-                if self.is_flow
+                if self.has_outcomes
                 else "Feedback: required to request changes, optional to approve"
             )
             yield TextArea(
@@ -151,7 +153,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             yield Static("", id="hi-feedback-error")
             yield Static("", id="hi-result")
             with Horizontal(id="hi-buttons"):
-                if self.is_flow:
+                if self.has_outcomes:
                     for i, outcome in enumerate(req.emit):
                         yield Button(
                             outcome,
@@ -201,7 +203,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         """Approve and Request changes are a crew's answers; a flow answers with outcomes."""
         if action in ("approve", "request_changes"):
             # hidden once an answer is on its way or was taken: the Footer shows what works
-            return not self.is_flow and not self._busy()
+            return not self.has_outcomes and not self._busy()
         return True
 
     def _now(self) -> float:
@@ -245,7 +247,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
 
     @on(Button.Pressed, "#hi-approve")
     def action_approve(self) -> None:
-        if self.is_flow or self._busy():
+        if self.has_outcomes or self._busy():
             return
         feedback = self._feedback()
         question = f"Approve task {self.request.task_id or ''} of {self.request.crew}?".replace(

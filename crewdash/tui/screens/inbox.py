@@ -111,8 +111,8 @@ class InboxScreen(Screen[None]):
         return [
             request.crew,
             short_id(request.kickoff_id),
-            "flow" if request.emit else "crew",
-            request.task_id or ("(flow step)" if request.emit else "—"),
+            "flow" if request.is_flow else "crew",
+            request.task_id or ("(flow step)" if request.is_flow else "—"),
             format_duration(waited),
             sla,
             asks[0][:60] if asks else "",

@@ -32,7 +32,14 @@ from textual.widgets import (
 from textual.widgets.tree import TreeNode
 
 from crewdash.core.atomic import write_atomic
-from crewdash.core.models import KickoffPhase, RunChanged, RunRecord, StateChange
+from crewdash.core.models import (
+    DecisionRecord,
+    InboxChanged,
+    KickoffPhase,
+    RunChanged,
+    RunRecord,
+    StateChange,
+)
 from crewdash.tui.format import (
     format_clock,
     format_duration,
@@ -51,6 +58,7 @@ class DetailEngine(Protocol):
 
     def run(self, local_id: str) -> RunRecord | None: ...
     def history(self, local_id: str) -> list[StateChange]: ...
+    def decisions(self, local_id: str) -> list[DecisionRecord]: ...
 
 
 def parse_json_output(text: str) -> Any | None:
@@ -169,6 +177,11 @@ class RunDetailScreen(Screen[None]):
         if changed:
             self.record = changed[-1]
             self._render_all()
+        elif any(
+            isinstance(e, InboxChanged) and e.request.local_id == self.local_id
+            for e in message.events
+        ):
+            self._render_history()  # a decision about this run: History shows it
 
     def _now(self) -> float:
         now = getattr(self.app, "now", None)
@@ -303,13 +316,18 @@ class RunDetailScreen(Screen[None]):
         table.add_row(
             format_clock(self.record.created_at, now=now), "… created", "", "kickoff sent"
         )
-        for change in history:
-            table.add_row(
-                format_clock(change.at, now=now),
+        rows: list[tuple[float, str | Text, str, str]] = [
+            (
+                change.at,
                 state_label(change.state, change.raw_state, colors=colors),
                 change.current_task or "",
                 change.detail or "",
             )
+            for change in history
+        ]
+        rows += [decision_row(d, colors) for d in self.engine.decisions(self.local_id)]
+        for at, what, task, detail in sorted(rows, key=lambda row: row[0]):
+            table.add_row(format_clock(at, now=now), what, task, detail)
         self.query_one("#history-table", Static).update(table)
 
     def _render_error(self) -> None:
@@ -402,6 +420,33 @@ class RunDetailScreen(Screen[None]):
 
     def action_edit_run_again(self) -> None:
         self._run_again(edit=True)
+
+
+def decision_row(
+    decision: DecisionRecord, colors: dict[str, str]
+) -> tuple[float, str | Text, str, str]:
+    """One human decision as a History row: (time, what, task, who · how · the answer)."""
+    if decision.channel == "observed":
+        what = Text("◆ closed", style=colors.get("warning", ""))
+    elif decision.outcome:
+        what = Text(f"◆ {decision.outcome}", style="bold")
+    elif decision.approve is False:
+        what = Text("◆ changes asked", style="bold")
+    else:
+        what = Text("◆ approved", style="bold")
+    task = decision.task_id or ""
+    if decision.attempt > 1:
+        task += f" (attempt {decision.attempt})"
+    parts = [decision.user or "someone"]
+    if decision.channel != "observed":
+        parts.append(f"via {decision.channel}")
+    if decision.feedback:
+        parts.append(repr(decision.feedback))
+    answer = decision.server_answer or decision.result.value
+    parts.append(f"→ {decision.result.value.replace('_', ' ')}")
+    if decision.server_answer and decision.server_answer != decision.result.value:
+        parts.append(f"({answer})")
+    return decision.at, what, task, "  ·  ".join(parts)
 
 
 def json_tree(value: Any, *, id: str | None = None, expand_depth: int = 2) -> Tree[Any]:
