@@ -144,8 +144,8 @@ class Engine:
             self._clients[crew.name] = client
             self.monitor.add_crew(crew, client)
             for run in self.store.list_runs(crew=crew.name, states=[RunState.COMPLETED], limit=50):
-                if run.finished_at:
-                    self.monitor.learn_duration(crew.name, run.finished_at - run.created_at)
+                if run.duration is not None:
+                    self.monitor.learn_duration(crew.name, run.duration)
         if self.config.receiver.enabled:
             self.receiver = Receiver(
                 self.config.receiver,
@@ -159,7 +159,9 @@ class Engine:
         await self.monitor.start()
         for record in self.store.unfinished():
             crew = self.config.crews.get(record.crew)
-            spread = self.rng.uniform(0, crew.poll_min) if crew else 0.0
+            if crew is None:
+                continue  # a crew not configured here (or not asked about): nobody polls it
+            spread = self.rng.uniform(0, crew.poll_min)
             self.monitor.track(record, delay=spread)  # spread a restart's first polls
         self.probe.start()
 

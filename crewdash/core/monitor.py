@@ -118,6 +118,7 @@ class _Run:
     start_slack: float = 0.0  # ... which may have been up to this much later
     last_progress: float = 0.0  # monotonic time of the last observed change
     seen: tuple[Any, ...] | None = None  # the last status the store has applied (see _seen_key)
+    seen_at: float | None = None  # wall time of the last answer that found the run unfinished
     waiters: list[asyncio.Future[RunRecord]] = field(default_factory=list)
 
 
@@ -542,10 +543,11 @@ class Monitor:
             record, changed = run.record, False
         else:
             record, changed = self.store.record_status(
-                run.record.local_id, status, self.clock.time()
+                run.record.local_id, status, self.clock.time(), seen_at=run.seen_at
             )
             run.seen = key
         run.record = record
+        run.seen_at = self.clock.time()
         if changed:
             old_phase = run.phase
             if self._learn_phase(run, crew, record, sent_at, now):
@@ -558,9 +560,9 @@ class Monitor:
         if record.offline_since is not None and crew.offline_since is None:
             run.record = self._flags(record, offline_since=None)
         if run.record.is_final:
-            if run.record.state is RunState.COMPLETED:
-                finished = run.record.finished_at or self.clock.time()
-                self.learn_duration(crew.config.name, finished - run.record.created_at)
+            took = run.record.duration  # None: it ended unseen, and the server did not say
+            if run.record.state is RunState.COMPLETED and took is not None:
+                self.learn_duration(crew.config.name, took)
             self.untrack(record.local_id)
             return None
         if not changed:
