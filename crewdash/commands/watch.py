@@ -48,7 +48,9 @@ async def _watch(session: Session) -> int:
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     with open_store(args) as store:
         wanted = set(args.crews)
-        crews = wanted or {run.crew for run in store.unfinished()}  # only the crews watched
+        crews = wanted or {  # only the crews watched
+            run.crew for run in store.unfinished() if run.phase is KickoffPhase.ACCEPTED
+        }
         async with running_engine(config, store, crews) as engine:
             targets = [
                 run

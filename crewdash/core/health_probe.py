@@ -44,7 +44,13 @@ def slow_detail(latency: float) -> str:
     return f"slow: answers take {latency:.1f} s"
 
 
-_KIND_WORDS = {"server": "server errors", "timeout": "timeouts", "connection": "connection errors"}
+_KIND_WORDS = {
+    "server": "server errors",
+    "timeout": "timeouts",
+    "connection": "connection errors",
+    "protocol": "unreadable answers",
+    "circuit_open": "held back after failures in a row",
+}
 
 
 def flaky_detail(kind: str) -> str:
