@@ -103,7 +103,7 @@ def elapsed_seconds(run: RunRecord, now: float) -> float | None:
     """Seconds since the run was started: until now while it goes, `RunRecord.duration` after
     (None when no run existed or its end is unknown)."""
     if run.is_final:
-        return run.duration
+        return None if run.duration is None else max(0.0, run.duration)
     return max(0.0, now - run.created_at)
 
 
