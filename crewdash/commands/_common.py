@@ -56,6 +56,12 @@ def add_crew(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("crew", metavar="CREW", help="a crew name from the config")
 
 
+KICKOFF_ID_HELP = (
+    "the run's kickoff id, or at least 6 of its first characters (as the dashboard shows "
+    "them) when the local store knows the run"
+)
+
+
 def add_crew_run(parser: argparse.ArgumentParser, kickoff_help: str | None = None) -> None:
     """The CREW KICKOFF_ID positionals of a command about one run."""
     add_crew(parser)

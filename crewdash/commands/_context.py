@@ -4,8 +4,9 @@ the engine — each opened the same way by every command."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,11 +74,17 @@ async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator
 
 
 @asynccontextmanager
-async def running_engine(config: Config, store: RunStore) -> AsyncIterator[Engine]:
-    """The engine started on this store (tracking every unfinished run), stopped on exit."""
+async def running_engine(
+    config: Config, store: RunStore, crews: Iterable[str]
+) -> AsyncIterator[Engine]:
+    """The engine started on this store for the given crews only (tracking their unfinished
+    runs), stopped on exit. A headless command speaks only of the crews it was asked about:
+    the engine neither probes nor polls the others, so it has nothing to say of them."""
     from crewdash.core.engine import Engine
 
-    engine = Engine(config, store)
+    wanted = set(crews)
+    only = {name: crew for name, crew in config.crews.items() if name in wanted}
+    engine = Engine(replace(config, crews=only), store)
     await engine.start()
     try:
         yield engine

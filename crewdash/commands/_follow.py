@@ -83,6 +83,7 @@ async def follow(
     targets = set(local_ids)
     changed = asyncio.Event()
     latest: dict[str, RunRecord] = {}
+    observed: dict[str, float] = {}  # local_id -> when its latest change reached us
     shown: dict[str, tuple[object, ...]] = {}
     hinted: set[str] = set()
     rejected: dict[str, str] = {}
@@ -90,6 +91,7 @@ async def follow(
     def on_event(event: Event) -> None:
         if isinstance(event, RunChanged) and event.run.local_id in targets:
             latest[event.run.local_id] = event.run
+            observed[event.run.local_id] = time.time()
             changed.set()
         elif isinstance(event, CrewHealthChanged) and event.health is CrewHealth.TOKEN_REJECTED:
             rejected[event.crew] = event.detail or "the token was rejected"
@@ -99,8 +101,9 @@ async def follow(
     try:
         for local_id in targets:  # the state now: some may have ended already
             run = engine.run(local_id)
-            if run is not None:
-                latest.setdefault(local_id, run)
+            if run is not None and local_id not in latest:
+                latest[local_id] = run
+                observed[local_id] = run.updated_at or run.created_at  # its last observation
         changed.set()
         while True:
             if changed.is_set():
@@ -109,7 +112,7 @@ async def follow(
                     key = _shown_key(run)
                     if shown.get(local_id) != key:
                         shown[local_id] = key
-                        out.event(run_json(run), run_line(run))
+                        out.event(run_json(run), run_line(run, observed.get(local_id)))
                     _hint_human_input(session, engine, run, hinted)
                 for crew, detail in rejected.items():
                     if any(r.crew == crew and not r.is_final for r in latest.values()):

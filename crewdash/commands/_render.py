@@ -34,7 +34,7 @@ def run_json(run: RunRecord, *, type_: str = "run") -> dict[str, Any]:
         "raw_state": run.raw_state,
         "final": run.is_final,
         "current_task": run.current_task,
-        "progress": _progress(run.completed_tasks, run.total_tasks),
+        "progress": _progress(*(run.progress or (None, None))),
         "error": run.error,
         "note": run.note,
         "stalled": run.stalled,
@@ -42,6 +42,7 @@ def run_json(run: RunRecord, *, type_: str = "run") -> dict[str, Any]:
         "created_at": iso(run.created_at),
         "updated_at": iso(run.updated_at) if run.updated_at else None,
         "finished_at": iso(run.finished_at),
+        "duration_seconds": None if run.duration is None else round(run.duration, 3),
         "inputs": run.inputs,
         "result": result_json(run.result),
     }
@@ -53,17 +54,21 @@ def run_state_word(run: RunRecord) -> str:
     return str(run.state) if run.raw_state == str(run.state) else f"{run.state} ({run.raw_state})"
 
 
-def run_line(run: RunRecord) -> str:
+def run_line(run: RunRecord, at: float | None = None) -> str:
+    """One run in a line, led by `at` (a progress line: when the change was observed) or,
+    by default, by when the run was started (a listing)."""
     parts = [
-        local_clock(run.created_at),
+        local_clock(run.created_at if at is None else at),
         run.crew,
         run.kickoff_id or f"(local {run.local_id})",
         run_state_word(run),
     ]
-    if run.completed_tasks is not None and run.total_tasks is not None:
-        parts.append(f"{run.completed_tasks}/{run.total_tasks}")
+    if run.progress is not None:
+        parts.append(f"{run.progress[0]}/{run.progress[1]}")
     if run.current_task and not run.is_final:
         parts.append(f"task {run.current_task}")
+    if run.duration is not None:
+        parts.append(f"took {run.duration:.1f}s")
     if run.stalled:
         parts.append("[stalled]")
     if run.offline_since is not None:

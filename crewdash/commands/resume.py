@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_crew_run
+from crewdash.commands._common import KICKOFF_ID_HELP, add_command, add_crew_run
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "decision is recorded in the audit trail before it is sent. Exits 0 also when "
         "somebody else answered first (said so on stderr), 2 when the run is not waiting.",
     )
-    add_crew_run(parser, "the run (or flow request id)")
+    add_crew_run(parser, KICKOFF_ID_HELP + " (or a flow request id)")
     parser.add_argument("--task", metavar="TASK_ID", help="the task waiting for review")
     choice = parser.add_mutually_exclusive_group(required=True)
     choice.add_argument("--approve", action="store_true", help="crews: accept the output")
@@ -63,6 +63,7 @@ async def _resume(session: Session) -> int:
         running_engine,
     )
     from crewdash.commands._errors import CliError
+    from crewdash.commands._ids import resolve_kickoff_id
     from crewdash.core.inbox import InboxError
     from crewdash.core.models import AnswerOutcome
 
@@ -73,6 +74,8 @@ async def _resume(session: Session) -> int:
     config = config_from(args)
     crew = crew_from(config, args.crew)
     with open_store(args) as store:
+        if store.get_request(args.kickoff_id) is None:  # not a flow request id: a kickoff id
+            args.kickoff_id = resolve_kickoff_id(store, crew.name, args.kickoff_id)
 
         def find() -> list[HumanRequest]:
             return [
@@ -81,7 +84,7 @@ async def _resume(session: Session) -> int:
                 if _matches(req, crew.name, args.kickoff_id, args.task)
             ]
 
-        async with running_engine(config, store) as engine:
+        async with running_engine(config, store, [crew.name]) as engine:
             found = find()
             run = store.find_by_kickoff_id(crew.name, args.kickoff_id)
             if not found and run is not None:

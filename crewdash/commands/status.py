@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_crew_run
+from crewdash.commands._common import KICKOFF_ID_HELP, add_command, add_crew_run
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Ask the deployment for a run's state now (and record it if the run is "
         "tracked). Exits 1 when the run ended in error or was stopped.",
     )
-    add_crew_run(parser)
+    add_crew_run(parser, KICKOFF_ID_HELP)
     parser.set_defaults(handler="crewdash.commands.status:handle")
 
 
@@ -35,18 +35,20 @@ async def _status(session: Session) -> int:
     from crewdash.aop.models import RunState
     from crewdash.commands._common import ExitCode
     from crewdash.commands._context import config_from, crew_client, crew_from, open_store
+    from crewdash.commands._ids import resolve_kickoff_id
     from crewdash.commands._render import status_json, status_lines
 
     args = session.args
     crew = crew_from(config_from(args), args.crew)
     with open_store(args) as store:
+        kickoff_id = resolve_kickoff_id(store, crew.name, args.kickoff_id)
         async with crew_client(crew, store) as client:
-            status = await client.status(args.kickoff_id)
-        known = store.find_by_kickoff_id(crew.name, args.kickoff_id)
+            status = await client.status(kickoff_id)
+        known = store.find_by_kickoff_id(crew.name, kickoff_id)
         if known is not None:
             store.record_status(known.local_id, status, time.time())
-    session.out.record(status_json(crew.name, args.kickoff_id, status))
-    for line in status_lines(crew.name, args.kickoff_id, status):
+    session.out.record(status_json(crew.name, kickoff_id, status))
+    for line in status_lines(crew.name, kickoff_id, status):
         session.out.text(line)
     if status.state in (RunState.ERROR, RunState.STOPPED):
         return ExitCode.RUN_FAILED

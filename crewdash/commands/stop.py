@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_crew_run
+from crewdash.commands._common import KICKOFF_ID_HELP, add_command, add_crew_run
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Cancel a queued or running run. A run that has already finished, or a "
         "deployment that cannot stop runs, is a usage error (exit 2).",
     )
-    add_crew_run(parser)
+    add_crew_run(parser, KICKOFF_ID_HELP)
     parser.set_defaults(handler="crewdash.commands.stop:handle")
 
 
@@ -36,16 +36,19 @@ async def _stop(session: Session) -> int:
     from crewdash.commands._common import ExitCode
     from crewdash.commands._context import config_from, crew_client, crew_from, open_store
     from crewdash.commands._errors import CliError
+    from crewdash.commands._ids import resolve_kickoff_id
 
     args = session.args
     crew = crew_from(config_from(args), args.crew)
     with open_store(args) as store:
+        kickoff_id = resolve_kickoff_id(store, crew.name, args.kickoff_id)
         async with crew_client(crew, store) as client:
             try:
-                await client.stop(args.kickoff_id)
+                await client.stop(kickoff_id)
+                stopped_at = time.time()  # the run was still going when this answer came
             except NotPausedError:
                 raise CliError(
-                    f"run {args.kickoff_id} was not stopped: it has already finished",
+                    f"run {kickoff_id} was not stopped: it has already finished",
                     kind="not_running",
                 ) from None
             except UnsupportedError:
@@ -53,18 +56,18 @@ async def _stop(session: Session) -> int:
                     f"crew {crew.name} cannot stop runs (this deployment has no /stop route)",
                     kind="unsupported",
                 ) from None
-            known = store.find_by_kickoff_id(crew.name, args.kickoff_id)
+            known = store.find_by_kickoff_id(crew.name, kickoff_id)
             state = "stopped"
             if known is not None:  # keep the store true to the server; best effort
                 try:
-                    status = await client.status(args.kickoff_id)
+                    status = await client.status(kickoff_id)
                 except AOPError:
                     pass
                 else:
-                    store.record_status(known.local_id, status, time.time())
+                    store.record_status(known.local_id, status, time.time(), seen_at=stopped_at)
                     state = str(status.state)
     session.out.emit(
-        {"type": "stopped", "crew": crew.name, "kickoff_id": args.kickoff_id, "state": state},
-        f"stop sent to {crew.name} {args.kickoff_id} (state now: {state})",
+        {"type": "stopped", "crew": crew.name, "kickoff_id": kickoff_id, "state": state},
+        f"stop sent to {crew.name} {kickoff_id} (state now: {state})",
     )
     return ExitCode.OK

@@ -47,8 +47,11 @@ async def _watch(session: Session) -> int:
         crew_from(config, name)  # an unknown name is a usage error, not an empty watch
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     with open_store(args) as store:
-        async with running_engine(config, store) as engine:
-            wanted = set(args.crews)
+        wanted = set(args.crews)
+        crews = wanted or {  # only the crews watched
+            run.crew for run in store.unfinished() if run.phase is KickoffPhase.ACCEPTED
+        }
+        async with running_engine(config, store, crews) as engine:
             targets = [
                 run
                 for run in store.unfinished()

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
-from crewdash.aop.errors import AOPError, UnsupportedError
+from crewdash.aop.errors import AOPError, AuthenticationError, UnsupportedError
 from crewdash.aop.models import InputSpec, RunState, Secret
 from crewdash.core.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.config_errors import ConfigError
@@ -41,6 +41,39 @@ ClientFactory = Callable[[CrewConfig, Secret], Any]
 
 class EngineError(Exception):
     """A request the engine cannot carry out: unknown crew or run, a crew without a token."""
+
+
+# The requests of a client that carry the crew's token. A success of any but `health` (which a
+# deployment may answer without looking at the token) shows the token is accepted.
+_TOKEN_CALLS = frozenset({"inputs", "kickoff", "status", "resume", "stop", "answer_callback"})
+
+
+class _TokenWatch:
+    """A crew's client as the engine hands it out (to the inbox, batch, the probe, callers of
+    `client()`): a 401 on any request makes the crew's health TOKEN_REJECTED at once; a later
+    success of a request with the token ends that. Everything else passes through."""
+
+    def __init__(self, client: Any, rejected: Callable[[], None], accepted: Callable[[], None]):
+        self._client = client
+        self._rejected = rejected
+        self._accepted = accepted
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr) or (name not in _TOKEN_CALLS and name != "health"):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = await attr(*args, **kwargs)
+            except AuthenticationError:
+                self._rejected()
+                raise
+            if name != "health":
+                self._accepted()
+            return result
+
+        return call
 
 
 class Engine:
@@ -99,6 +132,7 @@ class Engine:
         )
         self.receiver: Receiver | None = None
         self._clients: dict[str, Any] = {}
+        self._watched: dict[str, _TokenWatch] = {}  # the same clients, as handed out
         self._crew_errors: dict[str, str] = {}
         self._inputs: dict[str, list[InputSpec]] = {}
         self._started = False
@@ -108,7 +142,7 @@ class Engine:
             lambda: list(self._clients),
             self.client,
             self.monitor.polled_crews,
-            self.bus.publish,
+            self._probe_seen,
             clock=self.clock,
             settings=probe_settings or ProbeSettings(slow_after=self.monitor.settings.slow_after),
         )
@@ -148,11 +182,11 @@ class Engine:
             except ConfigError as exc:
                 self._crew_errors[crew.name] = f"no usable token: {exc}"
                 continue
-            self._clients[crew.name] = client
+            self._set_client(crew.name, client)
             self.monitor.add_crew(crew, client)
             for run in self.store.list_runs(crew=crew.name, states=[RunState.COMPLETED], limit=50):
-                if run.finished_at:
-                    self.monitor.learn_duration(crew.name, run.finished_at - run.created_at)
+                if run.duration is not None:
+                    self.monitor.learn_duration(crew.name, run.duration)
         if self.config.receiver.enabled:
             self.receiver = Receiver(
                 self.config.receiver,
@@ -166,7 +200,9 @@ class Engine:
         await self.monitor.start()
         for record in self.store.unfinished():
             crew = self.config.crews.get(record.crew)
-            spread = self.rng.uniform(0, crew.poll_min) if crew else 0.0
+            if crew is None:
+                continue  # a crew not configured here (or not asked about): nobody polls it
+            spread = self.rng.uniform(0, crew.poll_min)
             self.monitor.track(record, delay=spread)  # spread a restart's first polls
         self.probe.start()
 
@@ -184,6 +220,7 @@ class Engine:
                 except Exception:
                     log.exception("closing the client of %s failed", name)
         self._clients.clear()
+        self._watched.clear()
         self._started = False
 
     # --- events ----------------------------------------------------------------------------
@@ -199,8 +236,23 @@ class Engine:
 
     # --- crews -----------------------------------------------------------------------------
 
+    def _set_client(self, crew: str, client: Any) -> None:
+        self._clients[crew] = client
+        self._watched[crew] = _TokenWatch(
+            client,
+            lambda: self.monitor.token_rejected(crew),
+            lambda: self.monitor.token_accepted(crew),
+        )
+
+    def _probe_seen(self, event: CrewHealthChanged) -> None:
+        """The probe's word, unless the crew's token was rejected: a health check may pass
+        without the token, so only a request with it (or a new token) ends a rejection."""
+        if not self.monitor.is_rejected(event.crew):
+            self.bus.publish(event)
+
     def client(self, crew: str) -> Any:
-        client = self._clients.get(crew)
+        """The crew's client; a 401 on any of its requests marks the crew TOKEN_REJECTED."""
+        client = self._watched.get(crew)
         if client is None:
             if crew in self._crew_errors:
                 raise EngineError(f"crew {crew!r}: {self._crew_errors[crew]}")
@@ -244,7 +296,7 @@ class Engine:
         """A fixed token: a new client, and polling of the crew's parked runs resumes."""
         cfg = self.config.crews[crew]
         client = self.client_factory(cfg, token)
-        self._clients[crew] = client
+        self._set_client(crew, client)
         self._crew_errors.pop(crew, None)
         if self.monitor.has_crew(crew):
             self.monitor.set_client(crew, client)

@@ -67,7 +67,7 @@ def iso(ts: float | None) -> str | None:
 
 def run_as_dict(run: RunRecord, store: RunStore | None = None) -> dict[str, Any]:
     """The exported shape of one run (JSON; CSV and Markdown are views of it)."""
-    duration = None if run.finished_at is None else round(run.finished_at - run.created_at, 3)
+    duration = None if run.duration is None else round(run.duration, 3)
     data: dict[str, Any] = {
         "local_id": run.local_id,
         "crew": run.crew,
@@ -81,8 +81,8 @@ def run_as_dict(run: RunRecord, store: RunStore | None = None) -> dict[str, Any]
         "duration_seconds": duration,
         "progress": (
             None
-            if run.total_tasks is None
-            else {"completed_tasks": run.completed_tasks, "total_tasks": run.total_tasks}
+            if run.progress is None
+            else {"completed_tasks": run.progress[0], "total_tasks": run.progress[1]}
         ),
         "inputs": run.inputs,
         "output": run.result.output if run.result else None,

@@ -1,6 +1,12 @@
 """Crew health before any run is polled: `GET /` on start, then every `interval` seconds for
 each crew that has no run being polled (the monitor's polls tell its health then).
 
+One failed check is not "offline": the crew is checked again after `retry_after_failure`
+seconds and shown "flaky" (health SLOW) meanwhile; it is offline once `offline_after_failures`
+checks failed in a row and none passed for `offline_after_seconds` (the monitor's rule for its
+polls, see `crewdash.core.monitor`). One passing check ends it. A check the client's circuit
+breaker held back was never sent and counts for nothing.
+
 A crew that stays down is logged once when it goes down and once when it comes back, never
 once per probe: a night of an offline crew must not fill the log.
 """
@@ -15,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crewdash.aop.errors import AOPError, AuthenticationError
+from crewdash.aop.errors import AOPError, AuthenticationError, CircuitOpenError
 from crewdash.core.models import CrewHealth, CrewHealthChanged
 from crewdash.core.timing import Clock
 
@@ -28,11 +34,28 @@ NOTE_TOKEN_PROBE = "token rejected (401): fix the crew's token"
 class ProbeSettings:
     interval: float = 60.0  # seconds between probes of an idle crew
     slow_after: float = 2.0  # latency (seconds) above which a crew is "slow"
+    retry_after_failure: float = 10.0  # a failed check is repeated this much sooner
+    offline_after_failures: int = 3  # checks failed in a row ...
+    offline_after_seconds: float = 30.0  # ... with none passing for this long: offline
 
 
 def slow_detail(latency: float) -> str:
     """The detail of a SLOW crew, said alike by the probe and the monitor."""
     return f"slow: answers take {latency:.1f} s"
+
+
+_KIND_WORDS = {
+    "server": "server errors",
+    "timeout": "timeouts",
+    "connection": "connection errors",
+    "protocol": "unreadable answers",
+    "circuit_open": "held back after failures in a row",
+}
+
+
+def flaky_detail(kind: str) -> str:
+    """The detail of a crew some of whose requests fail, not (yet) offline (health SLOW)."""
+    return f"flaky: some requests fail ({_KIND_WORDS.get(kind, kind)}); runs are still followed"
 
 
 def offline_detail(since: float, kind: str) -> str:
@@ -73,6 +96,9 @@ class HealthProbe:
         self.probes = 0  # requests sent (tests and the curious)
         self._last: dict[str, CrewHealthChanged] = {}
         self._next: dict[str, float] = {}
+        self._failures: dict[str, int] = {}  # checks failed in a row
+        self._last_ok: dict[str, float] = {}  # monotonic: the last passing check, or the
+        # first failure of a crew never reached
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -127,12 +153,14 @@ class HealthProbe:
         except AuthenticationError:
             event = CrewHealthChanged(crew, CrewHealth.TOKEN_REJECTED, NOTE_TOKEN_PROBE)
         except AOPError as exc:
-            event = self._offline(crew, exc.kind)
+            event = self._failed(crew, exc.kind, sent=not isinstance(exc, CircuitOpenError))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # an odd answer: the crew is not usable, say so once
-            event = self._offline(crew, type(exc).__name__)
+            event = self._failed(crew, type(exc).__name__, sent=True)
         else:
+            self._failures.pop(crew, None)
+            self._last_ok[crew] = self.clock.monotonic()
             if latency > self.settings.slow_after:
                 detail = slow_detail(latency)
                 event = CrewHealthChanged(crew, CrewHealth.SLOW, detail, latency=latency)
@@ -140,6 +168,25 @@ class HealthProbe:
                 event = CrewHealthChanged(crew, CrewHealth.OK, "ok", latency=latency)
         self._record(crew, event)
         return self._last[crew]
+
+    def _failed(self, crew: str, kind: str, *, sent: bool) -> CrewHealthChanged:
+        """A failed check: offline on evidence (see the module docstring), else flaky and
+        checked again soon."""
+        now = self.clock.monotonic()
+        s = self.settings
+        if sent:
+            self._failures[crew] = self._failures.get(crew, 0) + 1
+            self._last_ok.setdefault(crew, now)
+        previous = self._last.get(crew)
+        if (
+            self._failures.get(crew, 0) >= s.offline_after_failures
+            and now - self._last_ok.get(crew, now) >= s.offline_after_seconds
+        ) or (previous is not None and previous.health is CrewHealth.OFFLINE):
+            return self._offline(crew, kind)
+        self._next[crew] = min(self._next.get(crew, now), now + s.retry_after_failure)
+        if previous is not None and previous.detail.startswith("flaky: "):
+            return previous  # said already
+        return CrewHealthChanged(crew, CrewHealth.SLOW, flaky_detail(kind))
 
     def _offline(self, crew: str, kind: str) -> CrewHealthChanged:
         previous = self._last.get(crew)

@@ -6,6 +6,20 @@ changes up to `poll_max` and resets on a change, with jitter; per crew a request
 from 429s that is never exceeded afterwards, the client's circuit breaker, and plain-words
 health. Each observed change goes to the store first, then out as an event.
 
+A crew's health, from its status requests:
+- token rejected: any 401 (from a poll here, or from any other request of the crew the engine
+  saw: inputs, kickoff, resume, stop, health check). Its runs are parked until the token is
+  replaced or a request of the crew succeeds again.
+- offline: only on evidence that the crew is really unreachable: a request actually sent failed
+  (connection, timeout, 5xx), at least `offline_after_failures` sent requests failed in a row
+  with no success in between, and no request succeeded for `offline_after_seconds` (counted from
+  the first failure when the crew was never reached). A request the client's circuit breaker
+  held back was never sent: it is no evidence either way. One success clears offline at once.
+- slow: answers slower than `slow_after` on average, or "flaky": at least `flaky_after` of the
+  last `flaky_window` requests failed while others succeeded. Sporadic server errors are at
+  most this, never offline.
+- ok otherwise.
+
 It also learns, per crew, how long each phase (state + current task) lasts — from the
 brackets of polls around each change, intersected across runs while they agree — and spends
 polls where they can see something: once a phase is trusted, one poll just after its expected
@@ -44,7 +58,7 @@ from crewdash.aop.errors import (
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.config_model import CrewConfig
 from crewdash.core.events import EventBus
-from crewdash.core.health_probe import offline_detail, slow_detail
+from crewdash.core.health_probe import flaky_detail, offline_detail, slow_detail
 from crewdash.core.models import (
     CrewHealth,
     CrewHealthChanged,
@@ -61,6 +75,11 @@ NOTE_EXPIRED = "expired or unknown on the server (404): no longer tracked"
 NOTE_TOKEN = "token rejected (401): polling of this crew stopped until the token is fixed"
 
 _UNREACHABLE = (ConnectionFailedError, RequestTimeoutError, CircuitOpenError, ServerError)
+
+
+def held_detail(failures: int) -> str:
+    """The detail while the client holds requests back after failures in a row (SLOW)."""
+    return f"not answering: {failures} requests in a row failed; crewdash waits, then tries again"
 
 
 class StatusClient(Protocol):
@@ -81,8 +100,10 @@ class MonitorSettings:
     stretch: float = 1.5  # interval multiplier while nothing changes
     jitter: float = 0.1  # ± fraction of each interval
     slack: float = 0.005  # dispatch entries due this soon together (fewer wake-ups)
-    offline_after_failures: int = 3  # consecutive failures ...
-    offline_after_seconds: float = 10.0  # ... with no success for this long: offline
+    offline_after_failures: int = 5  # sent requests failed in a row ...
+    offline_after_seconds: float = 30.0  # ... with no success for this long: offline
+    flaky_window: int = 20  # the last this many requests of a crew ...
+    flaky_after: int = 2  # ... of which at least this many failed: "flaky" (SLOW)
     slow_after: float = 2.0  # status latency (EWMA, seconds) above which a crew is "slow"
     stall_factor: float = 3.0  # stalled: no progress for this times the crew's usual run time
     stall_floor: float = 120.0  # ... and never under this many seconds
@@ -118,6 +139,7 @@ class _Run:
     start_slack: float = 0.0  # ... which may have been up to this much later
     last_progress: float = 0.0  # monotonic time of the last observed change
     seen: tuple[Any, ...] | None = None  # the last status the store has applied (see _seen_key)
+    seen_at: float | None = None  # wall time of the last answer that found the run unfinished
     waiters: list[asyncio.Future[RunRecord]] = field(default_factory=list)
 
 
@@ -135,6 +157,7 @@ class _Crew:
     rejected: bool = False
     parked: set[str] = field(default_factory=set)  # runs waiting for a usable token
     latency: float | None = None
+    recent: deque[bool] = field(default_factory=deque)  # outcomes of the last requests (ok?)
     durations: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     phases: dict[tuple[str, str], float] = field(default_factory=dict)
     # per phase: (samples, EWMA of the absolute deviation of a sample from the estimate)
@@ -218,15 +241,34 @@ class Monitor:
         state = self._crews[crew]
         state.client = client
         if state.rejected:
-            state.rejected = False
-            self._set_health(state, CrewHealth.UNKNOWN, "token replaced; checking")
-            for local_id in sorted(state.parked):
-                record = self.store.get(local_id)
-                if record is not None and not record.is_final:
-                    if record.note == NOTE_TOKEN:
-                        record = self._flags(record, note=None)
-                    self.track(record)
-            state.parked.clear()
+            self._unpark(state, CrewHealth.UNKNOWN, "token replaced; checking")
+
+    def token_rejected(self, crew: str) -> None:
+        """Another request of the crew (inputs, kickoff, resume, stop, health) got a 401."""
+        state = self._crews.get(crew)
+        if state is not None:
+            self._token_rejected(state)
+
+    def token_accepted(self, crew: str) -> None:
+        """Another request of the crew succeeded with its token: a rejection is over."""
+        state = self._crews.get(crew)
+        if state is not None and state.rejected:
+            self._unpark(state, CrewHealth.OK, "ok")
+
+    def is_rejected(self, crew: str) -> bool:
+        state = self._crews.get(crew)
+        return state is not None and state.rejected
+
+    def _unpark(self, state: _Crew, health: CrewHealth, detail: str) -> None:
+        state.rejected = False
+        self._set_health(state, health, detail)
+        for local_id in sorted(state.parked):
+            record = self.store.get(local_id)
+            if record is not None and not record.is_final:
+                if record.note == NOTE_TOKEN:
+                    record = self._flags(record, note=None)
+                self.track(record)
+        state.parked.clear()
 
     def has_crew(self, crew: str) -> bool:
         return crew in self._crews
@@ -542,10 +584,11 @@ class Monitor:
             record, changed = run.record, False
         else:
             record, changed = self.store.record_status(
-                run.record.local_id, status, self.clock.time()
+                run.record.local_id, status, self.clock.time(), seen_at=run.seen_at
             )
             run.seen = key
         previous, run.record = run.record, record
+        run.seen_at = self.clock.time()
         if changed:
             old_phase = run.phase
             if self._learn_phase(run, crew, record, sent_at, now):
@@ -558,9 +601,9 @@ class Monitor:
         if record.offline_since is not None and crew.offline_since is None:
             run.record = self._flags(record, offline_since=None)
         if run.record.is_final:
-            if run.record.state is RunState.COMPLETED:
-                finished = run.record.finished_at or self.clock.time()
-                self.learn_duration(crew.config.name, finished - run.record.created_at)
+            took = run.record.duration  # None: it ended unseen, and the server did not say
+            if run.record.state is RunState.COMPLETED and took is not None:
+                self.learn_duration(crew.config.name, took)
             self.untrack(record.local_id)
             return None
         if not changed:
@@ -780,10 +823,20 @@ class Monitor:
         if now - run.last_progress > self.stall_after(crew.config.name):
             run.record = self._flags(record, stalled=True)
 
+    def _outcome(self, crew: _Crew, ok: bool) -> int:
+        """Remember one request's outcome; how many of the recent ones failed."""
+        crew.recent.append(ok)
+        while len(crew.recent) > max(1, self.settings.flaky_window):
+            crew.recent.popleft()
+        return sum(1 for good in crew.recent if not good)
+
     def _crew_ok(self, crew: _Crew, latency: float, now: float) -> None:
         crew.failures = 0
         crew.last_ok = now
         crew.latency = latency if crew.latency is None else 0.8 * crew.latency + 0.2 * latency
+        if crew.offline_since is not None:
+            crew.recent.clear()  # an outage that ended is not flakiness
+        failed = self._outcome(crew, True)
         if crew.offline_since is not None:
             crew.offline_since = None
             for other in list(self._runs.values()):
@@ -791,18 +844,31 @@ class Monitor:
                     other.record = self._flags(other.record, offline_since=None)
         if crew.latency > self.settings.slow_after:
             self._set_health(crew, CrewHealth.SLOW, slow_detail(crew.latency))
+        elif failed >= self.settings.flaky_after:
+            if not crew.detail.startswith("flaky:"):  # still flaky: keep the words it has
+                self._set_health(crew, CrewHealth.SLOW, flaky_detail("failed requests"))
         else:
             self._set_health(crew, CrewHealth.OK, "ok")
 
     def _on_failure(self, run: _Run, crew: _Crew, exc: AOPError) -> float:
         now = self.clock.monotonic()
-        crew.failures += 1
-        if crew.failures == 1 and crew.last_ok == 0.0:
-            crew.last_ok = now  # never reached yet: count the silence from the first failure
-        unreachable = isinstance(exc, CircuitOpenError) or (
-            crew.failures >= self.settings.offline_after_failures
+        held = isinstance(exc, CircuitOpenError)  # not sent: no evidence either way
+        failed = 0
+        if not held:
+            crew.failures += 1
+            failed = self._outcome(crew, False)
+            if crew.failures == 1 and crew.last_ok == 0.0:
+                crew.last_ok = now  # never reached yet: count the silence from the first failure
+        unreachable = (
+            not held
+            and crew.failures >= self.settings.offline_after_failures
             and now - crew.last_ok >= self.settings.offline_after_seconds
         )
+        if crew.offline_since is None and not unreachable:
+            if isinstance(exc, CircuitOpenError):
+                self._set_health(crew, CrewHealth.SLOW, held_detail(crew.failures))
+            elif failed >= self.settings.flaky_after or crew.failures > 1:
+                self._set_health(crew, CrewHealth.SLOW, flaky_detail(exc.kind))
         if unreachable and crew.offline_since is None:
             crew.offline_since = self.clock.time()
             self._set_health(
@@ -820,7 +886,7 @@ class Monitor:
             return max(crew.config.poll_min, exc.retry_in)
         return self._stretch(run, crew)
 
-    def _token_rejected(self, crew: _Crew, exc: AOPError) -> None:
+    def _token_rejected(self, crew: _Crew, exc: AOPError | None = None) -> None:
         if not crew.rejected:
             crew.rejected = True
             self._set_health(crew, CrewHealth.TOKEN_REJECTED, NOTE_TOKEN)

@@ -47,6 +47,28 @@ class RunRecord:
     def is_final(self) -> bool:
         return self.phase in (KickoffPhase.REFUSED, KickoffPhase.UNKNOWN) or self.state.is_final
 
+    @property
+    def progress(self) -> tuple[int, int] | None:
+        """(tasks done, tasks in all) as the operator should read it, None when unknown: a
+        completed run did all its tasks, whatever the last poll while it ran said (rows
+        stored before the store knew that included)."""
+        if self.total_tasks is None:
+            return None
+        if self.state is RunState.COMPLETED:
+            return (max(self.total_tasks, self.completed_tasks or 0),) * 2
+        if self.completed_tasks is None:
+            return None
+        return (self.completed_tasks, self.total_tasks)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from the kickoff to the run's end, once it ended. None while it goes, for a
+        kickoff the server refused (no run existed), and when the end is unknown (the run
+        ended while nobody watched and the server did not say how long it took)."""
+        if not self.is_final or self.phase is KickoffPhase.REFUSED or self.finished_at is None:
+            return None
+        return self.finished_at - self.created_at  # negative only if the clock stepped back
+
 
 @dataclass(frozen=True, slots=True)
 class StateChange:

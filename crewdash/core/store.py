@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import sqlite3
 import threading
@@ -233,12 +234,17 @@ class RunStore:
 
     # --- runs: observations ----------------------------------------------------------------
 
-    def record_status(self, local_id: str, status: RunStatus, at: float) -> tuple[RunRecord, bool]:
-        """Apply one observation. Writes only when something changed; a StateChange row is
-        added for every change. The final result and error are stored once, never replaced."""
+    def record_status(
+        self, local_id: str, status: RunStatus, at: float, *, seen_at: float | None = None
+    ) -> tuple[RunRecord, bool]:
+        """Apply one observation made at `at`. Writes only when something changed; a
+        StateChange row is added for every change. The final result and error are stored once,
+        never replaced. `seen_at`: when the caller last saw the run unfinished, if later than
+        the record's `updated_at` (a poller that saw nothing change); it dates the run's end
+        when the server does not (see `_finished_at`)."""
         with self._lock:
             old = self._run_in(self._db(), local_id)
-            new = _apply_status(old, status, at)
+            new = _apply_status(old, status, at, seen_at)
             if _observed(new) == _observed(old):
                 return old, False
             with self._write() as conn:
@@ -595,17 +601,42 @@ def _observed(r: RunRecord) -> tuple[Any, ...]:
     )
 
 
-def _apply_status(old: RunRecord, status: RunStatus, at: float) -> RunRecord:
+# A run seen final within this many seconds of a look that saw it unfinished ended at that
+# observation, near enough. Seen final after a longer gap (it ended while no crewdash watched,
+# or while its crew was unreachable), its end is unknown unless the server says how long it took.
+END_WINDOW = 60.0
+
+
+def _finished_at(
+    old: RunRecord, status: RunStatus, at: float, seen_at: float | None
+) -> float | None:
+    """When a run seen final at `at` ended: the kickoff plus the server's `execution_time` when
+    it sends one (never after `at`); else `at` if the run was seen unfinished shortly before;
+    else None (unknown: a re-attached run must not take the re-attach as its end)."""
+    took = status.execution_time
+    if took is not None and math.isfinite(took) and took >= 0:
+        return min(at, old.created_at + took)
+    last_seen = max(old.updated_at, seen_at if seen_at is not None else old.updated_at)
+    return at if at - last_seen <= END_WINDOW else None
+
+
+def _apply_status(
+    old: RunRecord, status: RunStatus, at: float, seen_at: float | None = None
+) -> RunRecord:
     # Progress the server stops sending (a finished run often omits it) is kept, not erased.
     done = status.progress.completed_tasks if status.progress else old.completed_tasks
     total = status.progress.total_tasks if status.progress else old.total_tasks
     tasks = status.result.tasks if status.result is not None else ()
-    if total is None and status.state is RunState.COMPLETED and tasks:
-        # First seen completed (a fast run, a slow poller): its result lists every task.
-        done = total = len(tasks)
+    if status.state is RunState.COMPLETED:
+        # A completed run did all its tasks, whatever the last poll while it ran said; its
+        # result, when it lists them, tells how many there were.
+        if tasks and (total is None or len(tasks) > total):
+            total = len(tasks)
+        if total is not None:
+            done = total
     finished_at = old.finished_at
     if status.state.is_final and finished_at is None:
-        finished_at = at
+        finished_at = _finished_at(old, status, at, seen_at)
     return replace(
         old,
         state=status.state,

@@ -222,14 +222,13 @@ class RunDetailScreen(Screen[None]):
         self.query_one("#detail-title", Static).update(title)
 
         now = self._now()
-        end = record.finished_at if record.finished_at is not None else now
         parts = [f"started {format_clock(record.created_at, now=now)}"]
         if record.finished_at is not None:
             parts.append(f"finished {format_clock(record.finished_at, now=now)}")
-        parts.append(
-            f"{'took' if record.finished_at is not None else 'running for'} "
-            f"{format_duration(end - record.created_at)}"
-        )
+        if record.is_final:  # '—' when the end is unknown (see RunRecord.duration)
+            parts.append(f"took {format_duration(record.duration)}")
+        else:
+            parts.append(f"running for {format_duration(now - record.created_at)}")
         if record.kickoff_id:
             parts.append(f"kickoff id {record.kickoff_id}")
         self.query_one("#detail-times", Static).update("  ·  ".join(parts))

@@ -112,18 +112,11 @@ def _clip(text: str | None, width: int) -> str:
 
 
 def elapsed_seconds(run: RunRecord, now: float) -> float | None:
-    """Seconds since the run was started: until now while it goes, until its end after."""
-    if run.phase is KickoffPhase.REFUSED:
-        return None  # no run ever existed
-    if not run.is_final:
-        end = now
-    elif run.finished_at is not None:
-        end = run.finished_at
-    elif run.updated_at > run.created_at:
-        end = run.updated_at
-    else:
-        return None
-    return max(0.0, end - run.created_at)
+    """Seconds since the run was started: until now while it goes, `RunRecord.duration` after
+    (None when no run existed or its end is unknown)."""
+    if run.is_final:
+        return None if run.duration is None else max(0.0, run.duration)
+    return max(0.0, now - run.created_at)
 
 
 def attention(run: RunRecord, colors: Mapping[str, str]) -> Text:

@@ -45,7 +45,7 @@ def test_json(store: RunStore) -> None:
     assert run["created_at"] == "2023-11-14T22:13:20Z" and run["duration_seconds"] == 42
     assert run["output"].startswith("## Final")
     assert [t["output"] for t in run["tasks"]] == ["first", "second"]
-    assert run["progress"] == {"completed_tasks": 0, "total_tasks": 2}
+    assert run["progress"] == {"completed_tasks": 2, "total_tasks": 2}  # completed: all done
     assert [h["state"] for h in run["history"]] == ["running", "completed"]
     assert data[0]["error"] == "missing inputs: topic"
     assert "http://h/x" not in json.dumps(data)  # webhook URLs are not exported
@@ -81,7 +81,7 @@ def test_empty_and_bad_format(store: RunStore) -> None:
 def test_csv_guards_server_and_operator_text_against_spreadsheet_formulas() -> None:
     """OWASP CSV injection: a text cell starting with = + - @ tab or CR gets a leading quote in
     CSV only; crewdash's own columns (a negative duration here) stay as written."""
-    from crewdash.core.models import RunRecord
+    from crewdash.core.models import KickoffPhase, RunRecord
 
     run = RunRecord(
         local_id="l1",
@@ -90,6 +90,8 @@ def test_csv_guards_server_and_operator_text_against_spreadsheet_formulas() -> N
         request_id="rq-1",
         created_at=1_700_000_010,
         kickoff_id="-k1",
+        phase=KickoffPhase.ACCEPTED,
+        state=RunState.COMPLETED,
         raw_state="\tcompleted",
         result=RunResult("+1", (TaskOutput("t1", "=1+1"),)),
         error='=HYPERLINK("http://x")',

@@ -120,7 +120,7 @@ def test_history_only_on_change_and_result_stored_once(store: RunStore) -> None:
         rec.local_id, _status(RunState.COMPLETED, result=result), at=4.0
     )
     assert changed and done.result == result and done.finished_at == 4.0
-    assert (done.completed_tasks, done.total_tasks) == (1, 2)  # kept when omitted
+    assert (done.completed_tasks, done.total_tasks) == (2, 2)  # completed: every task done
     again, changed = store.record_status(
         rec.local_id, _status(RunState.COMPLETED, result=RunResult("other")), at=5.0
     )
@@ -132,6 +132,67 @@ def test_history_only_on_change_and_result_stored_once(store: RunStore) -> None:
         (4.0, RunState.COMPLETED),
     ]
     assert store.unfinished() == []
+
+
+def test_a_completed_run_did_every_task_whatever_the_last_poll_said(store: RunStore) -> None:
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}).local_id, "k")
+    store.record_status(rec.local_id, _status(RunState.RUNNING, progress=Progress(1, 3)), at=1.0)
+    done, _ = store.record_status(
+        rec.local_id, _status(RunState.COMPLETED, result=RunResult("final")), at=2.0
+    )
+    assert (done.completed_tasks, done.total_tasks) == (3, 3)
+    assert done.progress == (3, 3)
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq2", {}).local_id, "k2")
+    store.record_status(rec.local_id, _status(RunState.RUNNING, progress=Progress(1, 2)), at=1.0)
+    tasks = tuple(TaskOutput(f"t{n}", "o") for n in range(3))  # the result knows better
+    done, _ = store.record_status(
+        rec.local_id, _status(RunState.COMPLETED, result=RunResult("final", tasks)), at=2.0
+    )
+    assert (done.completed_tasks, done.total_tasks) == (3, 3)
+
+
+def test_a_row_stored_with_stale_progress_reads_as_every_task_done(store: RunStore) -> None:
+    from dataclasses import replace
+
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}).local_id, "k")
+    old = replace(rec, state=RunState.COMPLETED, completed_tasks=1, total_tasks=3)
+    assert old.progress == (3, 3)  # what an older crewdash stored: "completed 1/3"
+    assert replace(rec, completed_tasks=1, total_tasks=3).progress == (1, 3)
+    assert rec.progress is None
+
+
+def test_the_end_of_a_run_is_the_servers_execution_time_after_the_kickoff(
+    store: RunStore,
+) -> None:
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}, at=1000.0).local_id, "k")
+    store.record_status(rec.local_id, _status(RunState.RUNNING), at=1001.0)
+    # seen completed 4 minutes later (crewdash was away); the server says it took 8 s
+    done, _ = store.record_status(
+        rec.local_id, _status(RunState.COMPLETED, execution_time=8.0), at=1240.0
+    )
+    assert done.finished_at == 1008.0 and done.duration == 8.0
+    # never after the observation itself (a server clock or a queue counted differently)
+    rec = store.mark_accepted(store.create_intent("c", {}, "rq2", {}, at=1000.0).local_id, "k2")
+    late, _ = store.record_status(
+        rec.local_id, _status(RunState.ERROR, error="x", execution_time=99.0), at=1005.0
+    )
+    assert late.finished_at == 1005.0
+
+
+def test_a_run_that_ended_unseen_has_no_made_up_end(store: RunStore) -> None:
+    rec = store.create_intent("c", {}, "rq", {}, at=1000.0)
+    rec = store.mark_accepted(rec.local_id, "k", at=1000.5)
+    store.record_status(rec.local_id, _status(RunState.RUNNING), at=1001.0)
+    gone, _ = store.record_status(rec.local_id, _status(RunState.COMPLETED), at=1240.0)
+    assert gone.finished_at is None and gone.duration is None  # unknown, not 240 s
+    # A poller that kept seeing it unfinished until just before dates the end by its look.
+    rec = store.create_intent("c", {}, "rq2", {}, at=1000.0)
+    rec = store.mark_accepted(rec.local_id, "k2", at=1000.5)
+    store.record_status(rec.local_id, _status(RunState.RUNNING), at=1001.0)
+    seen, _ = store.record_status(
+        rec.local_id, _status(RunState.COMPLETED), at=1240.0, seen_at=1238.0
+    )
+    assert seen.finished_at == 1240.0 and seen.duration == 240.0
 
 
 def test_a_run_first_seen_completed_takes_its_progress_from_the_result(store: RunStore) -> None:

@@ -6,9 +6,11 @@ import itertools
 
 from crewdash.aop.errors import (
     AuthenticationError,
+    CircuitOpenError,
     ConnectionFailedError,
     NotFoundError,
     RateLimitedError,
+    ServerError,
 )
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.events import EventBus, coalesce
@@ -220,9 +222,70 @@ async def test_unreachable_crew_makes_runs_offline_not_error_then_recovers(store
     await monitor.stop()
     assert store.get(run.local_id).offline_since is None
     assert [e.health for e in events if isinstance(e, CrewHealthChanged)] == [
+        CrewHealth.SLOW,  # failures in a row, not yet evidence enough: "flaky"
         CrewHealth.OFFLINE,
         CrewHealth.OK,
     ]
+
+
+async def test_sporadic_server_errors_make_a_crew_flaky_never_offline(store) -> None:
+    """Issue 11 #7b: one request in five answers 5xx, once three in a row over more than
+    10 s, and once the client's breaker holds a request back; every other one succeeds."""
+    clock = ManualClock()
+    calls = itertools.count()
+
+    def answer(_k: str, _n: float) -> RunStatus | BaseException:
+        i = next(calls)
+        if i in (3, 4, 5):
+            return ServerError("503 from the proxy", status_code=503)
+        if i == 8:
+            return CircuitOpenError("not sent", retry_in=5.0)
+        if i % 5 == 0 and i > 0:
+            return ServerError("500", status_code=500)
+        return status()
+
+    monitor, client, events = make(store, clock, answer, poll_max=10.0)
+    run = accepted_run(store)
+    monitor.track(run)
+    await monitor.start()
+    await clock.advance(300)
+    await monitor.stop()
+    assert len(client.calls) > 30
+    health = [e for e in events if isinstance(e, CrewHealthChanged)]
+    assert CrewHealth.OFFLINE not in {e.health for e in health}
+    assert store.get(run.local_id).offline_since is None
+    assert any(e.health is CrewHealth.SLOW and e.detail.startswith("flaky: ") for e in health)
+    assert "server errors" in next(e.detail for e in health if e.detail.startswith("flaky: "))
+
+
+async def test_offline_needs_failures_in_a_row_for_a_while_and_one_success_ends_it(
+    store,
+) -> None:
+    clock = ManualClock()
+    down = {"on": False}
+
+    def answer(_k: str, _n: float) -> RunStatus | BaseException:
+        return ServerError("503", status_code=503) if down["on"] else status()
+
+    monitor, client, _events = make(store, clock, answer, poll_max=2.0)
+    run = accepted_run(store)
+    monitor.track(run)
+    await monitor.start()
+    await clock.advance(5)
+    down["on"] = True
+    went_down = clock.now
+    await clock.run_until(lambda: monitor.crew_health("research")[0] is CrewHealth.OFFLINE, 60)
+    polled = client.calls_for(run.kickoff_id)
+    last_ok = max(t for t in polled if t < went_down)
+    failed = [t for t in polled if t >= went_down]
+    assert len(failed) >= 5 and clock.now - last_ok >= 30.0  # the evidence asked for
+    down["on"] = False
+    polls = len(client.calls)
+    await clock.run_until(lambda: monitor.crew_health("research")[0] is not CrewHealth.OFFLINE, 5)
+    assert len(client.calls) == polls + 1  # one success was enough
+    assert monitor.crew_health("research") == (CrewHealth.OK, "ok")
+    await monitor.stop()
+    assert store.get(run.local_id).offline_since is None
 
 
 async def test_a_run_without_progress_for_much_longer_than_usual_is_flagged_stalled(
