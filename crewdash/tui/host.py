@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -18,6 +19,9 @@ class Host(Protocol):
     engine_ready: bool
     dashboard_ready: asyncio.Event
 
+    config_path: Path | None  # the config file the first-run screen writes, if any
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None: ...
     def colors(self) -> dict[str, str]: ...
     def last_inputs(self, crew: str) -> dict[str, Any]: ...
     def remember_inputs(self, crew: str, inputs: dict[str, Any]) -> None: ...

@@ -67,3 +67,16 @@ def test_walker_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import textual\nfrom crewdash.core.models import RunRecord\n")
     assert {"textual", "crewdash.core.models"} <= _imports(bad)
+
+
+def test_screens_and_widgets_do_not_import_the_app() -> None:
+    """App and screens talk through messages (crewdash/tui/messages.py); a screen reads its
+    app through the Host protocol (crewdash/tui/host.py), never the App class."""
+    offences = [
+        str(path.relative_to(PACKAGE.parent))
+        for folder in ("tui/screens", "tui/widgets")
+        for path in _layer_files(folder)
+        if "crewdash.tui.app" in _imports(path)
+    ]
+    assert not offences, "\n".join(offences)
+

@@ -15,7 +15,7 @@ from crewdash.core.config_model import CrewConfig, CrewKind, TokenSource
 from crewdash.tui.bindings import FIRST_RUN_BINDINGS
 
 if TYPE_CHECKING:
-    from crewdash.tui.app import CrewdashApp
+    from crewdash.tui.host import Host
 
 WELCOME = (
     "crewdash starts deployed CrewAI crews and flows, shows their runs live and lets you "
@@ -46,7 +46,7 @@ def crew_from_fields(name: str, url: str, token: str, kind: str) -> CrewConfig:
 class FirstRunScreen(Screen[None]):
     BINDINGS = FIRST_RUN_BINDINGS
 
-    app: CrewdashApp  # type: ignore[assignment]
+    app: Host  # type: ignore[assignment]  # narrowed to what the screen reads of its app
 
     def compose(self) -> ComposeResult:
         yield Header()
