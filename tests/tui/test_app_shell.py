@@ -635,3 +635,30 @@ async def test_events_after_the_app_left_are_ignored_quietly(
         bus.publish(InboxChanged(request(1)))
         await asyncio.sleep(0)  # a flush would have been scheduled for the next loop turn
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
+
+
+async def test_stop_asks_the_same_question_from_the_table_and_from_the_detail(
+    tmp_path: Path,
+) -> None:
+    """Defect 11: the two stop dialogs were worded differently (stop was built twice)."""
+    from crewdash.tui.messages import OpenRun
+    from crewdash.tui.screens.confirm import ConfirmModal
+
+    async with dashboard(tmp_path, [make_run(1)]) as (pilot, app):
+        questions: list[tuple[str, str]] = []
+        app.main_screen.runs.focus()
+        await pilot.press("s")
+        await pilot.pause()
+        for _ in range(2):
+            modal = app.screen
+            assert isinstance(modal, ConfirmModal)
+            questions.append((modal.question, modal.detail))
+            await pilot.press("escape")
+            await pilot.pause()
+            if len(questions) == 1:
+                app.post_message(OpenRun("l1"))
+                await pilot.pause()
+                await pilot.press("s")
+                await pilot.pause()
+        assert questions[0] == questions[1]
+        assert questions[0][0] == "Stop research run 0001abcd?"

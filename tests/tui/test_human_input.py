@@ -221,3 +221,29 @@ def test_draft_store_keeps_text_per_request() -> None:
     assert drafts.get("a") == "note for a" and drafts.get("b") == "" and "b" not in drafts
     drafts.discard("a")
     assert drafts.get("a") == "" and len(drafts) == 0
+
+
+async def test_after_an_answer_the_waiting_line_stops_and_a_second_round_says_its_attempt() -> None:
+    """Defect 11: after answering, 'Waiting' froze as if still waiting, and a second round
+    (after 'request changes') did not say which attempt it was."""
+    engine = FakeEngine()
+    clock = [NOW]
+    second = crew_request(id=f"{crew_request().id}#2", attempt=2)
+    app = ScreenApp(lambda: HumanInputModal(engine, second))
+    app.now = lambda: clock[0]  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        modal = app.screen
+        assert isinstance(modal, HumanInputModal)
+        title = str(modal.query_one("#hi-title", Static).render())
+        assert "attempt 2" in title
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("enter")  # the confirmation
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        waited = modal.query_one("#hi-waited", Static)
+        assert str(waited.render()) == "Answered after 3m 05s"
+        clock[0] += 120
+        modal._tick()  # the 1-s tick: an answered request's time no longer runs
+        assert str(waited.render()) == "Answered after 3m 05s"
+    assert [a["request_id"] for a in engine.answers] == [second.id]

@@ -79,4 +79,3 @@ def test_screens_and_widgets_do_not_import_the_app() -> None:
         if "crewdash.tui.app" in _imports(path)
     ]
     assert not offences, "\n".join(offences)
-
