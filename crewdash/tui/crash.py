@@ -4,12 +4,6 @@ held; the command that ran the dashboard prints its path and exits 70 (EX_SOFTWA
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
-import tempfile
-import time
-import traceback
 from pathlib import Path
 
 CRASH_EXIT_CODE = 70
@@ -17,6 +11,14 @@ CRASH_EXIT_CODE = 70
 
 def write_crash_report(data_dir: Path | None, error: BaseException) -> Path:
     """Write the report and return its path (the temp dir when the data dir is unusable)."""
+    # imported here, when it is needed: none of it may cost the dashboard's start-up
+    import os
+    import platform
+    import sys
+    import tempfile
+    import time
+    import traceback
+
     from crewdash.aop.redact import scrub_known
 
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
