@@ -248,6 +248,7 @@ class Tui:
         self._fed = 0
         self._tail = b""  # the escape-stripped end of the output, for words split by chunks
         self.traceback: str | None = None
+        self.reported = False
         self.keys_sent = 0
 
     # -- reading ---------------------------------------------------------------------------
@@ -296,6 +297,7 @@ class Tui:
     def check_alive(self) -> None:
         problem = self.problem()
         if problem is not None:
+            self.reported = True  # the test fails with it: the fixture need not say it again
             raise AppDied(self.describe(problem))
 
     def wait_until(self, predicate: Callable[[str], Any], what: str, timeout: float = WAIT) -> Any:
