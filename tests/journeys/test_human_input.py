@@ -113,3 +113,43 @@ def test_inbox_open_while_requests_arrive(launch: Launch, sim: SimProcess, marke
     tui.press("escape")
     tui.wait_for("inbox 2")
     assert _resumes(sim, first) == [] and _resumes(sim, second) == []
+
+
+def test_answer_from_run_detail_is_for_that_run(
+    launch: Launch, sim: SimProcess, marker: str
+) -> None:
+    """Two runs wait for input; in the detail of the newer one, `i` opens that run's request
+    (not the oldest of any run), and the approval goes to that run only."""
+    tui = launch(["review"])
+    form_ready(tui, "review", "brief")
+    older = start_run(tui, sim, "review", f"{marker}a")["kickoff_id"]
+    tui.press("n", "end", *["backspace"] * 9)
+    newer = start_run(tui, sim, "review", f"{marker}b", focus=False)["kickoff_id"]
+    tui.wait_for("inbox 2")  # both wait (a request's modal may cover the rows)
+    tui.hold(1.0)
+    while modal_shown(tui.text()):  # requests that opened on their own: put them aside
+        tui.press("escape")
+        tui.hold(0.5)
+    tui.press("r")
+    tui.press("home")
+    tui.press("enter")
+    title = tui.wait_until(
+        lambda t: next((line for line in t.splitlines() if "  ·  run " in line), None),
+        "for a run's detail",
+    )
+    if short_id(newer) not in title:  # the newest is not first: take the other row
+        tui.press("escape")
+        tui.wait_for("filter runs")
+        tui.press("down", "enter")
+        tui.wait_for(f"run {short_id(newer)}")
+    tui.press("i")
+    text = tui.wait_until(lambda t: modal_shown(t) and t, "for the human-input modal")
+    title = next(line for line in text.splitlines() if "Human input" in line)
+    assert short_id(newer) in title, tui.describe(
+        f"`i` in the detail of run {short_id(newer)} opened another run's request"
+    )
+    tui.type_text(f"fine {marker}")
+    _answer(tui, "ctrl+s", "Approve task review", "✓ Approved")
+    resumes = sim.wait_stats(lambda _: _resumes(sim, newer), "the approval", tui=tui)
+    assert [r["body"]["is_approve"] for r in resumes] == [True], resumes
+    assert _resumes(sim, older) == [], "the other run was answered"

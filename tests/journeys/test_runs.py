@@ -5,6 +5,7 @@ and starting crewdash again on the same data dir. Each drives the real `crewdash
 from __future__ import annotations
 
 import random
+import re
 
 from tests.journeys.conftest import Launch
 from tests.journeys.harness import SimProcess, short_id
@@ -121,11 +122,17 @@ def test_stop_run(launch: Launch, sim: SimProcess, marker: str) -> None:
 
 def test_restart_reattaches_runs(launch: Launch, sim: SimProcess, marker: str) -> None:
     """Ctrl+Q with a run still going, then crewdash again on the same data dir: both runs are
-    back, the running one is polled again (and not started twice), the finished one stays."""
+    back, the running one is polled again (and not started twice), the finished one stays
+    completed with the time it took (not the time since it started)."""
     tui = launch(["slow", "basic"])
     form_ready(tui, "slow")
     slow = start_run(tui, sim, "slow", marker)
     run_row(tui, slow["kickoff_id"], "running")
+    tui.press("c", "down")
+    form_ready(tui, "basic", "topic")
+    basic = start_run(tui, sim, "basic", marker)
+    run_row(tui, basic["kickoff_id"], "completed")
+    tui.hold(3.0)  # the finished run's age grows; the time it took does not
     assert tui.quit() == 0
     assert tui.traceback is None
 
@@ -140,6 +147,11 @@ def test_restart_reattaches_runs(launch: Launch, sim: SimProcess, marker: str) -
     before = polls()
     again = launch(config=tui.config, data_dir=tui.data_dir)
     run_row(again, slow["kickoff_id"], "running")
+    row = run_row(again, basic["kickoff_id"], "completed")
+    took = re.search(r"(?:(\d+)m )?(\d+)s\s+\d\d:\d\d", row)
+    assert took is not None, row
+    seconds = int(took.group(1) or 0) * 60 + int(took.group(2))
+    assert seconds <= 4, f"a run of ~2.3 s shows {took.group(0)!r} after the restart: {row}"
     sim.wait_stats(lambda _: polls() > before, f"status polls of {slow['kickoff_id']} again")
     again.hold(1.2)
     run_row(again, slow["kickoff_id"], "running")
