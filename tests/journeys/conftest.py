@@ -4,8 +4,9 @@
   at speed 1. Tests share it: each one finds its own kickoffs in `/_sim/stats` by a marker it
   typed into the inputs, so the order of tests does not matter.
 - `launch(crews, ...)` — starts the real `crewdash` on a pty with its own config and data dir
-  under `tmp_path` (also its working directory); every program started is ended at teardown,
-  and a teardown that finds a traceback in a program's output fails the test.
+  under `tmp_path` (also its working directory). At teardown every program still running is
+  left with Ctrl+Q; the test fails if one then exits non-zero, writes anything after leaving
+  the alternate screen, or printed a traceback at any time.
 - `marker` — a short unique word to type into a form and find again in the simulator's stats.
 """
 
@@ -63,10 +64,18 @@ def launch(sim: SimProcess, tmp_path: Path, request: pytest.FixtureRequest) -> I
         return tui
 
     yield start
-    tracebacks = []
+    problems = []
     for tui in started:
+        # the operator leaves as operators do: Ctrl+Q, a clean exit 0, nothing printed after
+        if not tui.exited and not tui.reported and tui.traceback is None:
+            try:
+                code = tui.quit()
+                if code != 0:
+                    problems.append(f"Ctrl+Q ended crewdash with exit code {code}")
+            except AssertionError as exc:
+                problems.append(str(exc))
         tui.close()
         if tui.traceback is not None and not tui.reported:
-            tracebacks.append(tui.describe("crewdash printed a traceback"))
-    if tracebacks:
-        pytest.fail("\n\n".join(tracebacks), pytrace=False)
+            problems.append(tui.describe("crewdash printed a traceback"))
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)

@@ -351,22 +351,33 @@ class Tui:
             self.keys_sent += 1
         time.sleep(self.rng.uniform(*gap))
 
-    def type_text(self, text: str, gap: tuple[float, float] = (0.03, 0.09)) -> None:
+    def type_text(self, text: str, gap: tuple[float, float] = (0.02, 0.07)) -> None:
         """`text` typed a character at a time."""
         self.press(*text, gap=gap)
 
     # -- leaving ---------------------------------------------------------------------------
 
     def quit(self, timeout: float = WAIT) -> int:
-        """Ctrl+Q, then wait for the program to end; its exit code."""
+        """Ctrl+Q, then wait for the program to end; its exit code. Fails if it wrote
+        anything once it had left the alternate screen (a log line, a traceback)."""
         self.check_alive()
         self.pty.write(key_bytes("ctrl+q"))
         try:
             code = self.pty.process.wait(timeout)
         except subprocess.TimeoutExpired as exc:
             raise AssertionError(self.describe("crewdash did not exit after Ctrl+Q")) from exc
+        self.pty._reader.join(5)  # the last output, up to the end of the pty
         self._feed()
+        left = self.after_exit()
+        assert not left, f"crewdash wrote this on its way out (exit code {code}):\n{left}"
         return code
+
+    def after_exit(self) -> str:
+        """What the program wrote after it left the alternate screen, escapes stripped."""
+        raw = b"".join(data for _, data in self.pty.chunks)
+        _, left, tail = raw.rpartition(b"\x1b[?1049l")
+        text = ESCAPES.sub(b"", tail).decode("utf-8", "replace") if left else ""
+        return _readable(text).strip()
 
     def close(self) -> None:
         self.pty.close()

@@ -132,7 +132,7 @@ def test_restart_reattaches_runs(launch: Launch, sim: SimProcess, marker: str) -
     form_ready(tui, "basic", "topic")
     basic = start_run(tui, sim, "basic", marker)
     run_row(tui, basic["kickoff_id"], "completed")
-    tui.hold(3.0)  # the finished run's age grows; the time it took does not
+    tui.hold(2.0)  # the finished run's age grows; the time it took does not
     assert tui.quit() == 0
     assert tui.traceback is None
 
