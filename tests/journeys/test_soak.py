@@ -44,6 +44,7 @@ import random
 import re
 import string
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,8 @@ class Operator:
     keys: int = 0
     answers: int = 0
     kickoffs: int = 0
+    #: how the deliberate steps went ("kickoff sent", "answer: no main screen", ...)
+    outcomes: Counter[str] = field(default_factory=Counter)
 
     # -- what is on the screen -------------------------------------------------------------
 
@@ -226,6 +229,12 @@ class Operator:
 
     def start_run(self) -> None:
         if not self.to_main():
+            self.outcomes["kickoff: main screen not reached"] += 1
+            return
+        self.send("escape", "kickoff")  # out of the form or the filter, where `c` is a letter
+        self.settle()
+        if self.state() != "main":  # Esc may let a waiting request open
+            self.outcomes["kickoff: something opened after Esc"] += 1
             return
         crew = self.rng.randrange(len(CREWS))
         self.send("c", "kickoff")
@@ -236,6 +245,7 @@ class Operator:
             self.send("down", "kickoff")
         name = CREWS[crew]
         if not self.soft_wait(lambda t: f"New run of {name}" in t, 3.0):
+            self.outcomes["kickoff: form not shown"] += 1
             return
         self.pause(0.05, 0.15)
         self.send("n", "kickoff")
@@ -246,18 +256,31 @@ class Operator:
         self.pause(0.05, 0.15)
         self.send("ctrl+s", "kickoff")
         self.kickoffs += 1
+        self.outcomes["kickoff: sent"] += 1
 
     def answer(self) -> None:
         """Open a request with `i` and answer it on purpose, recording what was meant."""
         if not self.to_main():
+            self.outcomes["answer: main screen not reached"] += 1
             return
-        self.send("i", "answer")
-        text = self.soft_wait(lambda t: any(m in t for m in MODAL_MARKS) and t, 3.0)
-        if not text:
+        self.send("escape", "answer")  # out of the form or the filter, where `i` is a letter
+        self.settle()
+        text = self.tui.text()
+        if self.state() == "modal":  # a request that opened after Esc: answer that one
+            self.outcomes["answer: opened on its own after Esc"] += 1
+        elif self.state() != "main":
+            self.outcomes["answer: something else opened after Esc"] += 1
             return
+        else:
+            self.send("i", "answer")
+            text = self.soft_wait(lambda t: any(m in t for m in MODAL_MARKS) and t, 3.0)
+            if not text:
+                self.outcomes["answer: no request opened"] += 1
+                return
         title = next((line for line in text.splitlines() if "Human input" in line), "")
         match = re.search(r"\(crew\)\s+·\s+run (\w{8})\s+·\s+task (\S+)", title)
         if match is None:  # a flow, or a title this soak cannot read: leave it
+            self.outcomes["answer: not a crew's request"] += 1
             self.send("escape", "answer")
             return
         sid, task = match.groups()
@@ -267,6 +290,7 @@ class Operator:
             self.pause(0.02, 0.06)
             self.send("space" if char == " " else char, "answer")
         if not self.soft_wait(lambda t: feedback in t, 3.0):
+            self.outcomes["answer: feedback not shown"] += 1
             self.send("escape", "answer")
             return
         approve = self.rng.random() < 0.6
@@ -274,9 +298,11 @@ class Operator:
         self.send("ctrl+s" if approve else "ctrl+r", "answer")
         question = "Approve task" if approve else "run the task again"
         if not self.soft_wait(lambda t: question in t, 3.0):
+            self.outcomes["answer: no confirmation"] += 1
             self.to_main()
             return
         self.intended.append(Intended(sid, task, approve, feedback))
+        self.outcomes["answer: sent"] += 1
         self.pause(0.05, 0.15)
         self.send("y", "answer")
         self.soft_wait(lambda t: "✓" in t, 5.0)
@@ -358,9 +384,13 @@ def test_random_keys_soak(soak_sim: SimProcess, tmp_path: Path) -> None:
         failure = str(exc)
     finally:
         tui.close()
+    with contextlib.suppress(Exception):
+        stats = soak_sim.stats()
+        operator.outcomes["runs started (server)"] = stats["kickoffs_accepted"]
+        operator.outcomes["answers received (server)"] = len(stats["resumes"])
     summary = (
-        f"soak seed {SEED}: {operator.keys} keys in {time.monotonic() - started:.0f} s, "
-        f"{operator.kickoffs} kickoffs tried, {len(operator.intended)} answers meant "
+        f"soak seed {SEED}: {operator.keys} keys in {time.monotonic() - started:.0f} s; "
+        f"{dict(sorted(operator.outcomes.items()))} "
         f"(replay: CREWDASH_SOAK_SEED={SEED} CREWDASH_SOAK_KEYS={operator.keys})"
     )
     print(summary)
