@@ -18,7 +18,12 @@ It fails on:
   keys ends at any key that can open one (Enter, `i`, Space, Ctrl+P). So a recorded answer
   it did not mean is a request that opened on its own and took keys typed for something else
   (the issue-11 defect: `n` + text + Ctrl+S went into an approval), or an answer sent to a
-  run other than the one on screen.
+  run other than the one on screen;
+- keys typed to start a run (`n`, text, Ctrl+S) that a human-input request took instead.
+
+A request may still open by itself when the operator is idle on the dashboard; the soak is
+never idle for long (its pauses are at most 1.5 s), and after any key that may open
+something it waits for the screen to settle before it chooses the next key.
 
 The seed and the key count come from the environment:
 
@@ -137,6 +142,8 @@ class Operator:
     keys: int = 0
     answers: int = 0
     kickoffs: int = 0
+    #: keys of a deliberate step that a human-input request took instead
+    stolen: list[str] = field(default_factory=list)
     #: how the deliberate steps went ("kickoff sent", "answer: no main screen", ...)
     outcomes: Counter[str] = field(default_factory=Counter)
 
@@ -256,10 +263,61 @@ class Operator:
         self.pause(0.05, 0.15)
         self.send("ctrl+s", "kickoff")
         self.kickoffs += 1
-        self.outcomes["kickoff: sent"] += 1
+        if name == "typed":  # "7" is no marker to find it by
+            self.outcomes["kickoff: sent"] += 1
+            return
+        deadline = time.monotonic() + 3.0
+        while not self.sim.kickoffs(name, text):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        else:
+            self.outcomes["kickoff: started"] += 1
+            return
+        # A form the random keys left in raw JSON mode refuses the text; but keys typed
+        # for a kickoff must never land in a request that opened meanwhile.
+        state = self.state()
+        if state in ("modal", "answer-confirm"):
+            self.stolen.append(
+                f"`n`, {text!r}, Ctrl+S typed to start a run of {name} went into a "
+                f"human-input request ({state}); no run was started:\n{self.tui.text()}"
+            )
+        self.outcomes["kickoff: not started"] += 1
+
+    def open_from_inbox(self) -> str | None:
+        """`I`, Down to the first crew's request (a flow's is left alone), Enter: the screen
+        with its modal, or None."""
+        self.send("I", "answer")
+        text = self.soft_wait(lambda t: "Inbox" in t and t, 3.0)
+        if not text:
+            self.outcomes["answer: inbox not shown"] += 1
+            return None
+        self.settle()
+        lines = self.tui.text().splitlines()
+        header = next(
+            (i for i, line in enumerate(lines) if re.search(r"Crew\s+Run\s+Kind", line)), None
+        )
+        rows = lines[header + 1 :] if header is not None else []
+        crew_row = next(
+            (i for i, line in enumerate(rows) if re.search(r"\s\w{8}\s+crew\s", line)), None
+        )
+        if crew_row is None:
+            self.outcomes["answer: no crew's request in the inbox"] += 1
+            self.send("escape", "answer")
+            return None
+        for _ in range(crew_row):
+            self.pause(0.05, 0.15)
+            self.send("down", "answer")
+        self.pause(0.05, 0.15)
+        self.send("enter", "answer")
+        text = self.soft_wait(lambda t: any(m in t for m in MODAL_MARKS) and t, 3.0)
+        if not text:
+            self.outcomes["answer: the inbox opened no request"] += 1
+        return text
 
     def answer(self) -> None:
-        """Open a request with `i` and answer it on purpose, recording what was meant."""
+        """Open a request (`i`, or the inbox) and answer it on purpose, recording what was
+        meant."""
         if not self.to_main():
             self.outcomes["answer: main screen not reached"] += 1
             return
@@ -271,11 +329,15 @@ class Operator:
         elif self.state() != "main":
             self.outcomes["answer: something else opened after Esc"] += 1
             return
-        else:
+        elif self.rng.random() < 0.5:
             self.send("i", "answer")
             text = self.soft_wait(lambda t: any(m in t for m in MODAL_MARKS) and t, 3.0)
             if not text:
-                self.outcomes["answer: no request opened"] += 1
+                self.outcomes["answer: `i` opened no request"] += 1
+                return
+        else:
+            text = self.open_from_inbox()
+            if not text:
                 return
         title = next((line for line in text.splitlines() if "Human input" in line), "")
         match = re.search(r"\(crew\)\s+·\s+run (\w{8})\s+·\s+task (\S+)", title)
@@ -373,6 +435,9 @@ def test_random_keys_soak(soak_sim: SimProcess, tmp_path: Path) -> None:
                 operator.pause(0.3, 1.5)  # reading the screen: past the 1-s ticks
             else:
                 operator.pause(0.0, 0.15)
+            if operator.stolen:
+                failure = operator.stolen[0]
+                break
             if operator.keys % 200 < 8 and (wrong := operator.unintended()):
                 failure = f"answers the soak did not mean to send: {wrong}"
                 break
