@@ -48,9 +48,16 @@ def _die_with_parent() -> None:
 
 
 class PtyApp:
-    """`argv` on a 120x36 pty (TERM=xterm-256color); `chunks` holds (arrival, bytes)."""
+    """`argv` on a 120x36 pty (TERM=xterm-256color), in `cwd` if given; `chunks` holds
+    (arrival, bytes)."""
 
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
+    ) -> None:
         master, slave = os.openpty()
         # the size is set before the child starts, so its first frame is 120x36
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
@@ -65,6 +72,7 @@ class PtyApp:
             stdout=slave,
             stderr=slave,
             env=full_env,
+            cwd=cwd,
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
