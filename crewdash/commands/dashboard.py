@@ -142,6 +142,13 @@ async def run_app(
         result = await app.run_async()
         if app.crash_report is not None or (app.return_code or 0) != 0:
             raise DashboardCrashed(app.crash_report)
+        if app.return_code is None:
+            # the app's message loop ended without exit() (Textual ends it quietly when a
+            # handler raises CancelledError): a defect, never a success
+            from crewdash.tui.crash import write_crash_report
+
+            error = RuntimeError("the dashboard stopped without being asked to (exit code unset)")
+            raise DashboardCrashed(write_crash_report(app.crash_dir, error))
         return result
     finally:
         gc.enable()  # also when the app ended before its first frame

@@ -3,6 +3,7 @@ screen. End-to-end tests use the real engine against the simulator instead."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ class FakeEngine:
             for name in config.crews
         }
         self.kicked: list[tuple[str, dict[str, Any]]] = []
+        self.asked_inputs: list[str] = []
+        self.inputs_gates: dict[str, asyncio.Event] = {}
         self.started = self.stopped = False
         self.receiver_url: str | None = None
 
@@ -52,6 +55,10 @@ class FakeEngine:
             callback(event)
 
     async def inputs(self, crew: str) -> list[InputSpec]:
+        self.asked_inputs.append(crew)
+        gate = self.inputs_gates.get(crew)
+        if gate is not None:
+            await gate.wait()  # a slow deployment: the test opens the gate (or never does)
         return self.specs[crew]
 
     async def kickoff(self, crew: str, inputs: dict[str, Any]) -> RunRecord:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.widgets import Button, Input
 
 from crewdash.aop.models import RunState
@@ -662,3 +663,43 @@ async def test_stop_asks_the_same_question_from_the_table_and_from_the_detail(
                 await pilot.pause()
         assert questions[0] == questions[1]
         assert questions[0][0] == "Stop research run 0001abcd?"
+
+
+async def test_down_held_in_the_crew_list_builds_the_last_crews_form_and_the_app_lives(
+    tmp_path: Path,
+) -> None:
+    """Holding Down in the crew list asks for a form per crew; the newest wish is built, a
+    server that never answers holds nothing up. (On a real terminal a cancelled removal once
+    ended the app: tests/journeys/test_journey_keys.py::test_crew_list_down_held.)"""
+    config = Config(
+        path=None, crews={name: crew(name) for name in ("alpha", "beta", "gamma", "delta")}
+    )
+    engine = FakeEngine(config)
+    engine.inputs_gates["beta"] = asyncio.Event()  # a deployment that never answers
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await form_ready(pilot, app)
+        await pilot.press("c")
+        for _ in range(7):  # a held key: no pause between the presses (the list wraps)
+            app.post_message(events.Key("down", None))
+        chosen = None
+        for _ in range(200):
+            await pilot.pause()
+            chosen = app.main_screen.crews.chosen
+            title = app.main_screen.query(".form-title")
+            if (
+                title
+                and f"of {chosen}" in str(title.first().render())
+                and app.main_screen.query(InputForm)
+            ):
+                break
+        else:
+            titles = [str(t.render()) for t in app.main_screen.query(".form-title")]
+            raise AssertionError(
+                f"the chosen crew's form never came: chosen {chosen}, titles {titles},"
+                f" asked {engine.asked_inputs}"
+            )
+        assert chosen == "delta"  # alpha + 7 Downs in a list of 4
+        assert app.is_running and app.return_code is None
+        assert len(app.main_screen.query(InputForm)) == 1

@@ -4,6 +4,7 @@ network wait runs in a worker."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -66,6 +67,12 @@ class MainScreen(Screen[None]):
         self.ready = False  # composed and mounted: engine_started may run
         self._loaded = False  # engine_started ran
         self._empty_words = "-"  # what #runs-empty says ("-": not set yet)
+        # the form: the crew wanted, a counter of wishes, the wish last built (load_form)
+        self._form_wanted: str | None = None
+        self._form_serial = 0
+        self._form_built = 0
+        self._form_building = False
+        self._inputs_task: asyncio.Future[Any] | None = None
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -220,19 +227,46 @@ class MainScreen(Screen[None]):
         self.app.ui_state.set("last_crew", event.crew)
         self.load_form(event.crew)
 
-    @work(exclusive=True, group="form", name="load inputs")
-    async def load_form(self, crew: str) -> None:
-        """Ask the crew for its inputs and build the form; on failure say why and offer a way on."""
-        area = self.query_one(FormArea)
-        await area.remove_children()
-        title = self.app.engine.config.crews[crew].title
-        await area.mount(Static(f"Loading the inputs of {title}…", classes="form-note"))
+    def load_form(self, crew: str) -> None:
+        """Show `crew`'s form (again: Retry, Edit & run). The newest wish wins.
+
+        One builder at a time, never cancelled half-way: Textual's DOM changes must not be
+        cancelled (a removal cancelled under Down held in the crew list ended the app's
+        message loop, and the app with it). Only the wait for the server's answer is cancelled
+        when the operator has moved on; the builder then builds the newest wanted form."""
+        self._form_wanted = crew
+        self._form_serial += 1
+        asking = self._inputs_task
+        if asking is not None and not asking.done():
+            asking.cancel()
+        if not self._form_building:
+            self._form_building = True
+            self._build_forms()
+
+    @work(group="form", name="load inputs")
+    async def _build_forms(self) -> None:
         try:
-            specs = await self.app.engine.inputs(crew)
-        except Exception as exc:  # every AOPError and anything odd: the form must still come
-            await self._show_form(crew, [], problem=str(exc) or type(exc).__name__)
-            return
-        await self._show_form(crew, specs)
+            while self._form_built != self._form_serial:
+                serial, crew = self._form_serial, self._form_wanted
+                if crew is None:
+                    return
+                area = self.query_one(FormArea)
+                await area.remove_children()
+                title = self.app.engine.config.crews[crew].title
+                await area.mount(Static(f"Loading the inputs of {title}…", classes="form-note"))
+                asking = asyncio.ensure_future(self.app.engine.inputs(crew))
+                self._inputs_task = asking
+                await asyncio.wait({asking})
+                if serial != self._form_serial:
+                    continue  # the operator moved on meanwhile: build the newest instead
+                error = asking.exception()
+                if error is not None:  # every AOPError and anything odd: the form must come
+                    await self._show_form(crew, [], problem=str(error) or type(error).__name__)
+                else:
+                    await self._show_form(crew, asking.result())
+                self._form_built = serial
+        finally:
+            self._form_building = False
 
     async def _show_form(self, crew: str, specs: list[Any], problem: str | None = None) -> None:
         from crewdash.tui.widgets.input_form import InputForm
