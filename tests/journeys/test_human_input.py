@@ -153,3 +153,29 @@ def test_answer_from_run_detail_is_for_that_run(
     resumes = sim.wait_stats(lambda _: _resumes(sim, newer), "the approval", tui=tui)
     assert [r["body"]["is_approve"] for r in resumes] == [True], resumes
     assert _resumes(sim, older) == [], "the other run was answered"
+
+
+def test_dismissed_request_stays_aside(launch: Launch, sim: SimProcess, marker: str) -> None:
+    """A request put aside with Esc does not pop up again by itself when another request
+    arrives: if anything opens then, it is the new request. Nothing is answered."""
+    tui = launch(["slowreview"])
+    form_ready(tui, "slowreview", "brief")
+    first = start_run(tui, sim, "slowreview", f"{marker}a")["kickoff_id"]
+    tui.wait_for("inbox 1")
+    if not modal_shown(tui.text()):
+        tui.press("i")
+    tui.wait_until(lambda t: modal_shown(t) and short_id(first) in t, "for the request's modal")
+    tui.press("escape")  # put it aside
+    tui.wait_until(lambda t: not modal_shown(t), "for the modal to close")
+    tui.press("n", "end", *["backspace"] * 9)
+    second = start_run(tui, sim, "slowreview", f"{marker}b", focus=False)["kickoff_id"]
+    tui.wait_for("inbox 2")  # the second request arrived
+    tui.hold(1.5)
+    screen = tui.text()
+    if modal_shown(screen):
+        title = next(line for line in screen.splitlines() if "Human input" in line)
+        assert short_id(first) not in title, tui.describe(
+            f"the request of run {short_id(first)}, put aside with Esc, opened again by itself"
+        )
+        assert short_id(second) in title, tui.describe("a request opened by itself")
+    assert _resumes(sim, first) == [] and _resumes(sim, second) == []
