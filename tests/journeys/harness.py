@@ -182,8 +182,8 @@ class SimProcess:
         names: Iterable[str],
         *,
         tokens: dict[str, str] | None = None,
-        poll_min: float = 0.2,
-        poll_max: float = 1.0,
+        poll_min: float = 0.1,
+        poll_max: float = 0.5,
     ) -> Path:
         """Write a crewdash config for the simulator's crews `names` (quick polling) at
         `path`; `tokens` replaces some crews' tokens."""

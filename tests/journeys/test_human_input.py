@@ -46,7 +46,7 @@ def test_crew_request_changes_then_approve(launch: Launch, sim: SimProcess, mark
     assert first[0]["status"] == 200, first
 
     # the task runs again with the feedback and asks again
-    tui.hold(1.2)
+    tui.hold(1.1)
     open_request(tui, kickoff_id, task="review")
     tui.wait_for(f"shorter {marker}")  # the re-run's output carries the feedback
     tui.type_text(f"ship it {marker}")
@@ -62,7 +62,7 @@ def test_crew_request_changes_then_approve(launch: Launch, sim: SimProcess, mark
     assert [r["status"] for r in both] == [200, 200], both
     run_row(tui, kickoff_id, "completed")
     tui.wait_for("inbox 0")
-    tui.hold(1.2)
+    tui.hold(1.1)
     assert len(_resumes(sim, kickoff_id)) == 2, "an answer was sent twice"
 
 
@@ -98,7 +98,7 @@ def test_flow_outcome_with_typed_note(launch: Launch, sim: SimProcess, marker: s
 
 def test_inbox_open_while_requests_arrive(launch: Launch, sim: SimProcess, marker: str) -> None:
     """`I` right after two kickoffs of a crew that asks a few seconds later: the inbox stays
-    open for 6 s (its 1-s ticks included) while both requests arrive, lists each with its
+    open for 5 s (its 1-s ticks included) while both requests arrive, lists each with its
     run, and the dashboard stays alive; nothing is answered."""
     tui = launch(["slowreview"])
     form_ready(tui, "slowreview", "brief")
@@ -107,7 +107,7 @@ def test_inbox_open_while_requests_arrive(launch: Launch, sim: SimProcess, marke
     second = start_run(tui, sim, "slowreview", f"{marker}b", focus=False)["kickoff_id"]
     tui.press("I")
     tui.wait_for("Inbox")
-    tui.hold(6.0)  # requests arrive meanwhile; the inbox's tick runs every second
+    tui.hold(5.0)  # requests arrive meanwhile; the inbox's tick runs every second
     tui.wait_for(short_id(first), short_id(second), "Approve the slow draft?")
     assert "2 waiting" in tui.text(), tui.describe("the inbox does not count 2 requests")
     tui.press("escape")
