@@ -228,6 +228,10 @@ class AppDied(AssertionError):
     """The program exited, or printed a traceback, while a test waited on it."""
 
 
+#: the `launch` fixture: `launch(crews, *, tokens=, config=, data_dir=, args=) -> Tui`
+Launch = Callable[..., "Tui"]
+
+
 @dataclass
 class Tui:
     """The real `crewdash` on a pty; the screen as pyte emulates it."""

@@ -4,8 +4,7 @@ must show crewdash neither hammered a rejected token nor started a run twice."""
 
 from __future__ import annotations
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess
+from tests.journeys.harness import Launch, SimProcess
 from tests.journeys.steps import form_ready, run_row, start_run
 
 

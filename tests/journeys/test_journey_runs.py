@@ -7,8 +7,7 @@ from __future__ import annotations
 import random
 import re
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess, short_id
+from tests.journeys.harness import Launch, SimProcess, short_id
 from tests.journeys.steps import form_ready, run_row, start_run
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess, Tui, short_id
+from tests.journeys.harness import Launch, SimProcess, Tui, short_id
 from tests.journeys.steps import form_ready, modal_shown, open_request, run_row, start_run
 
 
