@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.journeys.harness import SimProcess, Tui
-
-Launch = Callable[..., Tui]
+from tests.journeys.harness import Launch, SimProcess, Tui
 
 
 @pytest.fixture(scope="session")

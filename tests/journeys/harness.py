@@ -182,8 +182,8 @@ class SimProcess:
         names: Iterable[str],
         *,
         tokens: dict[str, str] | None = None,
-        poll_min: float = 0.2,
-        poll_max: float = 1.0,
+        poll_min: float = 0.1,
+        poll_max: float = 0.5,
     ) -> Path:
         """Write a crewdash config for the simulator's crews `names` (quick polling) at
         `path`; `tokens` replaces some crews' tokens."""
@@ -226,6 +226,10 @@ def _brief(stats: dict[str, Any]) -> str:
 
 class AppDied(AssertionError):
     """The program exited, or printed a traceback, while a test waited on it."""
+
+
+#: the `launch` fixture: `launch(crews, *, tokens=, config=, data_dir=, args=) -> Tui`
+Launch = Callable[..., "Tui"]
 
 
 @dataclass

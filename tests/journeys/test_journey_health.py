@@ -4,8 +4,7 @@ must show crewdash neither hammered a rejected token nor started a run twice."""
 
 from __future__ import annotations
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess
+from tests.journeys.harness import Launch, SimProcess
 from tests.journeys.steps import form_ready, run_row, start_run
 
 
@@ -29,7 +28,7 @@ def test_wrong_token_is_shown_as_rejected(launch: Launch, sim: SimProcess) -> No
     )
     line = _crew_line(text, "typed")
     assert "⚿" in line and "●" not in line, tui.describe(f"typed shows {line!r}")
-    tui.hold(2.5)  # the health checks that follow must not turn it "ok"
+    tui.hold(1.5)  # the health checks that follow must not turn it "ok"
     line = _crew_line(tui.text(), "typed")
     assert "⚿" in line and "●" not in line, tui.describe(f"typed shows {line!r}")
     after = sim.stats()["requests"].get("typed", {})

@@ -4,8 +4,7 @@ the crew that then gets the kickoff."""
 
 from __future__ import annotations
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess
+from tests.journeys.harness import Launch, SimProcess
 from tests.journeys.steps import form_ready, start_run
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess, Tui, short_id
+from tests.journeys.harness import Launch, SimProcess, Tui, short_id
 from tests.journeys.steps import form_ready, modal_shown, open_request, run_row, start_run
 
 
@@ -46,7 +45,7 @@ def test_crew_request_changes_then_approve(launch: Launch, sim: SimProcess, mark
     assert first[0]["status"] == 200, first
 
     # the task runs again with the feedback and asks again
-    tui.hold(1.2)
+    tui.hold(1.1)
     open_request(tui, kickoff_id, task="review")
     tui.wait_for(f"shorter {marker}")  # the re-run's output carries the feedback
     tui.type_text(f"ship it {marker}")
@@ -62,7 +61,7 @@ def test_crew_request_changes_then_approve(launch: Launch, sim: SimProcess, mark
     assert [r["status"] for r in both] == [200, 200], both
     run_row(tui, kickoff_id, "completed")
     tui.wait_for("inbox 0")
-    tui.hold(1.2)
+    tui.hold(1.1)
     assert len(_resumes(sim, kickoff_id)) == 2, "an answer was sent twice"
 
 
@@ -98,7 +97,7 @@ def test_flow_outcome_with_typed_note(launch: Launch, sim: SimProcess, marker: s
 
 def test_inbox_open_while_requests_arrive(launch: Launch, sim: SimProcess, marker: str) -> None:
     """`I` right after two kickoffs of a crew that asks a few seconds later: the inbox stays
-    open for 6 s (its 1-s ticks included) while both requests arrive, lists each with its
+    open for 5 s (its 1-s ticks included) while both requests arrive, lists each with its
     run, and the dashboard stays alive; nothing is answered."""
     tui = launch(["slowreview"])
     form_ready(tui, "slowreview", "brief")
@@ -107,7 +106,7 @@ def test_inbox_open_while_requests_arrive(launch: Launch, sim: SimProcess, marke
     second = start_run(tui, sim, "slowreview", f"{marker}b", focus=False)["kickoff_id"]
     tui.press("I")
     tui.wait_for("Inbox")
-    tui.hold(6.0)  # requests arrive meanwhile; the inbox's tick runs every second
+    tui.hold(5.0)  # requests arrive meanwhile; the inbox's tick runs every second
     tui.wait_for(short_id(first), short_id(second), "Approve the slow draft?")
     assert "2 waiting" in tui.text(), tui.describe("the inbox does not count 2 requests")
     tui.press("escape")
@@ -153,3 +152,29 @@ def test_answer_from_run_detail_is_for_that_run(
     resumes = sim.wait_stats(lambda _: _resumes(sim, newer), "the approval", tui=tui)
     assert [r["body"]["is_approve"] for r in resumes] == [True], resumes
     assert _resumes(sim, older) == [], "the other run was answered"
+
+
+def test_dismissed_request_stays_aside(launch: Launch, sim: SimProcess, marker: str) -> None:
+    """A request put aside with Esc does not pop up again by itself when another request
+    arrives: if anything opens then, it is the new request. Nothing is answered."""
+    tui = launch(["slowreview"])
+    form_ready(tui, "slowreview", "brief")
+    first = start_run(tui, sim, "slowreview", f"{marker}a")["kickoff_id"]
+    tui.wait_for("inbox 1")
+    if not modal_shown(tui.text()):
+        tui.press("i")
+    tui.wait_until(lambda t: modal_shown(t) and short_id(first) in t, "for the request's modal")
+    tui.press("escape")  # put it aside
+    tui.wait_until(lambda t: not modal_shown(t), "for the modal to close")
+    tui.press("n", "end", *["backspace"] * 9)
+    second = start_run(tui, sim, "slowreview", f"{marker}b", focus=False)["kickoff_id"]
+    tui.wait_for("inbox 2")  # the second request arrived
+    tui.hold(1.5)
+    screen = tui.text()
+    if modal_shown(screen):
+        title = next(line for line in screen.splitlines() if "Human input" in line)
+        assert short_id(first) not in title, tui.describe(
+            f"the request of run {short_id(first)}, put aside with Esc, opened again by itself"
+        )
+        assert short_id(second) in title, tui.describe("a request opened by itself")
+    assert _resumes(sim, first) == [] and _resumes(sim, second) == []

@@ -6,8 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess
+from tests.journeys.harness import Launch, SimProcess
 from tests.journeys.steps import form_ready
 
 

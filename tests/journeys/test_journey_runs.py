@@ -7,8 +7,7 @@ from __future__ import annotations
 import random
 import re
 
-from tests.journeys.conftest import Launch
-from tests.journeys.harness import SimProcess, short_id
+from tests.journeys.harness import Launch, SimProcess, short_id
 from tests.journeys.steps import form_ready, run_row, start_run
 
 
@@ -116,8 +115,6 @@ def test_stop_run(launch: Launch, sim: SimProcess, marker: str) -> None:
     run_row(tui, kickoff_id, "stopped")
     stops = [s for s in sim.stats()["stop_requests"] if s["kickoff_id"] == kickoff_id]
     assert [s["status"] for s in stops] == [200], stops
-    tui.hold(1.2)
-    run_row(tui, kickoff_id, "stopped")
 
 
 def test_restart_reattaches_runs(launch: Launch, sim: SimProcess, marker: str) -> None:
@@ -132,7 +129,7 @@ def test_restart_reattaches_runs(launch: Launch, sim: SimProcess, marker: str) -
     form_ready(tui, "basic", "topic")
     basic = start_run(tui, sim, "basic", marker)
     run_row(tui, basic["kickoff_id"], "completed")
-    tui.hold(2.0)  # the finished run's age grows; the time it took does not
+    tui.hold(3.0)  # the finished run's age grows; the time it took does not
     assert tui.quit() == 0
     assert tui.traceback is None
 
@@ -151,8 +148,7 @@ def test_restart_reattaches_runs(launch: Launch, sim: SimProcess, marker: str) -
     took = re.search(r"(?:(\d+)m )?(\d+)s\s+\d\d:\d\d", row)
     assert took is not None, row
     seconds = int(took.group(1) or 0) * 60 + int(took.group(2))
-    assert seconds <= 4, f"a run of ~2.3 s shows {took.group(0)!r} after the restart: {row}"
+    assert seconds <= 5, f"a run of ~2.3 s shows {took.group(0)!r} after the restart: {row}"
     sim.wait_stats(lambda _: polls() > before, f"status polls of {slow['kickoff_id']} again")
-    again.hold(1.2)
     run_row(again, slow["kickoff_id"], "running")
     assert len(sim.kickoffs("slow", marker)) == 1, "the restart started the run again"
