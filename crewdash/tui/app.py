@@ -336,7 +336,7 @@ class CrewdashApp(CrashReporting[AppResult]):
             self._waiting.values(), can_open=self.can_open_request()
         )
         if request is not None:
-            self.actions.answer(request)  # type: ignore[arg-type]
+            self.actions.answer(request, by_itself=True)  # type: ignore[arg-type]
 
     # --- what screens ask for (messages from crewdash.tui.messages) -----------------------
 

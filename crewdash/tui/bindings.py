@@ -74,6 +74,22 @@ RUNS_BINDINGS: list[Binding] = [
         show=False,
     ),
     Binding(
+        "home",
+        "scroll_top",
+        "First",
+        id="first_run",
+        tooltip="Move to the first run of the table",
+        show=False,
+    ),
+    Binding(
+        "end",
+        "scroll_bottom",
+        "Last",
+        id="last_run",
+        tooltip="Move to the last run of the table",
+        show=False,
+    ),
+    Binding(
         "g",
         "screen.refresh_run",
         "Poll now",

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from crewdash.core.records import HumanRequest, RunRecord
 
 STOP_DETAIL = "The deployment cancels the run; its work so far is lost."
+#: how long a modal that opened by itself takes no typing (a reaction to it takes longer)
+SETTLE_SECONDS = 0.6
 ALREADY_FINISHED = "That run has already finished: there is nothing to stop."
 
 
@@ -154,8 +156,9 @@ class RunActions:
             return None
         return min(pending, key=lambda r: r.received_at)
 
-    def answer(self, request: HumanRequest) -> bool:
-        """Open the modal for exactly this request (one at a time). False if one is open."""
+    def answer(self, request: HumanRequest, *, by_itself: bool = False) -> bool:
+        """Open the modal for exactly this request (one at a time). False if one is open.
+        `by_itself`: nobody asked for it; keys typed as it appears must not land in it."""
         from crewdash.tui.screens.human_input import HumanInputModal
 
         if self._answering is not None:
@@ -166,5 +169,6 @@ class RunActions:
             self._answering = None
             self.app.answer_closed(request, outcome)
 
-        self.app.push_screen(HumanInputModal(self.app.engine, request), closed)
+        settle = SETTLE_SECONDS if by_itself else 0.0
+        self.app.push_screen(HumanInputModal(self.app.engine, request, settle=settle), closed)
         return True

@@ -68,4 +68,7 @@ def open_request(tui: Tui, kickoff_id: str, task: str | None = None) -> str:
     assert sid in title, f"the modal is for another run: {title.strip()}"
     if task is not None:
         assert f"task {task}" in title, f"the modal is for another task: {title.strip()}"
+    # a person reads the request before typing; a modal that opened by itself takes no typing
+    # for its first moments (run_actions.SETTLE_SECONDS) for the same reason
+    tui.hold(1.0)
     return text

@@ -22,14 +22,15 @@ def test_crew_list_down_twice(launch: Launch, sim: SimProcess, marker: str) -> N
 
 
 def test_crew_list_down_held(launch: Launch, sim: SimProcess, marker: str) -> None:
-    """Down held in the crew list: 20 Downs 10-30 ms apart. The last crew's form shows (the
-    list stops at its end) and a kickoff from it goes to that crew."""
+    """Down held in the crew list: 24 Downs 10-30 ms apart (the list wraps at its end). The
+    form of the crew the cursor stops on shows, and a kickoff from it goes to that crew."""
     crews = ["basic", "typed", "review", "flow", "slow"]
     tui = launch(crews)
     form_ready(tui, "basic", "topic")
     tui.press("c")
-    tui.press(*["down"] * 20, gap=(0.01, 0.03))
+    tui.press(*["down"] * 24, gap=(0.01, 0.03))
     tui.hold(1.5)
-    form_ready(tui, "slow", "topic")
-    kickoff = start_run(tui, sim, "slow", marker)
+    landed = crews[24 % len(crews)]  # slow, past the end of the list once
+    form_ready(tui, landed, "topic")
+    kickoff = start_run(tui, sim, landed, marker)
     assert kickoff["inputs"] == {"topic": marker}

@@ -703,3 +703,15 @@ async def test_down_held_in_the_crew_list_builds_the_last_crews_form_and_the_app
         assert chosen == "delta"  # alpha + 7 Downs in a list of 4
         assert app.is_running and app.return_code is None
         assert len(app.main_screen.query(InputForm)) == 1
+
+
+async def test_home_and_end_move_to_the_first_and_last_run(tmp_path: Path) -> None:
+    """DataTable's own Home/End scroll sideways with a row cursor; a runs table goes to the
+    newest and the oldest run."""
+    async with dashboard(tmp_path, [make_run(i) for i in range(1, 6)]) as (pilot, app):
+        table = app.main_screen.runs
+        table.focus()
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0

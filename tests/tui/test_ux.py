@@ -97,6 +97,13 @@ async def test_the_crew_modal_focuses_the_feedback_and_has_its_own_footer(
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, HumanInputModal)
+        # it opened by itself: keys pressed as it appears were meant for something else
+        assert modal.settling and app.focused is modal.query_one("#hi-review")
+        await pilot.press("i", "ctrl+s")
+        assert modal.query_one("#hi-feedback", TextArea).text == ""
+        assert isinstance(app.screen, HumanInputModal)  # Ctrl+S asked nothing yet
+        modal._settled()  # what its timer does after SETTLE_SECONDS
+        await pilot.pause()
         assert app.focused is modal.query_one("#hi-feedback", TextArea)
         await pilot.press(*"tighten the intro")
         assert modal.query_one("#hi-feedback", TextArea).text == "tighten the intro"
@@ -124,6 +131,8 @@ async def test_the_flow_modal_focuses_the_note_so_typed_words_are_kept(tmp_path:
         modal = app.screen
         assert isinstance(modal, HumanInputModal)
         note = modal.query_one("#hi-feedback", TextArea)
+        modal._settled()  # it opened by itself: typing starts after a moment (SETTLE_SECONDS)
+        await pilot.pause()
         assert app.focused is note
         await pilot.press(*"legal ok'd it")  # typed straight away: none of it is lost
         assert note.text == "legal ok'd it"

@@ -97,11 +97,21 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     ]
 
     def __init__(
-        self, engine: AnswerEngine, request: HumanRequest, *, drafts: DraftStore | None = None
+        self,
+        engine: AnswerEngine,
+        request: HumanRequest,
+        *,
+        drafts: DraftStore | None = None,
+        settle: float = 0.0,
     ) -> None:
+        """`settle`: seconds during which keys cannot type into the feedback or answer. A modal
+        that opened by itself gets a moment: a key the operator pressed just as it appeared
+        was meant for something else."""
         super().__init__()
         self.engine = engine
         self.request = request
+        self.settling = settle > 0
+        self._settle = settle
         self._drafts = drafts  # None: the app's session store, looked up on mount
         self.outcome: AnswerOutcome | None = None
         self._answered_at: float | None = None  # when an outcome other than FAILED came
@@ -197,13 +207,23 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         self.set_interval(1.0, self._tick)
         # Focus where the operator acts: typed feedback or a flow's note must land in the
         # editor (Tab reaches the outcomes). The review scrolls with the mouse or Shift+Tab.
-        self.query_one("#hi-feedback", TextArea).focus()
+        if self.settling:
+            self.query_one("#hi-review").focus()  # letters do nothing there, arrows scroll
+            self.set_timer(self._settle, self._settled)
+        else:
+            self.query_one("#hi-feedback", TextArea).focus()
+
+    def _settled(self) -> None:
+        self.settling = False
+        self.refresh_bindings()
+        if self.focused is self.query_one("#hi-review"):
+            self.query_one("#hi-feedback", TextArea).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approve and Request changes are a crew's answers; a flow answers with outcomes."""
         if action in ("approve", "request_changes"):
             # hidden once an answer is on its way or was taken: the Footer shows what works
-            return not self.has_outcomes and not self._busy()
+            return not self.has_outcomes and not self._busy() and not self.settling
         return True
 
     def _now(self) -> float:
@@ -315,8 +335,8 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     # -- sending ---------------------------------------------------------------------------
 
     def _send(self, feedback: str, approve: bool | None, outcome: str | None) -> None:
-        if self._in_flight:
-            return  # never twice
+        if self._busy():
+            return  # never twice, nor after the request was answered while confirming
         self._in_flight = True
         self._last = (feedback, approve, outcome)
         self._set_buttons(enabled=False)
