@@ -493,3 +493,24 @@ async def test_a_cancelled_probe_frees_the_half_open_slot(clock):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert breaker.allow()  # freed by the cancellation
+
+
+async def test_an_unreadable_body_on_a_get_is_retried_like_a_5xx(clock):
+    server = Server(
+        {
+            f"{P}/inputs": [
+                httpx.Response(200, text='{"inputs": ["a", '),
+                httpx.Response(200, text="<html>proxy</html>"),
+                json_response(200, {"inputs": ["a"]}),
+            ]
+        }
+    )
+    specs = await client(server, clock).inputs()
+    assert [s.name for s in specs] == ["a"] and len(server.requests) == 3
+
+
+async def test_an_unreadable_200_to_a_kickoff_is_not_sent_again(clock):
+    server = Server({f"{P}/kickoff": httpx.Response(200, text='{"kickoff_id": "ab')})
+    with pytest.raises(ProtocolError) as caught:
+        await client(server, clock).kickoff({})
+    assert caught.value.unreadable and len(server.requests) == 1
