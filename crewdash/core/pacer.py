@@ -122,3 +122,13 @@ class Pacers:
             pacer = Pacer(crew, clock=self.clock, store=self.store, rate=rate)
             self._pacers[crew] = pacer
         return pacer
+
+    def save(self) -> None:
+        """Keep every learnt rate in the store (the monitor's polls learn into the same
+        `CrewRate` without saving it themselves)."""
+        if self.store is None:
+            return
+        for crew, pacer in self._pacers.items():
+            rate = pacer.learnt_rate
+            if rate is not None:
+                save_rate(self.store, crew, rate, self.clock.time())

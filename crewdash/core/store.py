@@ -102,18 +102,18 @@ def _open_error(path: Path, exc: sqlite3.Error) -> StoreOpenError:
     text = str(exc)
     low = text.lower()
     if "not a database" in low or "malformed" in low or "file is encrypted" in low:
-        what = "is not a crewdash run store (not an SQLite database, or damaged)"
+        what = "not a crewdash run store (not an SQLite database, or damaged)"
         todo = "move it away or choose another --data-dir"
     elif "readonly" in low or "read-only" in low or "unable to open" in low:
-        what = "cannot be written (a read-only file or directory)"
+        what = "the run store cannot be written (a read-only file or directory)"
         todo = "make it and its directory writable, or choose another --data-dir"
     elif "locked" in low or "busy" in low:
-        what = "is locked by another process for too long"
+        what = "the run store is locked by another process for too long"
         todo = "try again in a moment"
     else:
-        what = f"cannot be opened ({text})"
+        what = f"the run store cannot be opened ({text})"
         todo = "check the file, or choose another --data-dir"
-    return StoreOpenError(f"{path}: the run store {what}; {todo}", path)
+    return StoreOpenError(f"{path}: {what}; {todo}", path)
 
 
 def _with_busy_retry(work: Callable[[], Any], budget: float) -> Any:
@@ -403,6 +403,27 @@ class RunStore:
                     "updated_at": at,
                 },
             )
+
+    def adopt(self, local_id: str, kickoff_id: str, detail: str) -> RunRecord:
+        """An UNKNOWN row gets the kickoff id the operator (or a webhook) found: ACCEPTED,
+        with a history line saying so and no stale error or end time."""
+        at = self._now()
+        with self._write() as conn:
+            self._transition(
+                conn,
+                local_id,
+                (KickoffPhase.UNKNOWN,),
+                {
+                    "phase": str(KickoffPhase.ACCEPTED),
+                    "kickoff_id": kickoff_id,
+                    "error": None,
+                    "owner": None,
+                    "finished_at": None,
+                    "updated_at": at,
+                },
+            )
+            self._history_in(conn, local_id, at, f"{detail}: kickoff id {kickoff_id}")
+            return self._run_in(conn, local_id)
 
     def mark_refused(
         self,
