@@ -12,7 +12,7 @@ import logging
 import ssl
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,6 +54,16 @@ TransportT = TypeVar("TransportT")
 #: failures that say the crew (or the way to it) is unwell; they count against the breaker
 _CREW_TROUBLE = (ServerError, RequestTimeoutError, ConnectionFailedError)
 _RETRYABLE = (*_CREW_TROUBLE, RateLimitedError)
+
+
+class Pacer(Protocol):
+    """The crew's request pace, shared with whatever else talks to the crew (crewdash's
+    `core.pacer.Pacer` is one): the async client waits for its turn before each request
+    and tells it about every 429."""
+
+    async def wait(self) -> float | None: ...
+
+    def learn_429(self, retry_after: float | None, sent_at: float | None = None) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +113,10 @@ class CrewProtocol(Generic[TransportT]):
         clock: Clock | None = None,
         transport: TransportT | None = None,
         status_route: StatusRoute | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = _base_url(base_url)
+        self.pacer = pacer
         self._secret = token if isinstance(token, Secret) else Secret(token)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout

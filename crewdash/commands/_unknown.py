@@ -87,7 +87,6 @@ async def _resend(session: Session) -> int:
     from crewdash.commands._context import config_from, crew_client, crew_from, open_store
     from crewdash.commands._render import run_json
     from crewdash.core import resolve
-    from crewdash.core.pacer import Pacer
 
     args = session.args
     crew = crew_from(config_from(args), args.crew)
@@ -100,8 +99,7 @@ async def _resend(session: Session) -> int:
             )
         confirm_duplicate_risk(session, f"resend run {record.local_id}")
         async with crew_client(crew, store) as client:
-            pacer = Pacer(crew.name, store=store)
-            updated = await resolve.resend(store, client, record, pacer=pacer)
+            updated = await resolve.resend(store, client, record, pacer=client.pacer)
     session.out.emit(
         run_json(updated, type_="kickoff"),
         f"run {updated.local_id} sent again: {updated.kickoff_id}",

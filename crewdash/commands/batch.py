@@ -69,7 +69,6 @@ async def _batch(session: Session) -> int:
     from crewdash.commands._unknown import confirm_duplicate_risk
     from crewdash.core.batch import BatchProgress, batch_key, run_batch
     from crewdash.core.models import KickoffPhase, RunRecord
-    from crewdash.core.pacer import Pacer
 
     args = session.args
     out = session.out
@@ -112,7 +111,7 @@ async def _batch(session: Session) -> int:
                 on_progress=on_progress,
                 on_started=on_started,
                 stop=session.interrupted,  # Ctrl+C: start no more rows, finish those sent
-                pacer=Pacer(crew.name, store=store),
+                pacer=client.pacer,
                 resend_unknown=args.resend_unknown,
             )
     out.end_progress()

@@ -1,14 +1,15 @@
 """Batch kickoff: many runs of one crew from a list of input sets.
 
 Every request waits for the crew's pacer (the rate learnt from 429s, kept in the store), and
-concurrency adapts (AIMD): it grows by about one per round of successes and halves on a 5xx or
-a connection failure, always within [1, max_concurrency]. Each row goes through the kickoff
-protocol of `crewdash.core.kickoff` with its batch row recorded in the same transaction as the
-intent: one store row per input row, whatever number of requests it took (a 429 or 503 sends
-the same row again). Running the same batch again (after a crash, a Ctrl+C) first settles the
-rows of a dead earlier run, then skips every ACCEPTED row, sends again every row that provably
-never reached the server (REFUSED: not sent, refused, not taken), and leaves UNKNOWN rows
-alone unless `resend_unknown` is given; a row another live process is sending is left to it.
+concurrency adapts (AIMD): it grows by about one per round of successes and halves on a 429,
+an open circuit or an unreachable crew, always within [1, max_concurrency]. Each row goes
+through the kickoff protocol of `crewdash.core.kickoff` with its batch row recorded in the
+same transaction as the intent: one store row per input row, whatever number of requests it
+took (a 429 or 503 sends the same row again). Running the same batch again (after a crash, a
+Ctrl+C) first settles the rows of a dead earlier run, then skips every ACCEPTED row, sends
+again every row that provably never reached the server (REFUSED: not sent, refused, not
+taken), and leaves UNKNOWN rows alone unless `resend_unknown` is given; a row another live
+process is sending is left to it.
 
 Stopping: once the `stop` event is set no further kickoff is started; those already sent
 finish and are recorded. Rows never started leave no row in the store, or a *not sent* one
@@ -245,11 +246,13 @@ async def run_batch(
             retry_in = max(0.5, exc.retry_in)
             errors[index] = str(exc)
         except (ConnectionFailedError, RequestTimeoutError) as exc:
-            limit.backoff(clock.monotonic())
+            if not exc.may_have_reached_server:  # unreachable: slow down; a cut is a 5xx
+                limit.backoff(clock.monotonic())
             retry_in = None if exc.may_have_reached_server else 1.0
             errors[index] = str(exc)
         except ServerError as exc:
-            limit.backoff(clock.monotonic())  # the run may exist: the row is UNKNOWN, not retried
+            # the run may exist: the row is UNKNOWN, not retried. Concurrency is not cut: the
+            # pacer keeps the rate and a crew in real trouble opens its circuit breaker.
             errors[index] = str(exc)
         except AuthenticationError as exc:
             state["abort"] = True  # every row would fail the same way; resume later
@@ -322,8 +325,9 @@ async def run_batch(
 
 
 class _NotTakenWatch:
-    """The client, telling the batch's concurrency about every 429 and 503 (the kickoff
-    protocol sends the row again itself; fewer rows in flight make fewer such answers)."""
+    """The client, telling the batch's concurrency about every 429 (the kickoff protocol
+    sends the row again itself; fewer rows in flight make fewer such answers). A 503 only
+    delays its own row: with 5% of answers 503, halving on each kept one row in flight."""
 
     def __init__(self, client: Any, on_not_taken: Callable[[], None]) -> None:
         self.client = client
@@ -332,9 +336,8 @@ class _NotTakenWatch:
     async def kickoff(self, inputs: Mapping[str, Any], **kwargs: Any) -> str:
         try:
             kickoff_id: str = await self.client.kickoff(inputs, **kwargs)
-        except (RateLimitedError, ServerError) as exc:
-            if isinstance(exc, RateLimitedError) or exc.status_code == 503:
-                self.on_not_taken()
+        except RateLimitedError:
+            self.on_not_taken()
             raise
         return kickoff_id
 

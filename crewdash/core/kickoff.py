@@ -13,6 +13,7 @@ either *not sent* or *may have been sent*, never a guess.
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
@@ -35,6 +36,7 @@ from crewdash.aop.models import HumanInputWebhook, Webhooks
 from crewdash.core.models import KickoffPhase, RunRecord
 from crewdash.core.pacer import Pacer
 from crewdash.core.store import PhaseConflict, RunStore
+from crewdash.core.timing import sleep_or_wake
 
 META_KEY = "crewdash_request_id"
 
@@ -243,13 +245,17 @@ async def send_intent(
             at = _now(clock)
             outcome = classify(exc)
             if outcome is Outcome.NOT_TAKEN:
-                retry_after = getattr(exc, "retry_after", None)
+                row_wait = 0.0
                 if isinstance(exc, RateLimitedError):
-                    pacer.learn_429(retry_after, sent_at)
-                else:
-                    pacer.pause(retry_after or min(30.0, 0.5 * 2 ** min(attempt, 6)))
+                    pacer.learn_429(exc.retry_after, sent_at)  # the whole crew waits
+                else:  # a 503: this row waits (backoff with jitter); the crew goes on
+                    row_wait = random.uniform(0.5, 1.0) * min(30.0, 0.5 * 2 ** min(attempt, 6))
                 if attempt < max_attempts:
                     store.mark_not_taken(local_id, str(exc), at=at)
+                    if row_wait and await _wait_or_stop(pacer, row_wait, stop):
+                        raise KickoffNotSent(
+                            store.mark_refused(local_id, NOT_SENT, at=_now(clock))
+                        ) from None
                     continue
                 store.mark_refused(
                     local_id,
@@ -273,6 +279,15 @@ async def send_intent(
                 store.mark_unknown(local_id, unknown_reason(what, request_id), at=at)
             raise
         return store.mark_accepted(local_id, kickoff_id, at=_now(clock))
+
+
+async def _wait_or_stop(pacer: Pacer, seconds: float, stop: asyncio.Event | None) -> bool:
+    """Wait `seconds` on the pacer's clock; True if `stop` was set first."""
+    if stop is None:
+        await pacer.clock.sleep(seconds)
+        return False
+    await sleep_or_wake(pacer.clock, seconds, stop)
+    return stop.is_set()
 
 
 def reconcile_interrupted(store: RunStore) -> list[RunRecord]:

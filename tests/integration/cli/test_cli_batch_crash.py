@@ -33,7 +33,7 @@ FAULTS = {
     "drop_rate": 0.03,  # cut before processing
     "drop_after_rate": 0.03,  # processed, then cut: a run the client never hears of
     "bad_body_rate": 0.03,  # processed, answer unreadable: started, id unreadable
-    "rate_limit": 40,
+    "rate_limit": 25,
 }
 
 
@@ -81,12 +81,12 @@ def _check(cli: CliEnv, kickoffs: list[dict[str, Any]], key: str) -> dict[str, A
 async def test_sigkilled_batches_with_faults_then_a_rerun_lose_and_duplicate_nothing(
     cli: CliEnv, tmp_path: Path
 ) -> None:
-    rows, rng = 60, random.Random(12)
+    rows, rng = 80, random.Random(12)
     file = _jsonl(tmp_path / "rows.jsonl", rows)
     cli.server.app.configure("basic", faults=FAULTS)
     key = ""
     kills = 0
-    for moment in (0.0, 0.15, 0.4, 0.8):  # after the first accepted kickoff, plus jitter
+    for moment in (0.0, 0.1, 0.25, 0.4):  # after the first accepted kickoff, plus jitter
         proc = await _spawn(cli, "batch", "basic", str(file), "--concurrency", "6", "--json")
         assert proc.stdout is not None
         async with asyncio.timeout(30):
