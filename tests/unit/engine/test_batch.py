@@ -191,3 +191,24 @@ async def test_stop_wakes_a_batch_waiting_out_a_retry_after(store) -> None:
     result = await asyncio.wait_for(task, 5)  # no virtual time passes
     assert result.stopped and result.progress.not_started == 1
     assert result.progress.accepted == 0 and server.accepted == []
+
+
+async def test_resend_unknown_sends_those_rows_again_on_their_own_run_rows(store) -> None:
+    clock = ManualClock()
+    server = FakeKickoffServer()
+    rows = [{"n": i} for i in range(4)]
+    server.fail["2"] = ServerError("504", status_code=504)  # may have started: UNKNOWN
+    first = await drive(clock, run_batch(store, server, "research", rows, key="u", clock=clock))
+    assert first.progress.unknown == 1 and not first.progress.all_accepted
+    [unknown] = store.list_runs(phases=[KickoffPhase.UNKNOWN])
+    again = await drive(
+        clock,
+        run_batch(store, server, "research", rows, key="u", clock=clock, resend_unknown=True),
+    )
+    assert again.progress.skipped == 3 and again.progress.accepted == 1
+    assert again.progress.all_accepted
+    resent = store.get(unknown.local_id)
+    assert resent is not None and resent.phase is KickoffPhase.ACCEPTED
+    assert resent.attempts == 2 and resent.request_id != unknown.request_id
+    assert len(store.list_runs()) == 4
+    assert [a["action"] for a in store.actions(unknown.local_id)] == ["resend"]
