@@ -32,6 +32,9 @@ class Call:
     idempotent: bool = False  # True: may be retried even if it may have reached the server
     absolute: bool = False
     meanings: Mapping[int, StatusMeaning] | None = None
+    # False: the caller waits for the crew's pacer itself (a kickoff stamps the moment it
+    # goes on the wire after its turn), so the client's pacer must not make it wait again
+    paced: bool = True
 
 
 def _segment(value: str) -> str:
@@ -64,7 +67,7 @@ def kickoff_call(
         if human_input_webhook.token:
             hook["authentication"] = {"strategy": "bearer", "token": human_input_webhook.token}
         body["humanInputWebhook"] = hook
-    return Call("POST", "/kickoff", body=body)
+    return Call("POST", "/kickoff", body=body, paced=False)
 
 
 def status_call(route: StatusRoute, kickoff_id: str) -> Call:

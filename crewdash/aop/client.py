@@ -8,6 +8,7 @@ from typing import Any, Self
 
 import httpx
 
+from crewdash.aop.classify import parse_retry_after
 from crewdash.aop.models import HumanInputWebhook, InputSpec, ResumeResult, RunStatus, Webhooks
 from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T, shared_ssl_context
 
@@ -16,7 +17,8 @@ class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
     """One deployed crew or flow, asynchronously. Raises `AOPError` subclasses only.
 
     `AsyncCrewClient(base_url, token, *, connect_timeout=5.0, read_timeout=30.0, retry=None,
-    breaker=None, clock=None, transport=None, status_route=None)`."""
+    breaker=None, clock=None, transport=None, status_route=None, pacer=None)`: with a
+    `pacer`, every request but a kickoff (whose protocol paces it) waits for its turn."""
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
         if transport is not None:  # the transport owns TLS; no context is needed
@@ -45,10 +47,21 @@ class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
                     await self.clock.sleep(step.seconds)
                     step = plan.send(None)
                     continue
+                pacer = self.pacer if step.call.paced else None
+                sent_at = await pacer.wait() if pacer is not None else None
                 try:
                     outcome = await self._http.send(step.request)
                 except (httpx.TransportError, httpx.InvalidURL) as exc:
                     outcome = self._failed(step, exc)
+                if (
+                    pacer is not None
+                    and isinstance(outcome, httpx.Response)
+                    and outcome.status_code == 429
+                ):
+                    retry_after = parse_retry_after(
+                        outcome.headers.get("Retry-After"), self.clock.time()
+                    )
+                    pacer.learn_429(retry_after, sent_at)
                 step = plan.send(outcome)
         except StopIteration as done:
             return done.value

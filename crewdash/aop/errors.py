@@ -119,6 +119,14 @@ class CircuitOpenError(AOPError):
 
 
 class ProtocolError(AOPError):
-    """The body was not what the API promises: not JSON, wrong shape, an HTML proxy page."""
+    """The body was not what the API promises: not JSON, wrong shape, an HTML proxy page.
+    `unreadable`: a 2xx answer whose body could not be read at all (cut, not JSON), as
+    opposed to JSON of the wrong shape; an idempotent request is sent again then."""
 
     kind = "protocol"
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, unreadable: bool = False
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.unreadable = unreadable

@@ -92,7 +92,8 @@ def decode_json(content: bytes, where: str) -> Any:
         what = "a body that is not JSON"
     raise ProtocolError(
         f"{where} answered with {what}. Check that the base URL points at the crew's "
-        "deployment itself, not at a proxy or dashboard."
+        "deployment itself, not at a proxy or dashboard.",
+        unreadable=True,
     )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import ssl
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,6 +54,16 @@ TransportT = TypeVar("TransportT")
 #: failures that say the crew (or the way to it) is unwell; they count against the breaker
 _CREW_TROUBLE = (ServerError, RequestTimeoutError, ConnectionFailedError)
 _RETRYABLE = (*_CREW_TROUBLE, RateLimitedError)
+
+
+class Pacer(Protocol):
+    """The crew's request pace, shared with whatever else talks to the crew (crewdash's
+    `core.pacer.Pacer` is one): the async client waits for its turn before each request
+    and tells it about every 429."""
+
+    async def wait(self) -> float | None: ...
+
+    def learn_429(self, retry_after: float | None, sent_at: float | None = None) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +113,10 @@ class CrewProtocol(Generic[TransportT]):
         clock: Clock | None = None,
         transport: TransportT | None = None,
         status_route: StatusRoute | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = _base_url(base_url)
+        self.pacer = pacer
         self._secret = token if isinstance(token, Secret) else Secret(token)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -171,14 +183,21 @@ class CrewProtocol(Generic[TransportT]):
         )
 
     def _retry_delay(self, error: AOPError, call: Call, attempt: int) -> float | None:
-        if not isinstance(error, _RETRYABLE) or self._breaker.state is CircuitState.OPEN:
+        if self._breaker.state is CircuitState.OPEN:
+            return None
+        unreadable = isinstance(error, ProtocolError) and error.unreadable
+        if not isinstance(error, _RETRYABLE) and not (unreadable and call.idempotent):
             return None
         if not call.idempotent and getattr(error, "may_have_reached_server", True):
             return None  # a POST that may have arrived must not be sent twice
         return self.retry.delay(attempt, getattr(error, "retry_after", None))
 
-    def _exchange(self, call: Call) -> Plan[tuple[httpx.Response, float]]:
-        """Send `call` until it succeeds or may not be retried; the response and its latency."""
+    def _exchange(
+        self, call: Call, check: Callable[[httpx.Response], AOPError | None] | None = None
+    ) -> Plan[tuple[httpx.Response, float]]:
+        """Send `call` until it succeeds or may not be retried; the response and its latency.
+        `check` may find fault with a 2xx answer (an unreadable body): an idempotent call is
+        then sent again like after a 5xx."""
         url = self._url(call)
         named = where(call, url)
         attempt = 0
@@ -200,12 +219,16 @@ class CrewProtocol(Generic[TransportT]):
             elapsed = self.clock.monotonic() - started
             if isinstance(outcome, httpx.Response):
                 error = error_for_response(outcome, call, named, self._secret, self.clock.time())
+                if error is None and check is not None:
+                    error = check(outcome)
             else:
                 error = outcome
             if error is None:
                 self._breaker.record_success()
                 return outcome, elapsed  # type: ignore[return-value]
-            if isinstance(error, _CREW_TROUBLE):
+            if isinstance(error, _CREW_TROUBLE) or (
+                isinstance(error, ProtocolError) and error.unreadable
+            ):
                 self._breaker.record_failure()
             else:
                 self._breaker.record_success()  # the crew answered; the request was the problem
@@ -216,8 +239,18 @@ class CrewProtocol(Generic[TransportT]):
             yield Sleep(delay)
 
     def _json(self, call: Call) -> Plan[Any]:
-        response, _ = yield from self._exchange(call)
-        return decode_json(response.content, where(call, self._url(call)))
+        named = where(call, self._url(call))
+        decoded: list[Any] = []
+
+        def check(response: httpx.Response) -> AOPError | None:
+            try:
+                decoded[:] = [decode_json(response.content, named)]
+            except ProtocolError as exc:
+                return exc
+            return None
+
+        yield from self._exchange(call, check)
+        return decoded[0]
 
     # -- the operations ------------------------------------------------------------------------
 

@@ -47,10 +47,15 @@ class RetryPolicy:
 
 class CircuitBreaker:
     """Closed → open after `failure_threshold` consecutive failures; after `cooldown` seconds
-    one probe request is let through (half-open): success closes, failure opens again."""
+    one probe request is let through (half-open): success closes, failure opens again.
+
+    8 by default: a crew that fails a quarter of its requests (5xx, cut connections) is
+    unwell, not gone, and 5 failures in a row come about once per thousand requests there —
+    each time stopping every request to the crew for the cool-down. A crew that is gone
+    fails every request and opens the breaker after 8 all the same."""
 
     def __init__(
-        self, failure_threshold: int = 5, cooldown: float = 30.0, *, clock: Clock | None = None
+        self, failure_threshold: int = 8, cooldown: float = 30.0, *, clock: Clock | None = None
     ) -> None:
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown

@@ -19,5 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.stop",
     "crewdash.commands.export",
     "crewdash.commands.batch",
+    "crewdash.commands.adopt",
+    "crewdash.commands.resend",
+    "crewdash.commands.dismiss",
     "crewdash.commands.sim",
 )

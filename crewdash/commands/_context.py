@@ -55,7 +55,10 @@ def open_store(args: argparse.Namespace) -> Iterator[RunStore]:
 
 @asynccontextmanager
 async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator[AsyncCrewClient]:
-    """A client for one crew that remembers, through the store, which status route works."""
+    """A client for one crew that remembers, through the store, which status route works
+    and the request rate the crew allows (`client.pacer`, for kickoffs too)."""
+    from crewdash.core.pacer import Pacer
+
     route = None if store is None else load_status_route(store, crew.name)
     client = AsyncCrewClient(
         crew.url,
@@ -63,6 +66,7 @@ async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator
         connect_timeout=crew.connect_timeout,
         read_timeout=crew.read_timeout,
         status_route=route,
+        pacer=Pacer(crew.name, store=store),  # the crew's pace: learnt from 429s, kept
     )
     try:
         async with client:

@@ -51,4 +51,11 @@ def kind_for(error: BaseException) -> str:
         return error.kind
     if isinstance(error, ConfigError):
         return "config"
+    from crewdash.core.resolve import ResolveError
+    from crewdash.core.store import StoreError, StoreOpenError
+
+    if isinstance(error, StoreOpenError):
+        return "store"
+    if isinstance(error, StoreError | ResolveError):
+        return "run"
     return "usage"

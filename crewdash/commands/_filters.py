@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 STATES = ("pending", "running", "awaiting_input", "completed", "error", "stopped", "unknown")
+PHASES = ("intent", "accepted", "refused", "unknown")
 
 
 def add_run_filters(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +16,15 @@ def add_run_filters(parser: argparse.ArgumentParser) -> None:
         choices=STATES,
         metavar="STATE",
         help=f"only runs in this state (repeat): {', '.join(STATES)}",
+    )
+    parser.add_argument(
+        "--phase",
+        action="append",
+        choices=PHASES,
+        metavar="PHASE",
+        help="only runs whose kickoff is in this phase (repeat): intent (being sent), "
+        "accepted, refused (no run started), unknown (may have started: adopt, resend or "
+        "dismiss it)",
     )
     parser.add_argument(
         "--since",

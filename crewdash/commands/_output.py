@@ -34,6 +34,7 @@ class Output:
         self._stdout = stdout if stdout is not None else sys.stdout
         self._stderr = stderr if stderr is not None else sys.stderr
         self._progress_shown = False
+        self._closed: set[TextIO] = set()
 
     @property
     def stderr_is_terminal(self) -> bool:
@@ -95,5 +96,27 @@ class Output:
     def _write(self, stream: TextIO, line: str) -> None:
         if stream is self._stderr and self._progress_shown:
             self.end_progress()
-        stream.write(line + "\n")
-        stream.flush()
+        if stream in self._closed:
+            return
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except BrokenPipeError:  # `crewdash runs | head`: the reader has gone; so be it
+            self._closed.add(stream)
+            _silence(stream)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a stream whose reader went away at /dev/null, so that the interpreter's final
+    flush does not complain about the broken pipe either."""
+    import os
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

@@ -30,6 +30,7 @@ def run_json(run: RunRecord, *, type_: str = "run") -> dict[str, Any]:
         "crew": run.crew,
         "kickoff_id": run.kickoff_id,
         "phase": str(run.phase),
+        "attempts": run.attempts,
         "state": str(run.state),
         "raw_state": run.raw_state,
         "final": run.is_final,

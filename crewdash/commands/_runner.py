@@ -21,6 +21,8 @@ from crewdash.commands._output import Output
 from crewdash.core.config_errors import ConfigError
 from crewdash.core.engine import EngineError
 from crewdash.core.inbox import InboxError
+from crewdash.core.resolve import ResolveError
+from crewdash.core.store import StoreError
 
 
 @dataclass
@@ -64,7 +66,15 @@ def run_command(args: argparse.Namespace, body: Body, *, graceful: bool = False)
         code = asyncio.run(_main(args, out, body, graceful, session_box))
     except KeyboardInterrupt:  # SIGINT before our handler was installed or after it left
         code = ExitCode.INTERRUPTED
-    except (CliError, AOPError, ConfigError, EngineError, InboxError) as exc:
+    except (
+        CliError,
+        AOPError,
+        ConfigError,
+        EngineError,
+        InboxError,
+        StoreError,
+        ResolveError,
+    ) as exc:
         code = exit_code_for(exc)
         out.end_progress()
         out.error(str(exc), kind=kind_for(exc), code=code)

@@ -25,8 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Start one run per row of FILE: JSONL (one JSON object of inputs per "
         "line) or CSV (a header row naming the inputs; empty cells are left out). All rows "
         "are checked before anything is sent. Concurrency adapts (halves on 429/5xx) up to "
-        "--concurrency. Ctrl+C stops starting rows and lets those on the wire finish; the "
-        "same command again carries on without starting any row twice.",
+        "--concurrency; every request waits for the crew's pace (learnt from 429s). A 429 or "
+        "503 sends the same row again. Ctrl+C stops starting rows and lets those on the wire "
+        "finish; the same command again carries on: it sends the rows that never reached the "
+        "server and never those that may have (unknown: see adopt, resend, dismiss). Exits "
+        "non-zero, with an account of every row not accepted, unless every row is accepted.",
     )
     add_crew(parser)
     parser.add_argument("file", metavar="FILE", help="a .jsonl or .csv file of input sets")
@@ -37,6 +40,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="at most N kickoffs in flight (default 4)",
     )
+    parser.add_argument(
+        "--resend-unknown",
+        action="store_true",
+        help="also send again the rows an earlier run left unknown (they may have started a "
+        "run: asks first, or pass --yes)",
+    )
+    from crewdash.commands._unknown import add_yes
+
+    add_yes(parser)
     parser.set_defaults(handler="crewdash.commands.batch:handle")
 
 
@@ -54,8 +66,9 @@ async def _batch(session: Session) -> int:
     from crewdash.commands._context import config_from, crew_client, crew_from, open_store
     from crewdash.commands._errors import exit_code_for
     from crewdash.commands._render import run_json
+    from crewdash.commands._unknown import confirm_duplicate_risk
     from crewdash.core.batch import BatchProgress, batch_key, run_batch
-    from crewdash.core.models import RunRecord
+    from crewdash.core.models import KickoffPhase, RunRecord
 
     args = session.args
     out = session.out
@@ -68,6 +81,18 @@ async def _batch(session: Session) -> int:
             key = f"{crew.name}:{batch_key(inputs)}"
             if session.interrupted.is_set():
                 return ExitCode.INTERRUPTED  # nothing was sent
+            if args.resend_unknown:
+                earlier = [
+                    n
+                    for n in range(len(inputs))
+                    if (local_id := store.batch_row_done(key, str(n))) is not None
+                    and (run := store.get(local_id)) is not None
+                    and run.phase is KickoffPhase.UNKNOWN
+                ]
+                if earlier:
+                    confirm_duplicate_risk(
+                        session, f"resend {len(earlier)} unknown row(s) of this batch"
+                    )
 
             def on_progress(progress: BatchProgress) -> None:
                 out.progress(progress.done, progress.total, f"limit {progress.limit}")
@@ -86,12 +111,21 @@ async def _batch(session: Session) -> int:
                 on_progress=on_progress,
                 on_started=on_started,
                 stop=session.interrupted,  # Ctrl+C: start no more rows, finish those sent
+                pacer=client.pacer,
+                resend_unknown=args.resend_unknown,
             )
     out.end_progress()
     progress = result.progress
     refused = progress.refused
     not_started = progress.not_started
     errors = {str(rows[index].number): message for index, message in sorted(result.errors.items())}
+    account = [
+        {**row, "row": rows[row["index"]].number}
+        for row in result.account()
+        if not (result.stopped and row["phase"] == "not_started")
+    ]
+    for row in account:
+        del row["index"]
     summary = {
         "type": "batch",
         "crew": crew.name,
@@ -102,24 +136,35 @@ async def _batch(session: Session) -> int:
         "accepted": progress.accepted,
         "refused": refused,
         "unknown": progress.unknown,
+        "busy": progress.busy,
         "not_started": not_started,
         "errors": errors,
+        "not_accepted": account,
     }
     out.record(summary)
     out.info(
         f"{progress.accepted} started, {progress.skipped} already started earlier, "
         f"{refused} refused, {progress.unknown} unknown, "
-        f"{not_started} not started"
+        + (f"{progress.busy} being sent by another process, " if progress.busy else "")
+        + f"{not_started} not started"
     )
     unit = "line" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "row"
-    for number, message in errors.items():
-        out.info(f"  {unit} {number}: {message}")
+    for row in account:
+        local = f" (run {row['local_id']})" if row["local_id"] else ""
+        why = row["reason"] or row["phase"].replace("_", " ")
+        out.info(f"  {unit} {row['row']}{local}: {row['phase']}: {why}")
+    if progress.unknown:
+        out.info(
+            f"unknown rows may have started a run: `crewdash runs --crew {crew.name} --phase "
+            "unknown`, then adopt, resend or dismiss each (or run this batch again with "
+            "--resend-unknown)"
+        )
     if progress.accepted or progress.skipped:
         out.info(f"follow the runs with `crewdash watch {crew.name}`")
     if result.stopped:
         session.resume_hint = "run the same command again to start the remaining rows"
         return ExitCode.INTERRUPTED
-    if refused or progress.unknown or not_started:
+    if not progress.all_accepted:
         if result.first_error is not None:
             return exit_code_for(result.first_error)
         return ExitCode.NETWORK

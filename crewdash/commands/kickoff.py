@@ -82,7 +82,7 @@ async def _kickoff(session: Session) -> int:
             inputs = build_inputs(specs, typed=typed, texts=texts)
             if session.interrupted.is_set():
                 return ExitCode.INTERRUPTED  # nothing was sent
-            run = await start_run(store, client, crew.name, inputs)
+            run = await start_run(store, client, crew.name, inputs, pacer=client.pacer)
         out.emit(run_json(run, type_="kickoff"), str(run.kickoff_id))
         out.info(f"started {crew.name} run {run.kickoff_id}")
         if session.interrupted.is_set():

@@ -1,14 +1,20 @@
 """Batch kickoff: many runs of one crew from a list of input sets.
 
-Concurrency adapts (AIMD): it grows by about one per round of successes and halves on a 429 or
-a 5xx, always within [1, max_concurrency]. Each row goes through the kickoff protocol of
-`crewdash.core.kickoff.start_run` with its batch row recorded in the same transaction as the
-intent, so running the same batch again skips every row already kicked off; only rows the
-server provably refused (a 429, a circuit open, a connection refused) are sent again.
+Every request waits for the crew's pacer (the rate learnt from 429s, kept in the store), and
+concurrency adapts (AIMD): it grows by about one per round of successes and halves on a 429,
+an open circuit or an unreachable crew, always within [1, max_concurrency]. Each row goes
+through the kickoff protocol of `crewdash.core.kickoff` with its batch row recorded in the
+same transaction as the intent: one store row per input row, whatever number of requests it
+took (a 429 or 503 sends the same row again). Running the same batch again (after a crash, a
+Ctrl+C) first settles the rows of a dead earlier run, then skips every ACCEPTED row, sends
+again every row that provably never reached the server (REFUSED: not sent, refused, not
+taken), and leaves UNKNOWN rows alone unless `resend_unknown` is given; a row another live
+process is sending is left to it.
 
 Stopping: once the `stop` event is set no further kickoff is started; those already sent
-finish and are recorded. Rows never started leave no row in the store (they are simply not
-done yet, and the next run of the same batch does them); `progress.not_started` counts them.
+finish and are recorded. Rows never started leave no row in the store, or a *not sent* one
+(they are simply not done yet, and the next run of the same batch does them);
+`progress.not_started` counts them.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,8 +38,10 @@ from crewdash.aop.errors import (
     ServerError,
 )
 from crewdash.aop.models import HumanInputWebhook, Webhooks
-from crewdash.core.kickoff import start_run
+from crewdash.core.kickoff import KickoffNotSent, reconcile_interrupted, send_intent, start_run
 from crewdash.core.models import KickoffPhase, RunRecord
+from crewdash.core.pacer import Pacer
+from crewdash.core.store import PhaseConflict
 from crewdash.core.timing import Clock, LoopClock, sleep_or_wake
 
 
@@ -74,17 +83,22 @@ class AIMDLimit:
 @dataclass(frozen=True, slots=True)
 class BatchProgress:
     total: int
-    skipped: int = 0  # kicked off by an earlier attempt of this batch
+    skipped: int = 0  # accepted by an earlier run of this batch
     accepted: int = 0
     refused: int = 0
-    unknown: int = 0
+    unknown: int = 0  # may have started (this run or an earlier one): not sent again
     in_flight: int = 0
     limit: int = 1
     not_started: int = 0  # left by a stop or an abort: the next run of the batch does them
+    busy: int = 0  # being sent right now by another live process
 
     @property
     def done(self) -> int:
-        return self.skipped + self.accepted + self.refused + self.unknown
+        return self.skipped + self.accepted + self.refused + self.unknown + self.busy
+
+    @property
+    def all_accepted(self) -> bool:
+        return self.skipped + self.accepted == self.total
 
 
 @dataclass(slots=True)
@@ -92,9 +106,30 @@ class BatchResult:
     key: str
     progress: BatchProgress
     runs: list[RunRecord | None] = field(default_factory=list)  # per row, as stored
-    errors: dict[int, str] = field(default_factory=dict)  # row index -> why it did not start
+    errors: dict[int, str] = field(default_factory=dict)  # row index -> why it is not accepted
     stopped: bool = False  # the `stop` event ended the batch early
     first_error: AOPError | None = None  # the first error a kickoff raised, for exit codes
+
+    def account(self) -> list[dict[str, Any]]:
+        """Every row not accepted: index, local id, phase (or "not started"), why."""
+        rows = []
+        for index, run in enumerate(self.runs):
+            if run is not None and run.phase is KickoffPhase.ACCEPTED:
+                continue
+            if run is None and index not in self.errors:
+                phase = "not_started"
+            else:
+                phase = str(run.phase) if run is not None else "not_started"
+            rows.append(
+                {
+                    "index": index,
+                    "local_id": run.local_id if run is not None else None,
+                    "phase": phase,
+                    "attempts": run.attempts if run is not None else 0,
+                    "reason": self.errors.get(index) or (run.error if run is not None else ""),
+                }
+            )
+        return rows
 
 
 async def run_batch(
@@ -112,35 +147,50 @@ async def run_batch(
     clock: Clock | None = None,
     max_attempts: int = 5,
     stop: asyncio.Event | None = None,
+    pacer: Pacer | None = None,
+    resend_unknown: bool = False,
 ) -> BatchResult:
     """Kick off one run per row; see the module docstring. Setting `stop` ends the batch
-    after the kickoffs in flight."""
+    after the kickoffs in flight. `resend_unknown` sends again the rows an earlier run left
+    UNKNOWN (the caller has confirmed the risk of a duplicate)."""
     clock = clock or LoopClock()
     key = key or batch_key(rows)
+    pacer = pacer or Pacer(crew, clock=clock, store=store)
+    reconcile_interrupted(store)  # rows of a killed earlier run: not sent, or UNKNOWN
     limit = AIMDLimit(max_concurrency)
     runs: list[RunRecord | None] = [None] * len(rows)
     errors: dict[int, str] = {}
-    counts = {"skipped": 0, "accepted": 0, "refused": 0, "unknown": 0}
+    counts = {"skipped": 0, "accepted": 0, "refused": 0, "unknown": 0, "busy": 0}
     queue: deque[int] = deque()
     for index in range(len(rows)):
         local_id = store.batch_row_done(key, str(index))
         record = store.get(local_id) if local_id else None
-        if record is not None and record.phase is not KickoffPhase.REFUSED:
-            runs[index] = record
-            counts["skipped"] += 1
-        else:
+        runs[index] = record
+        if record is None or record.phase is KickoffPhase.REFUSED:
             queue.append(index)
+        elif record.phase is KickoffPhase.ACCEPTED:
+            counts["skipped"] += 1
+        elif record.phase is KickoffPhase.UNKNOWN:
+            if resend_unknown:
+                queue.append(index)
+            else:
+                counts["unknown"] += 1
+                errors[index] = f"unknown since an earlier run, not sent again: {record.error}"
+        else:  # INTENT of a live process: another run of this batch is sending it now
+            counts["busy"] += 1
+            errors[index] = "being sent by another crewdash process right now"
     attempts = dict.fromkeys(queue, 0)
     running: set[asyncio.Task[None]] = set()
     changed = asyncio.Event()
     state = {"blocked_until": 0.0, "abort": False}
     first_error: list[AOPError] = []
+    not_sent: set[int] = set()
 
     def halted() -> bool:
         return bool(state["abort"]) or (stop is not None and stop.is_set())
 
     def progress() -> BatchProgress:
-        left = len(queue) if halted() else 0
+        left = (len(queue) if halted() else 0) + len(not_sent)
         return BatchProgress(
             total=len(rows), in_flight=len(running), limit=limit.limit, not_started=left, **counts
         )
@@ -149,37 +199,60 @@ async def run_batch(
         if on_progress is not None:
             on_progress(progress())
 
+    watched = _NotTakenWatch(client, lambda: limit.backoff(clock.monotonic()))
+
+    async def send(index: int) -> RunRecord:
+        hooks = {"webhooks": webhooks, "human_input_webhook": human_input_webhook}
+        common = {"clock": clock, "pacer": pacer, "stop": stop, "max_attempts": max_attempts}
+        record = runs[index]
+        if record is None:
+            return await start_run(
+                store, watched, crew, rows[index], batch_row=(key, str(index)), **hooks, **common
+            )
+        if record.phase is KickoffPhase.UNKNOWN:
+            fresh = str(uuid.uuid4())
+            record = store.reclaim(
+                record.local_id,
+                expect=(KickoffPhase.UNKNOWN,),
+                request_id=fresh,
+                detail=f"sent again (batch --resend-unknown); was request {record.request_id}",
+            )
+            store.record_action(
+                record.local_id, "resend", f"batch --resend-unknown, new request id {fresh}"
+            )
+        else:
+            record = store.reclaim(record.local_id, expect=(KickoffPhase.REFUSED,))
+        runs[index] = record
+        return await send_intent(store, watched, record, **hooks, **common)
+
     async def one(index: int) -> None:
         attempts[index] += 1
         retry_in: float | None = None
         try:
-            record = await _first_error_of(
-                first_error,
-                start_run(
-                    store,
-                    client,
-                    crew,
-                    rows[index],
-                    webhooks=webhooks,
-                    human_input_webhook=human_input_webhook,
-                    clock=clock,
-                    batch_row=(key, str(index)),
-                ),
-            )
-        except RateLimitedError as exc:
-            limit.backoff(clock.monotonic())
-            retry_in = exc.retry_after if exc.retry_after else 1.0
+            record = await _first_error_of(first_error, send(index))
+        except KickoffNotSent as exc:
+            runs[index] = exc.record
+            not_sent.add(index)
+            return
+        except PhaseConflict as exc:
+            runs[index] = exc.current
+            counts["busy"] += 1
+            errors[index] = str(exc)
+            return
+        except RateLimitedError as exc:  # not taken after every attempt
             errors[index] = str(exc)
         except CircuitOpenError as exc:
             limit.backoff(clock.monotonic())
             retry_in = max(0.5, exc.retry_in)
             errors[index] = str(exc)
         except (ConnectionFailedError, RequestTimeoutError) as exc:
-            limit.backoff(clock.monotonic())
+            if not exc.may_have_reached_server:  # unreachable: slow down; a cut is a 5xx
+                limit.backoff(clock.monotonic())
             retry_in = None if exc.may_have_reached_server else 1.0
             errors[index] = str(exc)
         except ServerError as exc:
-            limit.backoff(clock.monotonic())  # the run may exist: the row is UNKNOWN, not retried
+            # the run may exist: the row is UNKNOWN, not retried. Concurrency is not cut: the
+            # pacer keeps the rate and a crew in real trouble opens its circuit breaker.
             errors[index] = str(exc)
         except AuthenticationError as exc:
             state["abort"] = True  # every row would fail the same way; resume later
@@ -249,6 +322,24 @@ async def run_batch(
         stopped=stop is not None and stop.is_set() and not state["abort"],
         first_error=first_error[0] if first_error else None,
     )
+
+
+class _NotTakenWatch:
+    """The client, telling the batch's concurrency about every 429 (the kickoff protocol
+    sends the row again itself; fewer rows in flight make fewer such answers). A 503 only
+    delays its own row: with 5% of answers 503, halving on each kept one row in flight."""
+
+    def __init__(self, client: Any, on_not_taken: Callable[[], None]) -> None:
+        self.client = client
+        self.on_not_taken = on_not_taken
+
+    async def kickoff(self, inputs: Mapping[str, Any], **kwargs: Any) -> str:
+        try:
+            kickoff_id: str = await self.client.kickoff(inputs, **kwargs)
+        except RateLimitedError:
+            self.on_not_taken()
+            raise
+        return kickoff_id
 
 
 async def _first_error_of(seen: list[AOPError], work: Awaitable[RunRecord]) -> RunRecord:

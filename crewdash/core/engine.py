@@ -11,6 +11,7 @@ from typing import Any
 
 from crewdash.aop.errors import AOPError, AuthenticationError, UnsupportedError
 from crewdash.aop.models import InputSpec, RunState, Secret
+from crewdash.core import resolve
 from crewdash.core.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.config_errors import ConfigError
 from crewdash.core.config_model import Config, CrewConfig, CrewKind
@@ -30,6 +31,7 @@ from crewdash.core.models import (
     StateChange,
 )
 from crewdash.core.monitor import Monitor, MonitorSettings
+from crewdash.core.pacer import Pacers
 from crewdash.core.receiver import Receiver
 from crewdash.core.status_route import load_status_route, save_status_route
 from crewdash.core.timing import Clock, LoopClock
@@ -137,6 +139,9 @@ class Engine:
         self._inputs: dict[str, list[InputSpec]] = {}
         self._started = False
         self._health: dict[str, CrewHealthChanged] = {}  # the newest published, per crew
+        # one pacer per crew (the rate learnt from 429s, kept in the store), shared by the
+        # monitor's polls and every kickoff of this process
+        self.pacers = Pacers(store, self.clock)
         self.bus.subscribe(self._health_seen)
         self.probe = HealthProbe(
             lambda: list(self._clients),
@@ -183,7 +188,7 @@ class Engine:
                 self._crew_errors[crew.name] = f"no usable token: {exc}"
                 continue
             self._set_client(crew.name, client)
-            self.monitor.add_crew(crew, client)
+            self.monitor.add_crew(crew, client, rate=self.pacers.get(crew.name).rate)
             for run in self.store.list_runs(crew=crew.name, states=[RunState.COMPLETED], limit=50):
                 if run.duration is not None:
                     self.monitor.learn_duration(crew.name, run.duration)
@@ -209,6 +214,7 @@ class Engine:
     async def stop(self) -> None:
         await self.probe.stop()
         await self.monitor.stop()
+        self.pacers.save()
         if self.receiver is not None:
             await self.receiver.stop()
         for name, client in self._clients.items():
@@ -301,7 +307,7 @@ class Engine:
         if self.monitor.has_crew(crew):
             self.monitor.set_client(crew, client)
         else:
-            self.monitor.add_crew(cfg, client)
+            self.monitor.add_crew(cfg, client, rate=self.pacers.get(crew).rate)
 
     async def inputs(self, crew: str) -> list[InputSpec]:
         if crew not in self._inputs:
@@ -335,6 +341,7 @@ class Engine:
                 dict(inputs),
                 clock=self.clock,
                 request_id=request_id,
+                pacer=self.pacers.get(crew),
                 **self._hooks(crew),
             )
         except AOPError:
@@ -355,6 +362,7 @@ class Engine:
         max_concurrency: int = 8,
         on_progress: Callable[[BatchProgress], None] | None = None,
         stop: asyncio.Event | None = None,
+        resend_unknown: bool = False,
     ) -> BatchResult:
         def started(record: RunRecord) -> None:
             self.bus.publish(RunChanged(record))
@@ -371,8 +379,76 @@ class Engine:
             on_started=started,
             clock=self.clock,
             stop=stop,
+            pacer=self.pacers.get(crew),
+            resend_unknown=resend_unknown,
             **self._hooks(crew),
         )
+
+    # --- resolving an UNKNOWN kickoff (crewdash.core.resolve) -------------------------------
+
+    async def adopt(self, local_id: str, kickoff_id: str) -> RunRecord:
+        """Attach the kickoff id the operator found to an UNKNOWN run, after a status call
+        confirmed it; the run is then watched. EngineError when it cannot be done."""
+        record = self._record(local_id)
+        try:
+            updated, _ = await resolve.adopt(
+                self.store,
+                self.client(record.crew),
+                record,
+                kickoff_id,
+                user=self.user or None,
+                now=self.clock.time(),
+            )
+        except resolve.ResolveError as exc:
+            raise EngineError(str(exc)) from None
+        self.bus.publish(RunChanged(updated))
+        self.monitor.track(updated)
+        return updated
+
+    async def resend(self, local_id: str) -> RunRecord:
+        """Send an UNKNOWN run's kickoff again on the same row (a fresh request id). The
+        caller has confirmed `resolve.DUPLICATE_RISK`. On failure the row is published,
+        then the client's AOPError is raised, as by `kickoff()`."""
+        record = self._record(local_id)
+        try:
+            updated = await resolve.resend(
+                self.store,
+                self.client(record.crew),
+                record,
+                user=self.user or None,
+                pacer=self.pacers.get(record.crew),
+                clock=self.clock,
+                **self._hooks(record.crew),
+            )
+        except resolve.ResolveError as exc:
+            raise EngineError(str(exc)) from None
+        except AOPError:
+            self.bus.publish(RunChanged(self._record(local_id)))
+            raise
+        self.bus.publish(RunChanged(updated))
+        self.monitor.track(updated)
+        return updated
+
+    def dismiss(self, local_id: str, reason: str = "") -> RunRecord:
+        """The operator says an UNKNOWN kickoff did not start: REFUSED, recorded."""
+        try:
+            updated = resolve.dismiss(
+                self.store, self._record(local_id), user=self.user or None, reason=reason
+            )
+        except resolve.ResolveError as exc:
+            raise EngineError(str(exc)) from None
+        self.bus.publish(RunChanged(updated))
+        return updated
+
+    def run_actions(self, local_id: str) -> list[dict[str, Any]]:
+        """The audit trail of a run: adopt, resend, dismiss, automatic adoption."""
+        return list(self.store.actions(local_id))
+
+    def _adopt_from(self, crew: str, payload: Mapping[str, Any]) -> None:
+        adopted = resolve.adopt_from_webhook(self.store, crew, payload)
+        if adopted is not None:
+            self.bus.publish(RunChanged(adopted))
+            self.monitor.track(adopted)
 
     def _record(self, local_id: str) -> RunRecord:
         record = self.store.get(local_id)
@@ -464,14 +540,17 @@ class Engine:
                 self.monitor.poll_now(run.local_id)
 
     def _on_crew_hitl(self, crew: str, payload: Mapping[str, Any]) -> None:
+        self._adopt_from(crew, payload)
         self.inbox_.seen_crew_webhook(crew, payload)
         self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))
 
     def _on_flow_hitl(self, crew: str, payload: Mapping[str, Any]) -> None:
+        self._adopt_from(crew, payload)
         self.inbox_.seen_flow_webhook(crew, payload)
         self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))
 
     def _on_delivery(self, crew: str, payload: Mapping[str, Any]) -> None:
+        self._adopt_from(crew, payload)
         if payload.get("human_input_required") is True:
             self.inbox_.seen_crew_webhook(crew, payload)
         self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))

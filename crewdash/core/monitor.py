@@ -233,8 +233,11 @@ class Monitor:
 
     # --- crews ---------------------------------------------------------------------------
 
-    def add_crew(self, config: CrewConfig, client: StatusClient) -> None:
-        self._crews[config.name] = _Crew(config=config, client=client)
+    def add_crew(
+        self, config: CrewConfig, client: StatusClient, *, rate: CrewRate | None = None
+    ) -> None:
+        """`rate`: the crew's pacer's, shared with every other request to the crew."""
+        self._crews[config.name] = _Crew(config=config, client=client, rate=rate or CrewRate())
 
     def set_client(self, crew: str, client: StatusClient) -> None:
         """A new client for a crew (say, a fixed token): polling of parked runs resumes."""

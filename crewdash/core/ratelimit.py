@@ -37,18 +37,21 @@ class CrewRate:
         self,
         *,
         window: float = 5.0,
-        safety: float = 0.8,
+        safety: float = 0.9,
         min_rate: float = 0.2,
-        burst: float = 0.25,
+        burst: float = 0.05,
     ) -> None:
         self.window = window
         self.safety = safety
         self.min_rate = min_rate
-        self.burst = burst  # seconds' worth of requests that may go at once
+        # seconds' worth of requests that may go at once (at least one): against a server
+        # counting requests in a sliding window, any second may carry rate + burst requests
+        self.burst = burst
         self.history: list[tuple[float, float, float]] = []  # (when, rate, capacity) in force
         self.bucket: TokenBucket | None = None
         self.blocked_until = 0.0
         self._sent: deque[float] = deque()
+        self._refused: deque[float] = deque()  # when 429s came back, over the same window
         self._first_sent: float | None = None
         self._learnt_at = float("-inf")
 
@@ -72,12 +75,16 @@ class CrewRate:
         return 0.0
 
     def observed_rate(self, now: float) -> float:
+        """Requests per second sent over the last window that the server took (those it
+        answered 429 do not count: they are what it did not take)."""
         while self._sent and self._sent[0] < now - self.window:
             self._sent.popleft()
+        while self._refused and self._refused[0] < now - self.window:
+            self._refused.popleft()
         span = self.window
         if self._first_sent is not None:
             span = min(self.window, max(1.0, now - self._first_sent))
-        return len(self._sent) / span
+        return max(0, len(self._sent) - len(self._refused)) / span
 
     def learn_429(
         self, now: float, retry_after: float | None, sent_at: float | None = None
@@ -86,6 +93,7 @@ class CrewRate:
         request sent before the last lowering was already accounted for: it only pauses."""
         pause = retry_after if retry_after is not None and retry_after > 0 else 1.0
         self.blocked_until = max(self.blocked_until, now + min(pause, 300.0))
+        self._refused.append(now)
         if self.bucket is not None and sent_at is not None and sent_at < self._learnt_at:
             return self.bucket.rate
         self._learnt_at = now
@@ -95,7 +103,10 @@ class CrewRate:
             self.bucket = TokenBucket(target, capacity=target * self.burst, now=now)
         else:
             # Never raise it again: a 429 under the learnt rate means the server wants less.
-            self.bucket.rate = max(self.min_rate, min(self.bucket.rate * self.safety, target))
+            # Less than the rate in force, not less than what was sent lately: a crew asked
+            # for fewer requests than its rate (a slow batch, few runs) would otherwise have
+            # its rate cut to that demand by one 429.
+            self.bucket.rate = max(self.min_rate, self.bucket.rate * self.safety)
             self.bucket.capacity = max(1.0, self.bucket.rate * self.burst)
             self.bucket.tokens = 0.0
         self.history.append((now, self.bucket.rate, self.bucket.capacity))

@@ -42,6 +42,12 @@ class RunRecord:
     stalled: bool = False
     offline_since: float | None = None  # the crew has been unreachable since then
     note: str | None = None  # a plain-words remark: "expired on the server", "token rejected"
+    # Kickoff accounting: requests sent for this row (429s and 503s included), when the last
+    # one went on the wire (None: nothing was ever sent, or the last was refused unread), and
+    # the lease id of the live process sending it (None once its phase is settled).
+    attempts: int = 0
+    sent_at: float | None = None
+    owner: str | None = None
 
     @property
     def is_final(self) -> bool:

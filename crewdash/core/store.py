@@ -26,6 +26,7 @@ from types import EllipsisType
 from typing import Any, Literal
 
 from crewdash.aop.models import RunState, RunStatus
+from crewdash.core.lease import Lease, owner_alive, owners_dir
 from crewdash.core.models import (
     AnswerOutcome,
     Decision,
@@ -62,6 +63,63 @@ class StoreError(RuntimeError):
     """A store operation that cannot be done (unknown run, closed store)."""
 
 
+class StoreOpenError(StoreError):
+    """The store cannot be opened: `path` and what to do are in the message."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class PhaseConflict(StoreError):
+    """A compare-and-set found the run in another phase (or another process's hands)."""
+
+    def __init__(self, current: RunRecord, expected: tuple[KickoffPhase, ...]) -> None:
+        wanted = " or ".join(str(p) for p in expected)
+        super().__init__(
+            f"run {current.local_id} is {current.phase}"
+            + (f" (sent by process {current.owner.split('-')[0]})" if current.owner else "")
+            + f", not {wanted}"
+        )
+        self.current = current
+        self.expected = expected
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> StoreOpenError:
+    text = str(exc)
+    low = text.lower()
+    if "not a database" in low or "malformed" in low or "file is encrypted" in low:
+        what = "not a crewdash run store (not an SQLite database, or damaged)"
+        todo = "move it away or choose another --data-dir"
+    elif "readonly" in low or "read-only" in low or "unable to open" in low:
+        what = "the run store cannot be written (a read-only file or directory)"
+        todo = "make it and its directory writable, or choose another --data-dir"
+    elif "locked" in low or "busy" in low:
+        what = "the run store is locked by another process for too long"
+        todo = "try again in a moment"
+    else:
+        what = f"the run store cannot be opened ({text})"
+        todo = "check the file, or choose another --data-dir"
+    return StoreOpenError(f"{path}: {what}; {todo}", path)
+
+
+def _with_busy_retry(work: Callable[[], Any], budget: float) -> Any:
+    """Run `work`, again while SQLite says "locked"/"busy" (another process creating or
+    migrating the same new file; switching a new file to WAL does not wait on the busy
+    handler), for up to `budget` seconds."""
+    deadline = time.monotonic() + budget
+    delay = 0.005
+    while True:
+        try:
+            return work()
+        except sqlite3.OperationalError as exc:
+            low = str(exc).lower()
+            if ("locked" not in low and "busy" not in low) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(0.1, delay * 2)
+
+
 def local_user() -> str:
     """Who answers, for the audit trail: the local login name."""
     try:
@@ -82,6 +140,7 @@ class RunStore:
         self._lock = threading.RLock()
         self._now = now
         self.path = path
+        self._lease = Lease(owners_dir(path))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -92,20 +151,51 @@ class RunStore:
         *,
         synchronous: Synchronous = "FULL",
         now: Callable[[], float] = time.time,
+        busy_timeout: float = 5.0,
     ) -> RunStore:
+        """Open (creating and migrating as needed) the store at `path`. Several processes
+        may open a new store at once. StoreOpenError, naming the path and what to do, when
+        the file is not a store, or the file or its directory cannot be written."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"bad synchronous level {synchronous!r}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreOpenError(
+                f"{path.parent}: cannot create the data directory ({exc.strerror or exc}); "
+                "make it writable or choose another with --data-dir",
+                path,
+            ) from None
+        if path.exists() and not path.is_file():
+            raise StoreOpenError(
+                f"{path}: not a file, so not a run store; move it away or choose another "
+                "--data-dir",
+                path,
+            )
+        try:
+            conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+            )
+        except sqlite3.Error as exc:
+            raise _open_error(path, exc) from None
         conn.row_factory = sqlite3.Row
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = _with_busy_retry(
+                lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone()[0], busy_timeout
+            )
             if str(mode).lower() != "wal":
-                raise StoreError(f"{path}: SQLite refused WAL mode (got {mode!r})")
-            if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-                raise ValueError(f"bad synchronous level {synchronous!r}")
+                raise StoreOpenError(
+                    f"{path}: SQLite refused WAL mode (got {mode!r}); is the data directory "
+                    "writable? choose another with --data-dir",
+                    path,
+                )
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn)
+            _with_busy_retry(lambda: migrate(conn), busy_timeout)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _open_error(path, exc) from None
         except BaseException:
             conn.close()
             raise
@@ -113,6 +203,7 @@ class RunStore:
 
     def close(self) -> None:
         with self._lock:
+            self._lease.release()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None  # type: ignore[assignment]
@@ -164,12 +255,14 @@ class RunStore:
         at: float | None = None,
         batch_row: tuple[str, str] | None = None,
     ) -> RunRecord:
-        """Write the intent row before anything is sent. Idempotent on `request_id`.
+        """Write the intent row before anything is sent, owned by this process (its lease).
+        Idempotent on `request_id`.
 
         `batch_row` (batch key, row key) is recorded in the same transaction, so a resumed
-        batch sees the row as started even if the process dies right after this call.
+        batch finds the row's run even if the process dies right after this call.
         """
         at = self._now() if at is None else at
+        owner = self.owner
         with self._write() as conn:
             row = conn.execute("SELECT * FROM runs WHERE request_id = ?", (request_id,)).fetchone()
             if row is not None:
@@ -177,8 +270,8 @@ class RunStore:
             local_id = new_local_id()
             conn.execute(
                 """INSERT INTO runs (local_id, crew, inputs_json, request_id, webhooks_json,
-                   created_at, updated_at, phase, state, raw_state)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   created_at, updated_at, phase, state, raw_state, owner)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     local_id,
                     crew,
@@ -190,47 +283,273 @@ class RunStore:
                     str(KickoffPhase.INTENT),
                     str(RunState.PENDING),
                     "pending",
+                    owner,
                 ),
             )
             if batch_row is not None:
                 self._record_batch_row_in(conn, batch_row[0], batch_row[1], local_id, at)
             return self._run_in(conn, local_id)
 
+    @property
+    def owner(self) -> str:
+        """This process's lease id (taken on first use): rows it is sending carry it."""
+        with self._lock:
+            return self._lease.acquire()
+
+    def _transition(
+        self,
+        conn: sqlite3.Connection,
+        local_id: str,
+        expect: Iterable[KickoffPhase],
+        sets: dict[str, Any],
+        *,
+        mine: bool = False,
+    ) -> RunRecord:
+        """Compare-and-set: apply `sets` only if the row is in one of the `expect` phases
+        (and, with `mine`, owned by this process); PhaseConflict otherwise."""
+        wanted = [str(p) for p in expect]
+        where = f"local_id = :_id AND phase IN ({', '.join(f':_p{i}' for i in range(len(wanted)))})"
+        params: dict[str, Any] = {"_id": local_id, **{f"_p{i}": w for i, w in enumerate(wanted)}}
+        if mine:
+            where += " AND owner = :_owner"
+            params["_owner"] = self._lease.id
+        assignments = ", ".join(f"{name} = :{name}" for name in sets)
+        cursor = conn.execute(f"UPDATE runs SET {assignments} WHERE {where}", {**sets, **params})
+        current = self._run_in(conn, local_id)  # StoreError when there is no such run
+        if cursor.rowcount != 1:
+            raise PhaseConflict(current, tuple(KickoffPhase(w) for w in wanted))
+        return current
+
+    @staticmethod
+    def _history_in(conn: sqlite3.Connection, local_id: str, at: float, detail: str) -> None:
+        conn.execute(
+            "INSERT INTO state_changes (local_id, at, raw_state, state, current_task, detail)"
+            " SELECT local_id, ?, raw_state, state, current_task, ? FROM runs"
+            " WHERE local_id = ?",
+            (at, detail, local_id),
+        )
+
+    def begin_send(self, local_id: str, *, at: float | None = None) -> RunRecord:
+        """The request is about to go on the wire: stamp `sent_at`, count the attempt. Only
+        a row of ours in INTENT with nothing on the wire; PhaseConflict otherwise (then the
+        request must not be sent)."""
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT sent_at FROM runs WHERE local_id = ?", (local_id,)
+            ).fetchone()
+            if row is not None and row["sent_at"] is not None:
+                raise PhaseConflict(self._run_in(conn, local_id), (KickoffPhase.INTENT,))
+            return self._transition(
+                conn,
+                local_id,
+                (KickoffPhase.INTENT,),
+                {
+                    "sent_at": at,
+                    "attempts": self._attempts_in(conn, local_id) + 1,
+                    "updated_at": at,
+                },
+                mine=True,
+            )
+
+    @staticmethod
+    def _attempts_in(conn: sqlite3.Connection, local_id: str) -> int:
+        row = conn.execute("SELECT attempts FROM runs WHERE local_id = ?", (local_id,)).fetchone()
+        return int(row["attempts"]) if row is not None else 0
+
+    def mark_not_taken(self, local_id: str, reason: str, *, at: float | None = None) -> RunRecord:
+        """The server said it did not take the request (429, 503): nothing is on the wire
+        any more; the row stays ours, in INTENT, to be sent again."""
+        at = self._now() if at is None else at
+        with self._write() as conn:
+            return self._transition(
+                conn,
+                local_id,
+                (KickoffPhase.INTENT,),
+                {"sent_at": None, "error": reason, "updated_at": at},
+                mine=True,
+            )
+
     def mark_accepted(
         self, local_id: str, kickoff_id: str, *, at: float | None = None
     ) -> RunRecord:
+        """The server's kickoff id. From INTENT (the answer), or from UNKNOWN (a late
+        answer, an adoption): the id is the truth whatever was believed before."""
         at = self._now() if at is None else at
         with self._write() as conn:
-            conn.execute(
-                "UPDATE runs SET phase = ?, kickoff_id = ?, error = NULL, updated_at = ? "
-                "WHERE local_id = ?",
-                (str(KickoffPhase.ACCEPTED), kickoff_id, at, local_id),
+            return self._transition(
+                conn,
+                local_id,
+                (KickoffPhase.INTENT, KickoffPhase.UNKNOWN),
+                {
+                    "phase": str(KickoffPhase.ACCEPTED),
+                    "kickoff_id": kickoff_id,
+                    "error": None,
+                    "owner": None,
+                    "finished_at": None,
+                    "updated_at": at,
+                },
             )
+
+    def adopt(self, local_id: str, kickoff_id: str, detail: str) -> RunRecord:
+        """An UNKNOWN row gets the kickoff id the operator (or a webhook) found: ACCEPTED,
+        with a history line saying so and no stale error or end time."""
+        at = self._now()
+        with self._write() as conn:
+            self._transition(
+                conn,
+                local_id,
+                (KickoffPhase.UNKNOWN,),
+                {
+                    "phase": str(KickoffPhase.ACCEPTED),
+                    "kickoff_id": kickoff_id,
+                    "error": None,
+                    "owner": None,
+                    "finished_at": None,
+                    "updated_at": at,
+                },
+            )
+            self._history_in(conn, local_id, at, f"{detail}: kickoff id {kickoff_id}")
             return self._run_in(conn, local_id)
 
-    def mark_refused(self, local_id: str, error: str, *, at: float | None = None) -> RunRecord:
-        return self._mark_failed(local_id, KickoffPhase.REFUSED, error, at)
+    def mark_refused(
+        self,
+        local_id: str,
+        error: str,
+        *,
+        at: float | None = None,
+        expect: Iterable[KickoffPhase] = (KickoffPhase.INTENT,),
+    ) -> RunRecord:
+        """No run exists: the server refused, or nothing was sent."""
+        return self._mark_failed(local_id, KickoffPhase.REFUSED, error, at, expect)
 
-    def mark_unknown(self, local_id: str, reason: str, *, at: float | None = None) -> RunRecord:
-        return self._mark_failed(local_id, KickoffPhase.UNKNOWN, reason, at)
+    def mark_unknown(
+        self,
+        local_id: str,
+        reason: str,
+        *,
+        at: float | None = None,
+        expect: Iterable[KickoffPhase] = (KickoffPhase.INTENT,),
+    ) -> RunRecord:
+        """The request may have started a run: only the operator (or a webhook) can tell.
+        Not finished: no `finished_at`."""
+        return self._mark_failed(local_id, KickoffPhase.UNKNOWN, reason, at, expect)
 
     def _mark_failed(
-        self, local_id: str, phase: KickoffPhase, text: str, at: float | None
+        self,
+        local_id: str,
+        phase: KickoffPhase,
+        text: str,
+        at: float | None,
+        expect: Iterable[KickoffPhase],
     ) -> RunRecord:
         at = self._now() if at is None else at
         with self._write() as conn:
-            conn.execute(
-                "UPDATE runs SET phase = ?, error = ?, updated_at = ?, "
-                "finished_at = COALESCE(finished_at, ?) WHERE local_id = ?",
-                (str(phase), text, at, at, local_id),
+            self._transition(
+                conn,
+                local_id,
+                expect,
+                {
+                    "phase": str(phase),
+                    "error": text,
+                    "owner": None,
+                    "updated_at": at,
+                    "finished_at": at if phase is KickoffPhase.REFUSED else None,
+                },
             )
-            conn.execute(
-                "INSERT INTO state_changes (local_id, at, raw_state, state, current_task, detail)"
-                " SELECT local_id, ?, raw_state, state, current_task, ? FROM runs"
-                " WHERE local_id = ?",
-                (at, f"kickoff {phase}: {text}", local_id),
-            )
+            self._history_in(conn, local_id, at, f"kickoff {phase}: {text}")
             return self._run_in(conn, local_id)
+
+    def reclaim(
+        self,
+        local_id: str,
+        *,
+        expect: Iterable[KickoffPhase],
+        request_id: str | None = None,
+        at: float | None = None,
+        detail: str | None = None,
+    ) -> RunRecord:
+        """Take a settled row back to INTENT, owned by this process, to send it again (a
+        batch rerun of a row that never reached the server; a resend the operator asked
+        for: then with a fresh `request_id`). The attempt count goes on."""
+        at = self._now() if at is None else at
+        owner = self.owner
+        sets: dict[str, Any] = {
+            "phase": str(KickoffPhase.INTENT),
+            "owner": owner,
+            "sent_at": None,
+            "error": None,
+            "finished_at": None,
+            "kickoff_id": None,
+            "updated_at": at,
+        }
+        if request_id is not None:
+            sets["request_id"] = request_id
+        with self._write() as conn:
+            record = self._transition(conn, local_id, expect, sets)
+            if detail:
+                self._history_in(conn, local_id, at, detail)
+            return record
+
+    def orphans(self) -> list[RunRecord]:
+        """INTENT rows whose owner is gone (its process died): oldest first."""
+        rows = self._read(
+            "SELECT * FROM runs WHERE phase = ? ORDER BY created_at, rowid",
+            (str(KickoffPhase.INTENT),),
+        )
+        own = self._lease.id
+        alive: dict[str, bool] = {}
+        found = []
+        for row in rows:
+            owner = row["owner"] or ""
+            if owner not in alive:
+                alive[owner] = owner_alive(self._lease.directory, owner, own=own)
+            if not alive[owner]:
+                found.append(run_from_row(row))
+        return found
+
+    def settle_orphan(self, record: RunRecord, phase: KickoffPhase, reason: str) -> RunRecord:
+        """Settle a dead owner's INTENT row: compare-and-set on phase and owner, so a row
+        another process took meanwhile is left alone (PhaseConflict)."""
+        at = self._now()
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE runs SET phase = ?, error = ?, owner = NULL, updated_at = ?,"
+                " finished_at = ? WHERE local_id = ? AND phase = ? AND owner IS ?",
+                (
+                    str(phase),
+                    reason,
+                    at,
+                    at if phase is KickoffPhase.REFUSED else None,
+                    record.local_id,
+                    str(KickoffPhase.INTENT),
+                    record.owner,
+                ),
+            )
+            current = self._run_in(conn, record.local_id)
+            if cursor.rowcount != 1:
+                raise PhaseConflict(current, (KickoffPhase.INTENT,))
+            self._history_in(conn, record.local_id, at, f"kickoff {phase}: {reason}")
+            return self._run_in(conn, record.local_id)
+
+    # --- runs: the operator's actions (audit trail) ----------------------------------------
+
+    def record_action(
+        self, local_id: str, action: str, detail: str = "", *, user: str | None = None
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO run_actions (local_id, at, user, action, detail)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (local_id, self._now(), user or local_user(), action, detail),
+            )
+
+    def actions(self, local_id: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT at, user, action, detail FROM run_actions WHERE local_id = ? ORDER BY id",
+            (local_id,),
+        )
+        return [dict(r) for r in rows]
 
     # --- runs: observations ----------------------------------------------------------------
 
@@ -321,10 +640,17 @@ class RunStore:
         states: Iterable[RunState] | None = None,
         since: float | None = None,
         limit: int | None = None,
+        phases: Iterable[KickoffPhase] | None = None,
     ) -> list[RunRecord]:
         """Newest first."""
         where: list[str] = []
         params: list[Any] = []
+        if phases is not None:
+            wanted_phases = [str(p) for p in phases]
+            where.append(
+                f"phase IN ({', '.join('?' * len(wanted_phases))})" if wanted_phases else "0"
+            )
+            params.extend(wanted_phases)
         if crew is not None:
             where.append("crew = ?")
             params.append(crew)

@@ -90,6 +90,9 @@ def run_from_row(row: sqlite3.Row) -> RunRecord:
         stalled=bool(row["stalled"]),
         offline_since=row["offline_since"],
         note=row["note"],
+        attempts=row["attempts"],
+        sent_at=row["sent_at"],
+        owner=row["owner"],
     )
 
 

@@ -141,7 +141,36 @@ def _v3_request_identity(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_runs, _v2_batches, _v3_request_identity)
+def _v4_kickoff_accounting(conn: sqlite3.Connection) -> None:
+    # Kickoff accounting (issue 12): who is sending a row (`owner`, a lease id of
+    # crewdash.core.lease), when its request last went on the wire (`sent_at`, NULL while
+    # nothing is on the wire), how many requests the row took (`attempts`); the operator's
+    # actions on runs (adopt, resend, dismiss, automatic adoption), for the audit trail.
+    conn.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN sent_at REAL")
+    conn.execute("ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX runs_phase ON runs(phase)")
+    conn.execute(
+        """
+        CREATE TABLE run_actions (
+            id       INTEGER PRIMARY KEY AUTOINCREMENT,
+            local_id TEXT NOT NULL REFERENCES runs(local_id),
+            at       REAL NOT NULL,
+            user     TEXT NOT NULL,
+            action   TEXT NOT NULL,
+            detail   TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    conn.execute("CREATE INDEX run_actions_run ON run_actions(local_id, id)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_runs,
+    _v2_batches,
+    _v3_request_identity,
+    _v4_kickoff_accounting,
+)
 LATEST = len(MIGRATIONS)
 
 
@@ -153,20 +182,32 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def _check_not_too_new(current: int) -> None:
+    if current > LATEST:
+        raise SchemaTooNewError(
+            f"the run store is at schema version {current}, newer than this crewdash "
+            f"understands ({LATEST}); upgrade crewdash or use another --data-dir"
+        )
+
+
 def migrate(conn: sqlite3.Connection, *, upto: int = LATEST) -> int:
     """Apply pending migrations up to `upto`; return the version reached.
 
     `conn` must be in autocommit mode (isolation_level=None): each step is its own transaction.
     """
     current = schema_version(conn)
-    if current > LATEST:
-        raise SchemaTooNewError(
-            f"the run store is at schema version {current}, newer than this crewdash "
-            f"understands ({LATEST}); upgrade crewdash or use another --data-dir"
-        )
+    _check_not_too_new(current)
     for version in range(current + 1, upto + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process may have migrated while we waited for the write lock: read the
+            # version again under it, so two processes opening a new store never both run
+            # the same step ("table runs already exists").
+            now_at = schema_version(conn)
+            _check_not_too_new(now_at)
+            if now_at >= version:
+                conn.execute("COMMIT")
+                continue
             MIGRATIONS[version - 1](conn)
             # PRAGMA takes no parameters; version is an int we computed.
             conn.execute(f"PRAGMA user_version = {int(version)}")

@@ -11,7 +11,7 @@ from typing import Literal
 
 from crewdash.sim.scenario import FaultSpec
 
-FaultKind = Literal["none", "drop", "rate_limited", "server_error", "bad_body"]
+FaultKind = Literal["none", "drop", "rate_limited", "server_error", "bad_body", "drop_after"]
 
 _HTML_PAGE = """<!DOCTYPE html>
 <html><head><title>{code} {reason}</title></head>
@@ -76,4 +76,6 @@ class FaultInjector:
             return Decision("server_error", delay, status=code, html=html)
         if spec.bad_body_rate and rng.random() < spec.bad_body_rate:
             return Decision("bad_body", delay, truncate=rng.random() < 0.5)
+        if spec.drop_after_rate and rng.random() < spec.drop_after_rate:
+            return Decision("drop_after", delay)
         return Decision("none", delay)

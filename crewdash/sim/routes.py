@@ -117,6 +117,9 @@ def build_routes(app: SimApp) -> Starlette:
         if decision.kind == "bad_body":
             stats.fault(spec.name, "bad_body")
             return _bad_body(response, decision.truncate)
+        if decision.kind == "drop_after":
+            stats.fault(spec.name, "drop_after")
+            return _DroppedResponse()
         return response
 
     async def health(request: Request, state: CrewState) -> Response:

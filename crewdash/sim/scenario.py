@@ -61,7 +61,9 @@ class FaultSpec:
 
     `latency`/`jitter` are real seconds (not scaled by speed). Rates are fractions of requests.
     `rate_limit` requests per `rate_window` seconds; over it a 429 with `Retry-After` follows,
-    as seconds or, with `retry_after_http_date`, as an HTTP date.
+    as seconds or, with `retry_after_http_date`, as an HTTP date. `drop_rate` cuts the
+    connection before the request is processed, `drop_after_rate` after (a kickoff then
+    started a run whose id the client never hears).
     """
 
     latency: float = 0.0
@@ -73,6 +75,7 @@ class FaultSpec:
     retry_after_http_date: bool = False
     bad_body_rate: float = 0.0
     drop_rate: float = 0.0
+    drop_after_rate: float = 0.0  # processed, then the connection is cut before the answer
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from cli_helpers import CliEnv, write_crews
 
 RUN_KEYS = {
-    "type", "local_id", "crew", "kickoff_id", "phase", "state", "raw_state", "final",
+    "type", "local_id", "crew", "kickoff_id", "phase", "attempts", "state", "raw_state", "final",
     "current_task", "progress", "error", "note", "stalled", "offline_since", "created_at",
     "updated_at", "finished_at", "duration_seconds", "inputs", "result",
 }  # fmt: skip

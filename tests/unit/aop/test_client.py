@@ -493,3 +493,56 @@ async def test_a_cancelled_probe_frees_the_half_open_slot(clock):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert breaker.allow()  # freed by the cancellation
+
+
+async def test_an_unreadable_body_on_a_get_is_retried_like_a_5xx(clock):
+    server = Server(
+        {
+            f"{P}/inputs": [
+                httpx.Response(200, text='{"inputs": ["a", '),
+                httpx.Response(200, text="<html>proxy</html>"),
+                json_response(200, {"inputs": ["a"]}),
+            ]
+        }
+    )
+    specs = await client(server, clock).inputs()
+    assert [s.name for s in specs] == ["a"] and len(server.requests) == 3
+
+
+async def test_an_unreadable_200_to_a_kickoff_is_not_sent_again(clock):
+    server = Server({f"{P}/kickoff": httpx.Response(200, text='{"kickoff_id": "ab')})
+    with pytest.raises(ProtocolError) as caught:
+        await client(server, clock).kickoff({})
+    assert caught.value.unreadable and len(server.requests) == 1
+
+
+class RecordingPacer:
+    def __init__(self) -> None:
+        self.turns = 0
+        self.learnt: list[tuple[float | None, float | None]] = []
+
+    async def wait(self) -> float:
+        self.turns += 1
+        return float(self.turns)
+
+    def learn_429(self, retry_after: float | None, sent_at: float | None = None) -> float:
+        self.learnt.append((retry_after, sent_at))
+        return 1.0
+
+
+async def test_a_pacer_gives_every_request_but_a_kickoff_its_turn_and_learns_429s(clock):
+    server = Server(
+        {
+            f"{P}/inputs": [
+                json_response(429, {}, headers=[("Retry-After", "2")]),
+                json_response(200, {"inputs": ["a"]}),
+            ],
+            f"{P}/kickoff": json_response(200, {"kickoff_id": "k"}),
+        }
+    )
+    pacer = RecordingPacer()
+    c = client(server, clock, pacer=pacer)
+    assert [s.name for s in await c.inputs()] == ["a"]
+    assert pacer.turns == 2 and pacer.learnt == [(2.0, 1.0)]
+    assert await c.kickoff({}) == "k"
+    assert pacer.turns == 2  # the kickoff protocol paces kickoffs itself

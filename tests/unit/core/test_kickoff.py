@@ -19,7 +19,13 @@ from crewdash.aop.errors import (
     ValidationError,
 )
 from crewdash.aop.models import HumanInputWebhook, Webhooks
-from crewdash.core.kickoff import META_KEY, reconcile_interrupted, start_run, webhooks_of
+from crewdash.core.kickoff import (
+    META_KEY,
+    reconcile_interrupted,
+    send_intent,
+    start_run,
+    webhooks_of,
+)
 from crewdash.core.models import KickoffPhase
 from crewdash.core.store import RunStore
 
@@ -133,7 +139,6 @@ async def test_never_reached_server_is_refused_and_safe(store: RunStore, path: P
         RequestTimeoutError("read timed out", may_have_reached_server=True),
         ConnectionFailedError("connection dropped", may_have_reached_server=True),
         ServerError("502 from a proxy", status_code=502),
-        ProtocolError("the answer was not JSON"),
     ],
 )
 async def test_maybe_reached_server_is_unknown(
@@ -169,15 +174,127 @@ async def test_batch_row_recorded_with_intent(store: RunStore, path: Path) -> No
     assert local_id is not None and store.get(local_id).phase is KickoffPhase.UNKNOWN
 
 
-def test_reconcile_interrupted_marks_intents_unknown(store: RunStore) -> None:
-    intent = store.create_intent("c", {}, "rq-lost", {})
+def test_reconcile_settles_only_rows_of_a_dead_owner(store: RunStore, path: Path) -> None:
+    dead = RunStore.open(path)  # another "process": its lease goes when it closes
+    not_sent = dead.create_intent("c", {}, "rq-not-sent", {})
+    sent = dead.create_intent("c", {}, "rq-lost", {})
+    dead.begin_send(sent.local_id)
+    live = RunStore.open(path)  # a live owner (its lock is held) sending right now
+    busy = live.create_intent("c", {}, "rq-busy", {})
+    live.begin_send(busy.local_id)
+    mine = store.create_intent("c", {}, "rq-mine", {})
     accepted = store.mark_accepted(store.create_intent("c", {}, "rq-ok", {}).local_id, "k")
-    [changed] = reconcile_interrupted(store)
-    assert changed.local_id == intent.local_id and changed.phase is KickoffPhase.UNKNOWN
-    assert "may have started this run" in changed.error and "rq-lost" in changed.error
+    dead.close()
+    changed = {r.request_id: r for r in reconcile_interrupted(store)}
+    assert set(changed) == {"rq-not-sent", "rq-lost"}
+    lost = changed["rq-lost"]
+    assert lost.phase is KickoffPhase.UNKNOWN and lost.finished_at is None
+    assert "may have started this run" in lost.error and "rq-lost" in lost.error
+    assert changed["rq-not-sent"].phase is KickoffPhase.REFUSED
+    assert "not sent" in changed["rq-not-sent"].error
+    assert store.get(not_sent.local_id).owner is None
+    assert store.get(busy.local_id).phase is KickoffPhase.INTENT  # its owner lives
+    assert store.get(mine.local_id).phase is KickoffPhase.INTENT
     assert store.get(accepted.local_id) == accepted
-    assert store.unfinished() == [accepted]
     assert reconcile_interrupted(store) == []  # idempotent
+    live.close()
+    [late] = reconcile_interrupted(store)
+    assert late.local_id == busy.local_id and late.phase is KickoffPhase.UNKNOWN
+
+
+class ScriptedClient:
+    """Answers each kickoff with the next item of a script: an id or an error to raise."""
+
+    def __init__(self, *script: str | BaseException) -> None:
+        self.script = list(script)
+        self.metas: list[Any] = []
+
+    async def kickoff(self, inputs: Mapping[str, Any], *, meta: Any = None, **_: Any) -> str:
+        self.metas.append(meta)
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def _pacer():
+    from crewdash.core.pacer import Pacer
+
+    class Skipping:  # time passes only when slept: the waits cost nothing
+        now = 0.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+        def time(self) -> float:
+            return self.now
+
+        async def sleep(self, seconds: float) -> None:
+            self.now += seconds
+
+    return Pacer("c", clock=Skipping())
+
+
+async def test_429_and_503_are_not_taken_and_sent_again_on_the_same_row(
+    store: RunStore,
+) -> None:
+    from crewdash.aop.errors import RateLimitedError
+
+    client = ScriptedClient(
+        RateLimitedError("slow down", retry_after=0.0),
+        ServerError("unavailable", status_code=503),
+        "kick-9",
+    )
+    run = await start_run(store, client, "c", {}, pacer=_pacer())
+    assert run.phase is KickoffPhase.ACCEPTED and run.kickoff_id == "kick-9"
+    assert run.attempts == 3 and run.owner is None
+    assert len(store.list_runs()) == 1  # one row, however many 429s
+    assert len({m[META_KEY] for m in client.metas}) == 1  # the same request id each time
+
+
+async def test_a_row_never_taken_is_refused_as_safe_to_send_again(store: RunStore) -> None:
+    from crewdash.aop.errors import RateLimitedError
+
+    client = ScriptedClient(*[RateLimitedError("slow down", retry_after=0.0)] * 3)
+    with pytest.raises(RateLimitedError):
+        await start_run(store, client, "c", {}, pacer=_pacer(), max_attempts=3)
+    [run] = store.list_runs()
+    assert run.phase is KickoffPhase.REFUSED and run.attempts == 3
+    assert "safe to try again" in run.error
+
+
+@pytest.mark.parametrize("code", [500, 502, 504])
+async def test_5xx_other_than_503_is_unknown(store: RunStore, code: int) -> None:
+    client = ScriptedClient(ServerError("boom", status_code=code))
+    with pytest.raises(ServerError):
+        await start_run(store, client, "c", {}, pacer=_pacer())
+    [run] = store.list_runs()
+    assert run.phase is KickoffPhase.UNKNOWN and run.attempts == 1 and run.sent_at is not None
+
+
+async def test_an_unreadable_200_is_started_id_unreadable(store: RunStore) -> None:
+    client = ScriptedClient(ProtocolError("cut body", unreadable=True))
+    with pytest.raises(ProtocolError):
+        await start_run(store, client, "c", {}, pacer=_pacer())
+    [run] = store.list_runs()
+    assert run.phase is KickoffPhase.UNKNOWN and run.error.startswith("started, id unreadable")
+
+
+async def test_a_stop_before_sending_leaves_the_row_not_sent(store: RunStore) -> None:
+    from crewdash.core.kickoff import KickoffNotSent
+
+    stop = asyncio.Event()
+    stop.set()
+    client = ScriptedClient("never")
+    with pytest.raises(KickoffNotSent):
+        await start_run(store, client, "c", {}, pacer=_pacer(), stop=stop)
+    assert store.list_runs() == [] and client.metas == []  # stopped before its turn: no row
+    row = store.create_intent("c", {}, "rq", {})
+    with pytest.raises(KickoffNotSent):  # an existing row (a batch rerun) is left not sent
+        await send_intent(store, client, row, pacer=_pacer(), stop=stop)
+    [run] = store.list_runs()
+    assert run.phase is KickoffPhase.REFUSED and run.attempts == 0 and client.metas == []
+    assert run.error.startswith("not sent")
 
 
 async def test_no_token_anywhere_in_the_store_file(path: Path) -> None:
@@ -219,6 +336,7 @@ async def test_no_token_anywhere_in_the_store_file(path: Path) -> None:
         assert token.encode() not in p.read_bytes(), p.name
     store.close()
     for p in path.parent.iterdir():
-        assert token.encode() not in p.read_bytes(), p.name
+        if p.is_file():
+            assert token.encode() not in p.read_bytes(), p.name
     for text in exported:
         assert token not in text

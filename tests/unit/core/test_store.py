@@ -304,3 +304,36 @@ def test_usable_from_several_threads(store: RunStore) -> None:
         t.join()
     assert errors == []
     assert len(store.list_runs()) == 80
+
+
+def test_every_phase_change_is_compare_and_set(store: RunStore, tmp_path: Path) -> None:
+    from crewdash.core.store import PhaseConflict
+
+    accepted = store.mark_accepted(store.create_intent("c", {}, "rq-a", {}).local_id, "k")
+    with pytest.raises(PhaseConflict, match="accepted"):
+        store.mark_unknown(accepted.local_id, "late reconciliation")
+    with pytest.raises(PhaseConflict):
+        store.mark_refused(accepted.local_id, "late refusal")
+    assert store.get(accepted.local_id) == accepted  # untouched
+    other = RunStore.open(store.path)  # another owner, alive while open
+    try:
+        theirs = other.create_intent("c", {}, "rq-theirs", {})
+        with pytest.raises(PhaseConflict, match="sent by process"):
+            store.begin_send(theirs.local_id)  # never send a row another process owns
+        sending = other.begin_send(theirs.local_id)
+        assert sending.attempts == 1 and sending.sent_at is not None
+        with pytest.raises(PhaseConflict):
+            other.begin_send(theirs.local_id)  # one request on the wire at a time
+    finally:
+        other.close()
+
+
+def test_unknown_rows_have_no_finished_at_and_adoption_clears_the_error(store: RunStore) -> None:
+    rec = store.create_intent("c", {}, "rq", {})
+    unknown = store.mark_unknown(rec.local_id, "lost")
+    assert unknown.finished_at is None and unknown.is_final
+    adopted = store.mark_accepted(rec.local_id, "k-found")
+    assert adopted.phase is KickoffPhase.ACCEPTED and adopted.error is None
+    assert adopted.finished_at is None and not adopted.is_final
+    assert store.list_runs(phases=[KickoffPhase.ACCEPTED]) == [adopted]
+    assert store.list_runs(phases=[KickoffPhase.UNKNOWN]) == []

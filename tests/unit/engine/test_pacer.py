@@ -1,0 +1,33 @@
+"""The per-crew pacer: a rate learnt from 429s, lowered by a factor on each later 429 (not
+cut to whatever little was sent lately), kept in the store for the next process."""
+
+from __future__ import annotations
+
+from crewdash.core.pacer import Pacer, load_rate
+from crewdash.core.ratelimit import CrewRate
+from crewdash.core.store import RunStore
+from engine.fakes import ManualClock
+
+
+def test_a_later_429_lowers_the_rate_by_a_factor_not_to_the_recent_demand() -> None:
+    rate = CrewRate()
+    for n in range(40):  # 40 requests in two seconds, then a 429
+        assert rate.admit(n * 0.05) == 0.0
+    first = rate.learn_429(2.0, None)
+    assert 15.0 <= first <= 20.0
+    for t in (10.0, 12.0):  # a quiet stretch: a request now and then
+        rate.admit(t)
+    second = rate.learn_429(12.1, None, sent_at=12.0)
+    assert second == first * rate.safety  # not ~0.4/s, the demand of the quiet stretch
+
+
+async def test_a_learnt_rate_is_kept_for_the_next_process(store: RunStore) -> None:
+    clock = ManualClock()
+    pacer = Pacer("c", clock=clock, store=store)
+    for _ in range(30):
+        assert await pacer.wait() is not None
+    learnt = pacer.learn_429(1.0, clock.monotonic())
+    assert load_rate(store, "c", clock.time()) == learnt
+    fresh = Pacer("c", clock=clock, store=store)  # the next command on this data dir
+    assert fresh.learnt_rate == learnt
+    assert load_rate(store, "other", clock.time()) is None
