@@ -40,6 +40,7 @@ from crewdash.tui.messages import (
     OpenRun,
     PollRun,
     Prefill,
+    ResolveRun,
     ShowRun,
     StartRun,
     StopRun,
@@ -47,7 +48,12 @@ from crewdash.tui.messages import (
 from crewdash.tui.notify import Notifier
 from crewdash.tui.request_attention import RequestAttention
 from crewdash.tui.run_actions import RunActions
-from crewdash.tui.textual_compat import CrashReporting, prune_footer_watchers, write_to_terminal
+from crewdash.tui.textual_compat import (
+    CrashReporting,
+    guard_option_list_paging,
+    prune_footer_watchers,
+    write_to_terminal,
+)
 from crewdash.tui.ui_state import UiState
 
 if TYPE_CHECKING:
@@ -84,6 +90,7 @@ class CrewdashApp(CrashReporting[AppResult]):
         from crewdash.tui.commands import CrewdashCommands
 
         super().__init__()
+        guard_option_list_paging()  # see textual_compat: a Textual 8.2 defect ended the app
         self.COMMANDS = self.COMMANDS | {CrewdashCommands}
         self.engine = engine
         self.now = now
@@ -348,6 +355,9 @@ class CrewdashApp(CrashReporting[AppResult]):
 
     def on_poll_run(self, message: PollRun) -> None:
         self.actions.poll(message.local_id)
+
+    def on_resolve_run(self, message: ResolveRun) -> None:
+        self.actions.resolve(message.local_id)
 
     def on_open_run(self, message: OpenRun) -> None:
         from crewdash.tui.screens.run_detail import RunDetailScreen

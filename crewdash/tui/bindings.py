@@ -74,6 +74,14 @@ RUNS_BINDINGS: list[Binding] = [
         show=False,
     ),
     Binding(
+        "u",
+        "screen.resolve_run",
+        "Resolve",
+        id="resolve_run",
+        tooltip="A kickoff whose fate is unknown: adopt its id, send it again, or dismiss it",
+        show=False,
+    ),
+    Binding(
         "home",
         "scroll_top",
         "First",

@@ -52,6 +52,14 @@ class PollRun(Message):
         self.local_id = local_id
 
 
+class ResolveRun(Message):
+    """Resolve run `local_id`, whose kickoff's fate is unknown: adopt, send again, dismiss."""
+
+    def __init__(self, local_id: str) -> None:
+        super().__init__()
+        self.local_id = local_id
+
+
 class OpenRun(Message):
     """Open the detail screen of run `local_id`."""
 

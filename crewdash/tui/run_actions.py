@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from crewdash.core.models import KickoffPhase
 from crewdash.tui.format import short_id
 
 if TYPE_CHECKING:
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
     from crewdash.core.records import HumanRequest, RunRecord
 
 STOP_DETAIL = "The deployment cancels the run; its work so far is lost."
+UNKNOWN_WORDS = (
+    "Nobody knows whether this kickoff started (its answer was lost), so crewdash has no run "
+    "id to {verb}. Press u to resolve it: adopt the id from the AOP dashboard, send it again, "
+    "or say it did not start."
+)
 #: how long a modal that opened by itself takes no typing (a reaction to it takes longer)
 SETTLE_SECONDS = 0.6
 ALREADY_FINISHED = "That run has already finished: there is nothing to stop."
@@ -82,6 +88,9 @@ class RunActions:
         from crewdash.tui.screens.confirm import ConfirmModal
 
         run = self.app.engine.run(local_id)
+        if run is not None and run.phase is KickoffPhase.UNKNOWN:
+            self.app.notify(UNKNOWN_WORDS.format(verb="stop"), title="Stop", severity="warning")
+            return
         if run is None or run.is_final:
             self.app.notify(ALREADY_FINISHED, title="Stop", severity="warning")
             return
@@ -119,6 +128,11 @@ class RunActions:
         app.notify(f"{run.crew} {short_id(run.kickoff_id)}: {run.state.value}", title="Stop")
 
     def poll(self, local_id: str) -> None:
+        run = self.app.engine.run(local_id)
+        if run is not None and run.phase is KickoffPhase.UNKNOWN:
+            words = UNKNOWN_WORDS.format(verb="poll")
+            self.app.notify(words, title="Poll now", severity="warning")
+            return
         self.app.run_worker(self._poll(local_id), name="poll now", group="refresh")
 
     async def _poll(self, local_id: str) -> None:
@@ -126,6 +140,43 @@ class RunActions:
             await self.app.engine.refresh(local_id)
         except Exception as exc:
             self.app.notify(_reason(exc), title="Poll failed", severity="error")
+
+    def resolve(self, local_id: str) -> None:
+        """Ask how an UNKNOWN kickoff ends (adopt an id, send again, dismiss), then do it."""
+        from crewdash.core.resolve import DUPLICATE_RISK
+        from crewdash.tui.screens.resolve_unknown import ResolveChoice, ResolveUnknownModal
+
+        run = self.app.engine.run(local_id)
+        if run is None or run.phase is not KickoffPhase.UNKNOWN:
+            self.app.notify(
+                "Only a run whose kickoff's fate is unknown needs resolving.", title="Resolve"
+            )
+            return
+
+        def chosen(choice: ResolveChoice | None) -> None:
+            if choice is not None:
+                self.app.run_worker(
+                    self._resolve(local_id, choice), name="resolve", group="resolve"
+                )
+
+        self.app.push_screen(ResolveUnknownModal(run, DUPLICATE_RISK), chosen)
+
+    async def _resolve(self, local_id: str, choice: Any) -> None:
+        engine, app = self.app.engine, self.app
+        try:
+            if choice.kind == "adopt":
+                run = await engine.adopt(local_id, choice.kickoff_id)
+                said = f"following {run.crew} {short_id(run.kickoff_id)}"
+            elif choice.kind == "resend":
+                run = await engine.resend(local_id)
+                said = f"sent again: {run.crew} {short_id(run.kickoff_id)}"
+            else:
+                run = engine.dismiss(local_id, "the operator says it did not start")
+                said = f"{run.crew} run marked as not started"
+        except Exception as exc:  # EngineError, AOPError: said, the row stays as it was
+            app.notify(_reason(exc), title="Could not resolve", severity="error")
+            return
+        app.notify(said, title="Resolved")
 
     # --- human input -----------------------------------------------------------------------
 

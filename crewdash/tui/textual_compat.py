@@ -9,6 +9,10 @@ fails loudly there instead of silently here.
 - `write_to_terminal`: Textual has no public way to write an escape sequence; `bell()` and
   `copy_to_clipboard()` use the driver the same way.
 - `prune_footer_watchers`: Footer's per-key watchers outlive the keys (see the function).
+- `guard_option_list_paging`: Textual 8.2's `OptionList._move_page` reads the line of the
+  highlighted option before the list has laid its lines out: PageUp/PageDown in the command
+  palette (or the crew list) as it opens raised KeyError and ended the app (found by the
+  random-key soak). Until the lines exist there is nothing to page through.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 
 ReturnType = TypeVar("ReturnType")
 
-HOOKED = ("_handle_exception", "_print_error_renderables", "_driver")
+HOOKED = ("_handle_exception", "_print_error_renderables", "_driver", "OptionList._move_page")
 
 
 class CrashReporting(App[ReturnType]):
@@ -74,3 +78,22 @@ def prune_footer_watchers(screens: list[Screen[Any]]) -> None:
                     for node, callback in entries
                     if not isinstance(node, DOMNode) or node.is_attached
                 ]
+
+
+def guard_option_list_paging() -> None:
+    """Make PageUp/PageDown of every OptionList do nothing until its lines are laid out
+    (idempotent)."""
+    from textual.widgets import OptionList
+
+    move_page = OptionList._move_page
+    if getattr(move_page, "crewdash_guard", False):
+        return
+
+    def guarded(self: OptionList, direction: Any) -> None:
+        if (self.highlighted or 0) not in self._index_to_line:
+            return  # not laid out yet: nothing to page through
+        move_page(self, direction)
+
+    guarded.crewdash_guard = True  # type: ignore[attr-defined]
+    guarded.original = move_page  # type: ignore[attr-defined]
+    OptionList._move_page = guarded  # type: ignore[method-assign]

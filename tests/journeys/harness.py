@@ -296,6 +296,9 @@ class Tui:
         if self.problem() is not None:
             message += "\n--- output (escapes stripped, last 6000 chars) ---\n"
             message += _readable(self.output())[-6000:]
+        for report in sorted((self.data_dir / "crashes").glob("crash-*.txt")):
+            # the crash report crewdash wrote (pytest's temporary folders do not last)
+            message += f"\n--- {report.name} ---\n" + report.read_text(errors="replace")[-6000:]
         return message
 
     def check_alive(self) -> None:

@@ -363,7 +363,17 @@ class Operator:
             self.outcomes["answer: no confirmation"] += 1
             self.to_main()
             return
-        self.intended.append(Intended(sid, task, approve, feedback))
+        # what the confirmation shows is what goes: a draft kept from keys typed into this
+        # request earlier (random ones, here) is part of it, as a person would see
+        shown = next(
+            (
+                re.split(r"[█▌▐│]", line.split("Feedback: ", 1)[1])[0].strip()
+                for line in self.tui.text().splitlines()
+                if "Feedback: " in line
+            ),
+            feedback,
+        )
+        self.intended.append(Intended(sid, task, approve, shown))
         self.outcomes["answer: sent"] += 1
         self.pause(0.05, 0.15)
         self.send("y", "answer")

@@ -185,3 +185,64 @@ async def test_a_crew_going_offline_and_coming_back(
             assert main.crews.health_text("basic").startswith("ok")
             assert "offline" not in main.status.render_text().plain
             assert main.runs.get_cell(local_id, "attention").plain == ""
+
+
+async def test_an_unknown_kickoff_is_resolved_from_the_dashboard(
+    dashboard: Callable[..., CrewdashApp], sim_server: Any, tmp_path: Path
+) -> None:
+    """Issue 12: UNKNOWN was a dead end in the dashboard (`s` said "already finished", `g` did
+    nothing). Now `s` and `g` say why they cannot, and `u` adopts the id the operator found."""
+    from crewdash.core.models import KickoffPhase
+    from crewdash.tui.screens.resolve_unknown import ResolveUnknownModal
+
+    with RunStore.open(tmp_path / "runs.sqlite3") as store:  # a kickoff whose answer was lost
+        row = store.create_intent("basic", {"topic": "lost"}, "req-lost", {})
+        store.begin_send(row.local_id)
+        store.mark_unknown(row.local_id, "the connection dropped after the request was sent")
+    async with httpx.AsyncClient() as http:  # what really started on the server
+        answer = await http.post(
+            f"{sim_server.crew_url('basic')}/kickoff",
+            json={"inputs": {"topic": "lost"}},
+            headers={"Authorization": f"Bearer {sim_server.token('basic')}"},
+        )
+    kickoff_id = answer.json()["kickoff_id"]
+    app = dashboard(["basic"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await asyncio.wait_for(app.dashboard_ready.wait(), DEADLINE)
+        main = app.main_screen
+        main.runs.flush()
+        main.runs.focus()
+        await pilot.press("s")
+        await pilot.press("g")
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert sum("Press u to resolve it" in n for n in notes) == 2, notes
+        adopted = expect_event(
+            app,
+            lambda e: (
+                isinstance(e, RunChanged)
+                and e.run.local_id == row.local_id
+                and e.run.phase is KickoffPhase.ACCEPTED
+            ),
+        )
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ResolveUnknownModal)
+        await pilot.press(*kickoff_id, "enter")
+        event = await adopted
+        assert isinstance(event, RunChanged) and event.run.kickoff_id == kickoff_id
+        finished = expect_event(
+            app,
+            lambda e: (
+                isinstance(e, RunChanged)
+                and e.run.local_id == row.local_id
+                and e.run.state is RunState.COMPLETED
+            ),
+        )
+        run = app.engine.run(row.local_id)
+        if run is None or run.state is not RunState.COMPLETED:
+            await finished  # watched from then on, to its end
+        else:
+            finished.cancel()
+    with RunStore.open(tmp_path / "runs.sqlite3") as store:
+        assert [a["action"] for a in store.actions(row.local_id)] == ["adopt"]

@@ -7,11 +7,12 @@ from crewdash.tui.format import HEALTH_LOOK, STATE_LOOK
 from crewdash.tui.screens.help import help_markdown
 
 
-def test_help_says_the_input_modal_opens_by_itself() -> None:
+def test_help_says_when_the_input_modal_opens_by_itself_and_what_i_and_u_do() -> None:
     text = help_markdown()
-    assert "press **i** to answer" not in text  # the modal no longer waits for `i`
-    assert "opens by itself" in text
-    assert "typing in a form" in text and "**i**" in text  # the one case where it waits
+    assert "**i** opens the answer window" in text
+    assert "idle on the dashboard" in text and "opens by itself" in text  # and only then
+    assert "never opens by itself again" in text  # after Esc
+    assert "**u** resolves it" in text
 
 
 def test_help_explains_every_mark_of_the_runs_table_and_crew_list() -> None:

@@ -197,6 +197,9 @@ async def test_unsent_feedback_survives_escape_and_comes_back_on_reopen() -> Non
         await pilot.pause()
         editor = app.screen.query_one("#hi-feedback", TextArea)
         assert editor.text == "Cite the 3x claim"
+        await pilot.press(*" here")  # typing goes on after the draft, not before it
+        assert editor.text == "Cite the 3x claim here"
+        editor.load_text("Cite the 3x claim")
 
         # once the answer is taken, the draft is gone: a later request starts empty
         await pilot.click("#hi-changes")

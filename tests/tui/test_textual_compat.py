@@ -25,6 +25,7 @@ def test_the_app_methods_crewdash_overrides_exist_with_the_expected_signatures()
         "_handle_exception",
         "_print_error_renderables",
         "_driver",
+        "OptionList._move_page",
     }
 
 
@@ -87,3 +88,22 @@ async def test_an_unhandled_exception_becomes_a_scrubbed_report_and_no_terminal_
     app._print_error_renderables()  # what App.run does after restoring the terminal
     out, err = capsys.readouterr()  # type: ignore[attr-defined]
     assert "Traceback" not in out + err and "Boom" not in out + err
+
+
+def test_paging_an_option_list_before_its_lines_exist_does_nothing() -> None:
+    """The random-key soak's crash: PageDown in the command palette as it opened raised
+    KeyError in OptionList._move_page (Textual 8.2 reads a line map not built yet)."""
+    import inspect as _inspect
+
+    from textual.widgets import OptionList
+
+    textual_move_page = getattr(OptionList._move_page, "original", OptionList._move_page)
+    # still the code that needed the guard (an upgrade that fixes it can drop the guard)
+    assert "self._index_to_line[self.highlighted or 0]" in _inspect.getsource(textual_move_page)
+    textual_compat.guard_option_list_paging()
+    textual_compat.guard_option_list_paging()  # idempotent: wraps once
+    assert getattr(OptionList._move_page, "crewdash_guard", False)
+    options = OptionList("one", "two", "three")  # never laid out: no lines yet
+    options.action_page_down()
+    options.action_page_up()
+    assert options.highlighted in (None, 0)

@@ -32,10 +32,19 @@ and lets you answer when a run asks a human. Runs keep going on the server when 
 
 ## When a run asks for a human
 
-The answer window opens by itself, with the output to review: **Approve**, or
-**Request changes** with feedback (the task runs again); a flow shows one button per outcome.
-The bell rings too. If you are typing in a form it does not interrupt you: a toast says a
-request is waiting; press **Esc**, then **i** to answer. **I** lists every waiting request.
+A toast and the bell say so, and the status bar counts it. **i** opens the answer window
+(in a run's detail, or on a waiting run in the table, for that run): the output to review,
+then **Approve**, or **Request changes** with feedback (the task runs again); a flow shows one
+button per outcome. When you are idle on the dashboard (no key for a few seconds, nothing
+typed, no other window open) the window opens by itself, and takes no typing for its first
+moment, so keys meant for something else never land in it. **Esc** puts a request aside: it
+waits for **i** and never opens by itself again. **I** lists every waiting request.
+
+## When nobody knows whether a kickoff started
+
+If the answer to a kickoff was lost, its run shows **unknown**. **u** resolves it: paste the
+kickoff id from the AOP dashboard to follow that run, send the kickoff again (it may start a
+second run), or say it did not start.
 """
 
 
@@ -62,7 +71,7 @@ def _marks_markdown() -> str:
     rows.append(
         "\n**Progress** is tasks done of all tasks. The **Alert** column marks runs that "
         "need a look:\n\n| Mark | Means |\n|---|---|\n"
-        "| `◆ input` | waiting for your answer (the window opens by itself, or press **i**) |\n"
+        "| `◆ input` | waiting for your answer: press **i** (or wait: it opens by itself) |\n"
         "| `! stalled` | no progress for three times this crew's usual run time |\n"
         "| `! offline` | the crew's server does not answer; the run may still be going |"
     )

@@ -200,7 +200,9 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     def on_mount(self) -> None:
         draft = self.drafts.get(self.request.id)
         if draft:
-            self.query_one("#hi-feedback", TextArea).load_text(draft)
+            editor = self.query_one("#hi-feedback", TextArea)
+            editor.load_text(draft)
+            editor.move_cursor(editor.document.end)  # typing goes on after the draft
         self.query_one("#hi-retry").display = False
         self._show_result("", "")
         self._tick()

@@ -25,6 +25,7 @@ from crewdash.tui.messages import (
     OpenRun,
     PollRun,
     Prefill,
+    ResolveRun,
     ShowRun,
     StartRun,
     StopRun,
@@ -412,6 +413,11 @@ class MainScreen(Screen[None]):
         local_id = self.runs.selected_local_id
         if local_id is not None:
             self.post_message(PollRun(local_id))
+
+    def action_resolve_run(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.post_message(ResolveRun(local_id))
 
     def action_answer(self) -> None:
         """`i`: the selected run's request when it waits for one, else the oldest."""

@@ -49,7 +49,16 @@ from crewdash.tui.format import (
     tasks_done,
     theme_colors,
 )
-from crewdash.tui.messages import AnswerRequest, EditRun, EngineEvents, PollRun, StartRun, StopRun
+from crewdash.tui.messages import (
+    AnswerRequest,
+    EditRun,
+    EngineEvents,
+    PollRun,
+    ResolveRun,
+    StartRun,
+    StopRun,
+)
+from crewdash.tui.screens.confirm import ConfirmModal
 from crewdash.tui.widgets.timeline import Timeline, task_seconds
 
 
@@ -99,6 +108,13 @@ class RunDetailScreen(Screen[None]):
             "Answer",
             id="answer",
             tooltip="Answer this run's human-input request",
+        ),
+        Binding(
+            "u",
+            "resolve_run",
+            "Resolve",
+            id="resolve_run",
+            tooltip="The kickoff's fate is unknown: adopt its id, send it again, or dismiss it",
         ),
         Binding(
             "g",
@@ -225,7 +241,11 @@ class RunDetailScreen(Screen[None]):
         parts = [f"started {format_clock(record.created_at, now=now)}"]
         if record.finished_at is not None:
             parts.append(f"finished {format_clock(record.finished_at, now=now)}")
-        if record.is_final:  # '—' when the end is unknown (see RunRecord.duration)
+        if record.phase is KickoffPhase.UNKNOWN:
+            parts.append("whether it started is unknown")
+        elif record.phase is KickoffPhase.REFUSED:
+            parts.append("it never started")
+        elif record.is_final:  # '—' when the end is unknown (see RunRecord.duration)
             parts.append(f"took {format_duration(record.duration)}")
         else:
             parts.append(f"running for {format_duration(now - record.created_at)}")
@@ -234,6 +254,11 @@ class RunDetailScreen(Screen[None]):
         self.query_one("#detail-times", Static).update("  ·  ".join(parts))
 
         notes = []
+        if record.phase is KickoffPhase.UNKNOWN:
+            notes.append(
+                "nobody knows whether this kickoff started: u resolves it (adopt the id from"
+                " the AOP dashboard, send it again, or say it did not start)"
+            )
         if record.note:
             notes.append(record.note)
         if record.stalled:
@@ -345,6 +370,8 @@ class RunDetailScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "resolve_run":
+            return self.record.phase is KickoffPhase.UNKNOWN  # shown only when it applies
         if action == "stop_run" and self.record.is_final:
             return None  # shown greyed out: a finished run cannot be stopped
         return True
@@ -401,6 +428,9 @@ class RunDetailScreen(Screen[None]):
     def action_refresh_run(self) -> None:
         self.post_message(PollRun(self.local_id))
 
+    def action_resolve_run(self) -> None:
+        self.post_message(ResolveRun(self.local_id))
+
     def action_answer(self) -> None:
         # never disabled: a disabled `i` would fall through to the app's `i` (the oldest
         # request of any run); the app says so when this run waits for nobody
@@ -411,6 +441,24 @@ class RunDetailScreen(Screen[None]):
             self.notify("This run is still being started.", severity="warning")
             return
         crew, inputs = self.record.crew, dict(self.record.inputs)
+        if self.record.phase is KickoffPhase.UNKNOWN and not edit:
+            from crewdash.core.resolve import DUPLICATE_RISK
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.post_message(StartRun(crew, inputs))
+                    self.dismiss(None)
+
+            self.app.push_screen(
+                ConfirmModal(
+                    "Nobody knows whether this kickoff started. Start another run anyway?",
+                    confirm_label="Run again",
+                    danger=True,
+                    detail=f"Careful: {DUPLICATE_RISK}. u resolves this run instead.",
+                ),
+                confirmed,
+            )
+            return
         self.post_message(EditRun(crew, inputs) if edit else StartRun(crew, inputs))
         self.dismiss(None)
 
