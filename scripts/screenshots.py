@@ -73,6 +73,21 @@ def _inbox() -> Any:
     return ScreenApp(lambda: InboxScreen(engine))
 
 
+def _resolve_unknown() -> Any:
+    from crewdash.core.models import KickoffPhase
+    from crewdash.core.resolve import DUPLICATE_RISK
+    from crewdash.tui.screens.resolve_unknown import ResolveUnknownModal
+
+    lost = completed_run(
+        phase=KickoffPhase.UNKNOWN,
+        kickoff_id=None,
+        result=None,
+        finished_at=None,
+        error="the connection dropped after the request was sent: it may have started a run",
+    )
+    return ScreenApp(lambda: ResolveUnknownModal(lost, DUPLICATE_RISK))
+
+
 async def _palette(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("ctrl+p", *"sort")
@@ -91,6 +106,7 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "help": (main_app, help_open),
     "palette": (main_app, _palette),
     "first-run": (first_run_app, settle),
+    "resolve-unknown": (_resolve_unknown, _still),
 }
 
 

@@ -124,3 +124,21 @@ def test_confirm_modal(snap_compare: Any) -> None:
         )
     )
     assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_resolve_unknown_kickoff(snap_compare: Any) -> None:
+    from crewdash.core.models import KickoffPhase
+    from crewdash.core.resolve import DUPLICATE_RISK
+    from crewdash.tui.screens.resolve_unknown import ResolveUnknownModal
+
+    lost = completed_run(
+        phase=KickoffPhase.UNKNOWN,
+        kickoff_id=None,
+        state=RunState.PENDING,
+        raw_state="pending",
+        result=None,
+        finished_at=None,
+        error="the connection dropped after the request was sent: it may have started a run",
+    )
+    app = ScreenApp(lambda: ResolveUnknownModal(lost, DUPLICATE_RISK))
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: no_blink(pilot.app))
