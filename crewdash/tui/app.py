@@ -273,9 +273,8 @@ class CrewdashApp(CrashReporting[AppResult]):
         events, self._event_buffer = tuple(self._event_buffer), []
         if not events or not self.is_running:
             return
-        message_type = EngineEvents
         for screen in self.screen_stack:
-            screen.post_message(message_type(events))
+            screen.post_message(EngineEvents(events))
 
     def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:
         if previous is None or previous.is_final or not run.is_final:
