@@ -43,7 +43,7 @@ from crewdash.aop.models import (
     Webhooks,
 )
 from crewdash.aop.parse import decode_json, parse_inputs, parse_kickoff, parse_resume, parse_status
-from crewdash.aop.redact import describe_url, guard_httpx_logs
+from crewdash.aop.redact import describe_url, guard_httpx_logs, redact_json
 from crewdash.aop.resilience import CircuitBreaker, RetryPolicy
 
 log = logging.getLogger("crewdash.aop")
@@ -217,7 +217,8 @@ class CrewProtocol(Generic[TransportT]):
 
     def _json(self, call: Call) -> Plan[Any]:
         response, _ = yield from self._exchange(call)
-        return decode_json(response.content, where(call, self._url(call)))
+        body = decode_json(response.content, where(call, self._url(call)))
+        return redact_json(body, self._secret)  # nothing the server sent keeps a token
 
     # -- the operations ------------------------------------------------------------------------
 

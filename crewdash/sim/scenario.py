@@ -61,7 +61,8 @@ class FaultSpec:
 
     `latency`/`jitter` are real seconds (not scaled by speed). Rates are fractions of requests.
     `rate_limit` requests per `rate_window` seconds; over it a 429 with `Retry-After` follows,
-    as seconds or, with `retry_after_http_date`, as an HTTP date.
+    as seconds or, with `retry_after_http_date`, as an HTTP date. `echo_token` makes the crew
+    echo the bearer token it received in every text field of its answers (a careless server).
     """
 
     latency: float = 0.0
@@ -73,6 +74,9 @@ class FaultSpec:
     retry_after_http_date: bool = False
     bad_body_rate: float = 0.0
     drop_rate: float = 0.0
+    refuse_rate: float = 0.0  # answered 422 Validation Error with `details.missing_inputs`
+    echo_token: bool = False  # put the bearer token received into every text field it answers
+    echo_token_in_id: bool = False  # ... and into the kickoff id
 
 
 @dataclass(frozen=True, slots=True)
