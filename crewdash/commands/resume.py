@@ -84,7 +84,7 @@ async def _resume(session: Session) -> int:
                 if _matches(req, crew.name, args.kickoff_id, args.task)
             ]
 
-        async with running_engine(config, store, [crew.name]) as engine:
+        async with running_engine(config, store, [crew.name], out.info) as engine:
             found = find()
             run = store.find_by_kickoff_id(crew.name, args.kickoff_id)
             if not found and run is not None:
