@@ -20,8 +20,12 @@ Each of those is written to the audit trail as an "(observed)" decision with a n
 
 Answering writes the audit row first, then sends through the request's channel (`/resume` with
 the kickoff's webhook URLs, or the flow's `callback_url`), then records the outcome. One
-crewdash never sends two answers to one request: an in-flight set guards concurrent calls and
-the stored outcome guards later ones (only a FAILED send may be tried again).
+request gets one answer from all the crewdash processes sharing a store: the audit row is
+written together with a claim of the request (`RunStore.claim_answer`); a second process finds
+the claim (or the answer) and is told who answered, when and how (ANSWERED_ELSEWHERE, nothing
+sent). Within one process an in-flight set guards concurrent calls; only a FAILED send may be
+tried again (it drops its claim). The server is the judge between machines: its 409, and a
+400 "not paused" for a pause this crewdash saw, also mean somebody else answered first.
 
 A flow outcome travels as text: a callback answer and a `/resume` (a flow pause seen only by
 polling) both carry it in the feedback, as `<outcome>` alone or `<outcome>: <feedback>`
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -51,6 +56,7 @@ from crewdash.core.kickoff import webhooks_of
 from crewdash.core.models import (
     AnswerOutcome,
     Decision,
+    DecisionRecord,
     HumanRequest,
     InboxChanged,
     KickoffPhase,
@@ -120,6 +126,29 @@ def resume_answer(feedback: str, approve: bool | None, outcome: str | None) -> t
     if approve is None:
         approve = not (outcome and is_rejection(outcome))
     return answer_text(feedback, outcome), approve
+
+
+SOMEONE_ELSE = "someone else answered first"
+
+
+def how_answered(decision: DecisionRecord) -> str:
+    """Who answered, how and when, from the audit trail: for the process that lost."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(decision.at))
+    if decision.user == OBSERVER:
+        return f"the request was closed at {when}: {decision.server_answer or 'answered elsewhere'}"
+    if decision.outcome:
+        how = f"chose {decision.outcome}"
+    elif decision.approve is False:
+        how = "requested changes"
+    elif decision.approve is True:
+        how = "approved"
+    else:
+        how = "answered"
+    said = " ".join(decision.feedback.split())
+    if said:
+        how += f' ("{said[:60]}{"…" if len(said) > 60 else ""}")'
+    state = " (being sent)" if decision.result is AnswerOutcome.PENDING else ""
+    return f"{SOMEONE_ELSE}: {decision.user} {how} at {when} via {decision.channel}{state}"
 
 
 class InboxError(Exception):
@@ -223,6 +252,7 @@ class Inbox:
         self._seen: dict[tuple[str, str], tuple[str, str]] = {}  # (kickoff, task) -> last poll
         self._paused: dict[str, float] = {}  # kickoff id -> when polling last saw it paused
         self._shown: dict[str, str] = {}  # request id -> kickoff id, announced as waiting
+        self._answered_here: set[str] = set()  # request ids this inbox sent an answer for
 
     def pending(self) -> list[HumanRequest]:
         return list(self.store.pending_requests())
@@ -443,8 +473,10 @@ class Inbox:
         req = self.store.get_request(request_id)
         if req is None:
             raise InboxError(f"no human-input request {request_id!r}")
-        if req.answered is not None:
-            return req.answered
+        if req.answered is not None and (
+            request_id in self._answered_here or req.answered is not AnswerOutcome.ACCEPTED
+        ):
+            return req.answered  # answered from here, or closed as observed: said already
         if req.emit and outcome is not None and outcome not in req.emit:
             raise InboxError(f"{outcome!r} is not one of {', '.join(req.emit)}")
         self._answering.add(request_id)
@@ -465,7 +497,15 @@ class Inbox:
         human_feedback, is_approve = resume_answer(feedback, approve, outcome)
         sent_approve = approve if req.callback_url else is_approve
         decision = Decision(req.id, feedback, sent_approve, outcome, user, at=self.clock.time())
-        decision_id = self.store.record_decision(decision, channel)
+        decision_id, winner = self.store.claim_answer(
+            decision, channel, lambda w: f"not sent: {how_answered(w)}"
+        )
+        if winner is not None:  # another process holds or has answered this request
+            stored = self.store.get_request(req.id)
+            if stored is not None and stored.answered is not None:
+                self._publish(stored)
+            return AnswerOutcome.ANSWERED_ELSEWHERE
+        self._answered_here.add(req.id)
         run = self._run_of(req)
         result, said = AnswerOutcome.FAILED, ""
         try:
@@ -486,8 +526,11 @@ class Inbox:
                 result = AnswerOutcome.ACCEPTED
                 said = f"{answer.status}: {answer.message}".strip(": ")
         except AlreadyAnsweredError as exc:
-            result, said = AnswerOutcome.ANSWERED_ELSEWHERE, str(exc)
-        except (NotPausedError, NotFoundError) as exc:
+            result, said = AnswerOutcome.ANSWERED_ELSEWHERE, f"{SOMEONE_ELSE} ({exc})"
+        except NotPausedError as exc:
+            # The pause was seen and is gone: another operator (another machine) answered.
+            result, said = AnswerOutcome.ANSWERED_ELSEWHERE, f"{SOMEONE_ELSE} ({exc})"
+        except NotFoundError as exc:
             result, said = AnswerOutcome.NOT_WAITING, str(exc)
         except (AOPError, InboxError) as exc:
             result, said = AnswerOutcome.FAILED, str(exc)
