@@ -200,11 +200,16 @@ async def _resume(session: Session) -> int:
             approve = None if args.outcome is not None else bool(args.approve)
             try:
                 outcome = await engine.answer(
-                    req.id, feedback=args.feedback, approve=approve, outcome=args.outcome
+                    req.id,
+                    feedback=args.feedback,
+                    approve=approve,
+                    outcome=args.outcome,
+                    seen=req.identity,  # sent only while the run is still in this pause
                 )
             except InboxError as exc:
                 raise CliError(str(exc)) from None
             said = next((d.get("server_answer") for d in reversed(store.decisions(req.id))), None)
+            now = engine.superseded_by(req.id) if outcome is AnswerOutcome.SUPERSEDED else None
     record = {
         "type": "answer",
         "crew": crew.name,
@@ -222,6 +227,18 @@ async def _resume(session: Session) -> int:
         out.emit(record, f"{words}; your answer was not used")
         return ExitCode.OK
     out.record(record)
+    if outcome is AnswerOutcome.SUPERSEDED:
+        waits = (
+            f"round {now.attempt} of task {now.task_id} waits now (request {now.id})"
+            if now is not None
+            else "another pause waits now"
+        )
+        raise CliError(
+            f"not sent: run {args.kickoff_id} is no longer in the pause you answered; {waits}. "
+            f"Read it (crewdash status {crew.name} {args.kickoff_id}) and answer it"
+            + (f" with --attempt {now.attempt}" if now is not None else ""),
+            kind="superseded",
+        )
     if outcome is AnswerOutcome.NOT_WAITING:
         raise CliError(
             f"run {args.kickoff_id} is no longer waiting for input ({said})", kind="not_waiting"

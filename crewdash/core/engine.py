@@ -25,6 +25,7 @@ from crewdash.core.models import (
     DecisionRecord,
     Event,
     HumanRequest,
+    PauseIdentity,
     RunChanged,
     RunRecord,
     StateChange,
@@ -456,10 +457,22 @@ class Engine:
         feedback: str,
         approve: bool | None = None,
         outcome: str | None = None,
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome:
+        """Answer a request; `seen` (`HumanRequest.identity` of what was shown) makes sure the
+        answer goes to that pause and no other (see `Inbox.answer`)."""
         return await self.inbox_.answer(
-            request_id, feedback=feedback, approve=approve, outcome=outcome, user=self.user
+            request_id,
+            feedback=feedback,
+            approve=approve,
+            outcome=outcome,
+            user=self.user,
+            seen=seen,
         )
+
+    def superseded_by(self, request_id: str) -> HumanRequest | None:
+        """After an answer came back SUPERSEDED: the request that waits now in its place."""
+        return self.inbox_.superseded_by(request_id)
 
     def _on_status(self, record: RunRecord, status: Any) -> None:
         self.inbox_.seen_status(record, status)

@@ -60,10 +60,11 @@ from crewdash.core.models import (
     HumanRequest,
     InboxChanged,
     KickoffPhase,
+    PauseIdentity,
     RequestSource,
     RunRecord,
 )
-from crewdash.core.records import UNNAMED_TASK
+from crewdash.core.records import UNNAMED_TASK, output_digest
 from crewdash.core.timing import Clock, LoopClock
 
 log = logging.getLogger(__name__)
@@ -465,9 +466,17 @@ class Inbox:
         approve: bool | None = None,
         outcome: str | None = None,
         user: str = "",
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome:
         """Send one answer. A request already answered returns its stored outcome and sends
-        nothing; `approve=None` on a crew request means approve."""
+        nothing; `approve=None` on a crew request means approve.
+
+        `seen` is the pause as the operator saw it (`HumanRequest.identity`). With it the
+        answer is sent only while the run is still in that pause: the request's round and
+        output unchanged, and (for `/resume`) the run's status, asked just before sending,
+        paused on that task with that output. Otherwise nothing is sent and SUPERSEDED is
+        returned (`superseded_by` gives the request that waits now), or ANSWERED_ELSEWHERE /
+        NOT_WAITING when the run went on or ended."""
         if request_id in self._answering:
             raise InboxError("an answer to this request is already being sent")
         req = self.store.get_request(request_id)
@@ -477,13 +486,68 @@ class Inbox:
             request_id in self._answered_here or req.answered is not AnswerOutcome.ACCEPTED
         ):
             return req.answered  # answered from here, or closed as observed: said already
+        if seen is not None and req.answered is None and self._moved_on(req, seen):
+            return AnswerOutcome.SUPERSEDED
         if req.emit and outcome is not None and outcome not in req.emit:
             raise InboxError(f"{outcome!r} is not one of {', '.join(req.emit)}")
         self._answering.add(request_id)
         try:
-            return await self._send(req, feedback, approve, outcome, user)
+            return await self._send(req, feedback, approve, outcome, user, seen)
         finally:
             self._answering.discard(request_id)
+
+    def _moved_on(self, req: HumanRequest, seen: PauseIdentity) -> bool:
+        """Whether the stored request is no longer what the operator saw: another round of
+        its step waits, or its output changed since it was shown."""
+        if self._later_round(req) is not None:
+            return True
+        return (req.attempt, req.task_id) != (seen.attempt, seen.task_id) or (
+            output_digest(req.output) != seen.output_digest
+        )
+
+    def _later_round(self, req: HumanRequest) -> HumanRequest | None:
+        if req.kickoff_id is None:
+            return None
+        later = [
+            r
+            for r in self.store.pending_requests_of(req.crew, req.kickoff_id)
+            if r.id != req.id and r.attempt > req.attempt and _same_step(r, req)
+        ]
+        return max(later, key=lambda r: r.attempt) if later else None
+
+    def superseded_by(self, request_id: str) -> HumanRequest | None:
+        """What waits now in place of `request_id` after an answer came back SUPERSEDED: a
+        later round of its step, else the request itself as stored now (its output changed),
+        else None (nothing of that step waits)."""
+        req = self.store.get_request(request_id)
+        if req is None:
+            return None
+        later = self._later_round(req)
+        if later is not None:
+            return later
+        return req if req.answered is None else None
+
+    async def _still_paused(
+        self, req: HumanRequest, seen: PauseIdentity
+    ) -> tuple[AnswerOutcome, str, RunStatus] | None:
+        """Ask the run's status just before sending: None when it still waits in the pause
+        the operator saw; otherwise the outcome to record, why (nothing is sent) and the
+        status."""
+        assert req.kickoff_id is not None
+        status = await self.client_for(req.crew).status(req.kickoff_id)
+        if status.state.is_final:
+            return (*_final_note(status.state, status.raw_state), status)
+        if status.state is not RunState.AWAITING_INPUT:
+            said = f"not sent: {SOMEONE_ELSE}: the run went on ({status.raw_state})"
+            return AnswerOutcome.ANSWERED_ELSEWHERE, said, status
+        task = status.pending_task_id or status.current_task
+        output = status.pending_output or ""
+        same_task = not task or not req.named_task or task == req.named_task
+        same_output = not output or output_digest(output) == seen.output_digest
+        if same_task and same_output:
+            return None
+        said = f"not sent: the run waits in another pause now ({task}, another output)"
+        return AnswerOutcome.SUPERSEDED, said, status
 
     async def _send(
         self,
@@ -492,6 +556,7 @@ class Inbox:
         approve: bool | None,
         outcome: str | None,
         user: str,
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome:
         channel = "callback" if req.callback_url else "resume"
         human_feedback, is_approve = resume_answer(feedback, approve, outcome)
@@ -510,6 +575,10 @@ class Inbox:
         result, said = AnswerOutcome.FAILED, ""
         try:
             client = self.client_for(req.crew)
+            if seen is not None and not req.callback_url and req.kickoff_id:
+                moved = await self._still_paused(req, seen)
+                if moved is not None:
+                    return self._not_sent(req, decision_id, run, *moved)
             if req.callback_url:
                 await client.answer_callback(req.callback_url, answer_text(feedback, outcome))
                 result, said = AnswerOutcome.ACCEPTED, "accepted"
@@ -548,6 +617,34 @@ class Inbox:
             outcome_of_refresh = self.refresh(run.local_id)
             if hasattr(outcome_of_refresh, "__await__"):
                 await outcome_of_refresh
+        return result
+
+    def _not_sent(
+        self,
+        req: HumanRequest,
+        decision_id: int,
+        run: RunRecord | None,
+        result: AnswerOutcome,
+        said: str,
+        status: RunStatus,
+    ) -> AnswerOutcome:
+        """Close a decision that was not sent because the run left the pause the operator
+        saw. A new pause becomes its own request at once (the old one is closed first), unless
+        the stored request already shows it (a later sighting brought the new output): then
+        it stays open and is what waits now."""
+        assert req.kickoff_id is not None
+        stored = self.store.get_request(req.id) or req
+        shows_now = output_digest(stored.output) == output_digest(status.pending_output or "")
+        keep_open = result is AnswerOutcome.SUPERSEDED and shows_now
+        self.store.record_outcome(decision_id, result, said, close_request=not keep_open)
+        stored = self.store.get_request(req.id)
+        if stored is not None:
+            self._publish(stored)
+        if result is AnswerOutcome.SUPERSEDED and not keep_open:
+            self._forget(req.kickoff_id)
+            self.seen_polled(
+                req.crew, req.kickoff_id, status, local_id=run.local_id if run else req.local_id
+            )
         return result
 
     def _run_of(self, req: HumanRequest) -> RunRecord | None:

@@ -581,9 +581,11 @@ class RunStore:
         server_answer: str,
         *,
         at: float | None = None,
+        close_request: bool = True,
     ) -> None:
         """Close a decision. The request leaves the inbox unless the send FAILED (the
-        operator may try again then)."""
+        operator may try again then) or `close_request` is False (nothing was sent and the
+        request still waits, e.g. with another output than the operator saw)."""
         at = self._now() if at is None else at
         with self._write() as conn:
             row = conn.execute(
@@ -595,7 +597,7 @@ class RunStore:
                 "UPDATE decisions SET outcome = ?, server_answer = ?, answered_at = ? WHERE id = ?",
                 (str(outcome), server_answer, at, decision_id),
             )
-            if outcome not in (AnswerOutcome.FAILED, AnswerOutcome.PENDING):
+            if close_request and outcome not in (AnswerOutcome.FAILED, AnswerOutcome.PENDING):
                 conn.execute(
                     "UPDATE human_requests SET answered = ? WHERE id = ?",
                     (str(outcome), row["request_id"]),
