@@ -3,8 +3,9 @@ receiver in its own process (`python tests/receiver_fuzz.py serve ...`) on loopb
 methods, paths, headers, sizes, bodies (nested JSON, lone surrogates, bad UTF-8), nan/inf/huge
 timestamps with valid signatures, replays of accepted deliveries and slow clients.
 
-The receiver process prints its port, then one line per delivery a handler saw; its stderr
-goes to a file the test reads. The report counts what matters: forgeries or replays accepted,
+The receiver process prints its port and writes one line per delivery a handler saw to a
+file; its stderr goes to another file the test reads.
+The report counts what matters: forgeries or replays accepted,
 tracebacks on stderr, slow connections that outlived the timeout, RSS before and after."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
@@ -45,19 +46,30 @@ class FuzzReport:
     rss_end_kb: int = 0
     transport_errors: int = 0
     credentialed_accepted: int = 0
+    errors: dict[str, int] = field(default_factory=dict)  # transport errors by type
+    slow_requests: list[str] = field(default_factory=list)  # answered after > 2 s
+
+    def failed(self, exc: BaseException, what: str, took: float) -> None:
+        self.transport_errors += 1
+        key = f"{type(exc).__name__}"
+        self.errors[key] = self.errors.get(key, 0) + 1
+        if took > 2:
+            self.slow_requests.append(f"{what}: {key} after {took:.1f} s")
 
 
 # -- the receiver process ---------------------------------------------------------------------
 
 
-async def _serve(lifetime: float) -> None:
+async def _serve(lifetime: float, seen_file: TextIO) -> None:
     from crewdash.aop.models import Secret
     from crewdash.core.config_model import ReceiverConfig
     from crewdash.core.receiver import Receiver
 
     def seen(kind: str) -> Any:
         def handler(crew: str, payload: Any) -> None:
-            print(json.dumps({"kind": kind, "crew": crew, "id": payload.get("id")}), flush=True)
+            line = json.dumps({"kind": kind, "crew": crew, "id": payload.get("id")})
+            seen_file.write(line + "\n")  # a file, not a pipe nobody reads while fuzzing
+            seen_file.flush()
 
         return handler
 
@@ -84,7 +96,7 @@ async def _serve(lifetime: float) -> None:
 
 def start_receiver(stderr_path: Path, lifetime: float) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
-        [sys.executable, __file__, "serve", str(lifetime)],
+        [sys.executable, __file__, "serve", str(lifetime), str(_deliveries(stderr_path))],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr_path.open("w"),
@@ -94,6 +106,10 @@ def start_receiver(stderr_path: Path, lifetime: float) -> tuple[subprocess.Popen
     assert proc.stdout is not None
     first = proc.stdout.readline()
     return proc, int(json.loads(first)["port"])
+
+
+def _deliveries(stderr_path: Path) -> Path:
+    return stderr_path.with_name("deliveries.jsonl")
 
 
 def rss_kb(pid: int) -> int:
@@ -186,10 +202,11 @@ async def _one(
         body, headers = rng.choice(legit)
         method, path = "POST", "/hooks/approvals/flow"
         report.replays_sent += 1
+        started = time.monotonic()
         try:
             r = await http.request(method, base + path, content=body, headers=headers)
-        except httpx.HTTPError:
-            report.transport_errors += 1
+        except httpx.HTTPError as exc:
+            report.failed(exc, "replay", time.monotonic() - started)
             return
         report.requests += 1
         report.by_status[r.status_code] = report.by_status.get(r.status_code, 0) + 1
@@ -206,10 +223,11 @@ async def _one(
         }
         method, path = "POST", "/hooks/approvals/flow"
         report.legit_sent += 1
+        started = time.monotonic()
         try:
             r = await http.request(method, base + path, content=body, headers=headers)
-        except httpx.HTTPError:
-            report.transport_errors += 1
+        except httpx.HTTPError as exc:
+            report.failed(exc, "legit", time.monotonic() - started)
             return
         report.requests += 1
         report.by_status[r.status_code] = report.by_status.get(r.status_code, 0) + 1
@@ -217,11 +235,16 @@ async def _one(
             report.legit_accepted += 1
             legit.append((body, headers))
         return
+    started = time.monotonic()
     try:
         r = await http.request(method, base + path, content=body, headers=headers)
-    except Exception:  # the client refusing to send what we made up (h11)
-        report.transport_errors += 1
+    except Exception as exc:  # the client refusing to send what we made up (h11)
+        what = f"{method} {path[:40]} {sorted(headers)} {len(body)} B"
+        report.failed(exc, what, time.monotonic() - started)
         return
+    took = time.monotonic() - started
+    if took > 2:
+        report.slow_requests.append(f"{method} {path[:40]} {sorted(headers)}: {took:.1f} s")
     report.requests += 1
     report.by_status[r.status_code] = report.by_status.get(r.status_code, 0) + 1
     if r.is_success and credentialed:
@@ -292,8 +315,9 @@ async def fuzz(
 
 def finish(proc: subprocess.Popen[str], stderr_path: Path, report: FuzzReport) -> FuzzReport:
     """Stop the receiver; count what its handlers saw and the tracebacks on its stderr."""
-    out, _ = proc.communicate("", timeout=30)
-    report.delivered = sum(1 for line in out.splitlines() if line.startswith("{"))
+    proc.communicate("", timeout=30)
+    lines = _deliveries(stderr_path).read_text().splitlines()
+    report.delivered = sum(1 for line in lines if line.startswith("{"))
     err = stderr_path.read_text()
     report.tracebacks = err.count("Traceback")
     report.stderr_tail = err[-2000:]
@@ -301,4 +325,5 @@ def finish(proc: subprocess.Popen[str], stderr_path: Path, report: FuzzReport) -
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
-    asyncio.run(_serve(float(sys.argv[2])))
+    with Path(sys.argv[3]).open("a") as out:
+        asyncio.run(_serve(float(sys.argv[2]), out))

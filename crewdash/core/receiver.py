@@ -51,7 +51,6 @@ MAX_DEPTH = 32  # nesting of a delivery's JSON
 CONNECTION_TIMEOUT = 10.0  # seconds a connection may live, whatever it does
 KEEP_ALIVE = 5  # seconds an idle kept-alive connection waits for its next request
 MAX_CONNECTIONS = 128  # open at once; more are closed at once
-MAX_CONCURRENT = 64  # requests handled at once; more get 503
 REPLAY_CAPACITY = 100_000  # signatures remembered; beyond, signed deliveries are refused (503)
 _REFUSAL_LOG_RATE = 10  # refusal lines per second at most; the rest are counted
 _TIMESTAMP = re.compile(r"[0-9]{1,11}")  # unix seconds, no sign, point, exponent or spaces
@@ -279,7 +278,16 @@ class Receiver:
                 super().connection_made(transport)
                 self._expiry = self.loop.call_later(receiver.connection_timeout, self._expire)
 
-            def _expire(self) -> None:
+            def _expire(self, deadline: float | None = None) -> None:
+                # A request being answered may finish (its body is bounded by the app's own
+                # timeout); an idle, slow-header or kept-alive connection goes now. Never past
+                # twice the timeout.
+                now = self.loop.time()
+                deadline = deadline or now + receiver.connection_timeout
+                busy = self.cycle is not None and not self.cycle.response_complete
+                if busy and now < deadline:
+                    self._expiry = self.loop.call_later(0.1, self._expire, deadline)
+                    return
                 receiver.connections_closed_by_timeout += 1
                 self.transport.abort()
 
@@ -313,7 +321,9 @@ class Receiver:
             http=_Protocol,
             ws="none",
             timeout_keep_alive=min(KEEP_ALIVE, max(1, int(self.connection_timeout))),
-            limit_concurrency=MAX_CONCURRENT,
+            # uvicorn counts connections too: above the cap (which refuses them first), so
+            # it only answers 503 when more requests than that are being handled at once
+            limit_concurrency=self.max_connections + 1,
             h11_max_incomplete_event_size=16 * 1024,  # request line and headers
         )
         self._server = _Server(cfg)

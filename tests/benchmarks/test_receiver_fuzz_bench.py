@@ -1,5 +1,7 @@
 """The receiver fuzz at scale, on demand (`uv run pytest tests/benchmarks -m benchmark -s`):
-50,000 random requests and 400 slow clients against a real receiver process on loopback."""
+50,000 random requests and 100 slow clients against a real receiver process on loopback (more
+slow clients than the receiver's cap of 128 connections would, by design, shut out the
+fuzzer's own requests while they last; the cap itself is tested in test_receiver_hardening)."""
 
 from __future__ import annotations
 
@@ -17,4 +19,4 @@ pytestmark = pytest.mark.benchmark
 
 @pytest.mark.timeout(900)
 async def test_receiver_fuzz_50000_requests(tmp_path: Path) -> None:
-    check(await run_fuzz(tmp_path, 50_000, 400), 50_000)
+    check(await run_fuzz(tmp_path, 50_000, 100), 50_000)
