@@ -24,7 +24,7 @@ from crewdash.aop.errors import (
 )
 from crewdash.aop.models import Secret
 from crewdash.aop.parse import parse_error_body
-from crewdash.aop.redact import describe_url, scrub
+from crewdash.aop.redact import describe_url, redact
 
 _QUOTE_LIMIT = 300
 
@@ -51,9 +51,10 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 def _server_says(response: httpx.Response, secret: Secret | None) -> tuple[str, tuple[str, ...]]:
     message, missing = parse_error_body(response.content)
+    missing = tuple(redact(name, secret) for name in missing)
     if not message:
         return "", missing
-    message = scrub(" ".join(message.split()), secret)
+    message = redact(" ".join(message.split()), secret)
     if len(message) > _QUOTE_LIMIT:
         message = message[:_QUOTE_LIMIT] + "…"
     return f' The server said: "{message}".', missing
@@ -173,7 +174,7 @@ def error_for_exception(
 ) -> AOPError:
     """A transport failure as an error that knows whether the request may have been received
     (False only when provably not: connection refused, DNS failure, connect timeout)."""
-    detail = scrub(f"{type(exc).__name__}: {exc}", secret)[:200]
+    detail = redact(f"{type(exc).__name__}: {exc}", secret)[:200]
     for types, cls, reached, words in _TRANSPORT_FAILURES:
         if isinstance(exc, types):
             text = words.format(connect=connect_timeout, read=read_timeout, detail=detail)

@@ -43,7 +43,7 @@ from crewdash.aop.models import (
     Webhooks,
 )
 from crewdash.aop.parse import decode_json, parse_inputs, parse_kickoff, parse_resume, parse_status
-from crewdash.aop.redact import describe_url, guard_httpx_logs
+from crewdash.aop.redact import describe_url, guard_httpx_logs, redact_json
 from crewdash.aop.resilience import CircuitBreaker, RetryPolicy
 
 log = logging.getLogger("crewdash.aop")
@@ -250,7 +250,7 @@ class CrewProtocol(Generic[TransportT]):
             return None
 
         yield from self._exchange(call, check)
-        return decoded[0]
+        return redact_json(decoded[0], self._secret)  # nothing the server sent keeps a token
 
     # -- the operations ------------------------------------------------------------------------
 

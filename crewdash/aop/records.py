@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crewdash.aop.models import InputType, RunState
+from crewdash.aop.models import InputType, RunState, Secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,10 @@ class Webhooks:
 class HumanInputWebhook:
     url: str
     token: str | None = None  # bearer token the receiver checks; never logged
+
+    def __post_init__(self) -> None:
+        if self.token:
+            Secret(self.token)  # a token this process holds: redacted wherever a server echoes it
 
     def __repr__(self) -> str:  # the token must not leak through a repr
         return f"HumanInputWebhook(url={self.url!r}, token={'***' if self.token else None})"

@@ -4,7 +4,8 @@ server-supplied text scrubbed of the token before it reaches a message."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
@@ -43,6 +44,62 @@ def scrub_known(text: str) -> str:
     for value in sorted(known_secrets(), key=len, reverse=True):
         text = text.replace(value, MASK)
     return text
+
+
+def redact(text: str, secret: Secret | None = None) -> str:
+    """The one redactor for text that came from a server (an error message, a `details` entry,
+    a status error, an id, an output): `secret` and every token this process has held masked."""
+    return scrub_known(scrub(text, secret))
+
+
+def redact_json(value: Any, secret: Secret | None = None) -> Any:
+    """A decoded JSON value with `redact` applied to every string in it, keys included;
+    the structure is otherwise unchanged (iterative: no recursion limit to hit)."""
+    if isinstance(value, str):
+        return redact(value, secret)
+    if not isinstance(value, dict | list):
+        return value
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, slot = stack.pop()
+        if isinstance(item, str):
+            parent[slot] = redact(item, secret)
+        elif isinstance(item, dict):
+            copy: dict[Any, Any] = {}
+            parent[slot] = copy
+            for key, child in item.items():
+                new_key = redact(key, secret) if isinstance(key, str) else key
+                copy[new_key] = None
+                stack.append((child, copy, new_key))
+        elif isinstance(item, list):
+            items: list[Any] = [None] * len(item)
+            parent[slot] = items
+            stack.extend((child, items, i) for i, child in enumerate(item))
+        else:
+            parent[slot] = item
+    return root[0]
+
+
+def mask_url(url: str) -> str:
+    """A URL as it may be shown: userinfo dropped, every query value masked (`?api_key=****`),
+    the rest as written."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<invalid URL>"
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    query = "&".join(
+        f"{key}={MASK}" if value else key
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    if parts.query and not query:
+        query = MASK
+    return scrub_known(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
 
 
 class _UrlFilter(logging.Filter):

@@ -4,7 +4,7 @@ the engine — each opened the same way by every command."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -79,17 +79,24 @@ async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator
 
 @asynccontextmanager
 async def running_engine(
-    config: Config, store: RunStore, crews: Iterable[str]
+    config: Config,
+    store: RunStore,
+    crews: Iterable[str],
+    say: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Engine]:
     """The engine started on this store for the given crews only (tracking their unfinished
     runs), stopped on exit. A headless command speaks only of the crews it was asked about:
-    the engine neither probes nor polls the others, so it has nothing to say of them."""
+    the engine neither probes nor polls the others, so it has nothing to say of them.
+    The receiver, if configured, is started only when its port is free; otherwise the
+    command polls, and `say` gets one line about it."""
     from crewdash.core.engine import Engine
 
     wanted = set(crews)
     only = {name: crew for name, crew in config.crews.items() if name in wanted}
     engine = Engine(replace(config, crews=only), store)
-    await engine.start()
+    await engine.start(receiver_optional=True)
+    if engine.receiver_note and say is not None:
+        say(engine.receiver_note)
     try:
         yield engine
     finally:

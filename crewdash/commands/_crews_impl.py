@@ -19,6 +19,7 @@ from crewdash.aop.errors import (
     ServerError,
 )
 from crewdash.aop.models import Secret
+from crewdash.aop.redact import mask_url
 from crewdash.commands._common import ExitCode
 from crewdash.commands._context import config_from, crew_from
 from crewdash.commands._errors import CliError
@@ -58,7 +59,7 @@ def crew_json(crew: CrewConfig) -> dict[str, Any]:
         "type": "crew",
         "name": crew.name,
         "kind": str(crew.kind),
-        "url": crew.url,
+        "url": mask_url(crew.url),  # a query may carry a key: values masked
         "label": crew.label,
         "token_source": crew.token.describe(),  # where from, never the token
         "poll_min": crew.poll_min,
@@ -81,7 +82,8 @@ def list_crews(session: Session) -> int:
     rows = [["NAME", "KIND", "URL", "TOKEN", "LABEL"]]
     for crew in config.crews.values():
         session.out.record(crew_json(crew))
-        rows.append([crew.name, str(crew.kind), crew.url, crew.token.describe(), crew.label])
+        url = mask_url(crew.url)
+        rows.append([crew.name, str(crew.kind), url, crew.token.describe(), crew.label])
     for line in _table(rows):
         session.out.text(line)
     return ExitCode.OK
@@ -134,7 +136,8 @@ def add_crew(session: Session) -> int:
         session.out.info(f"the token is stored in {path}, kept readable by you only (mode 0600)")
     session.out.emit(
         {"type": "crew_added", **crew_json(crew), "config": str(path)},
-        f"added {crew.kind} {crew.name!r} ({crew.url}), token: {source.describe()}, to {path}",
+        f"added {crew.kind} {crew.name!r} ({mask_url(crew.url)}), token: {source.describe()}, "
+        f"to {path}",
     )
     session.out.info(f"check it with: crewdash crews test {crew.name}")
     return ExitCode.OK

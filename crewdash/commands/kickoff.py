@@ -91,7 +91,7 @@ async def _kickoff(session: Session) -> int:
         if not args.wait:
             return ExitCode.OK
         session.resume_hint = resume_hint([run])
-        async with running_engine(config, store, [crew.name]) as engine:
+        async with running_engine(config, store, [crew.name], out.info) as engine:
             result = await follow(session, engine, [run.local_id], deadline=deadline)
         code = finish(session, result)
         final = result.runs.get(run.local_id)

@@ -14,7 +14,8 @@ from crewdash.commands._common import KICKOFF_ID_HELP, add_command, add_crew_run
 
 if TYPE_CHECKING:
     from crewdash.commands._runner import Session
-    from crewdash.core.models import HumanRequest
+    from crewdash.core.models import DecisionRecord, HumanRequest, RunRecord
+    from crewdash.core.store import RunStore
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,8 +25,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="answer a run that waits for human input",
         description="Answer a human-input request: for a crew, approve or reject (rejecting "
         "re-runs the task with your feedback); for a flow, pick one of its outcomes. The "
-        "decision is recorded in the audit trail before it is sent. Exits 0 also when "
-        "somebody else answered first (said so on stderr), 2 when the run is not waiting.",
+        "decision is recorded in the audit trail before it is sent, and one request gets one "
+        "answer from all the crewdash processes sharing the run store. Exits 0 also when "
+        "somebody else answered first (said so on stderr, with who, how and when when the "
+        "audit trail knows), 2 when the run is not waiting or another round waits.",
     )
     add_crew_run(parser, KICKOFF_ID_HELP + " (or a flow request id)")
     parser.add_argument("--task", metavar="TASK_ID", help="the task waiting for review")
@@ -34,6 +37,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     choice.add_argument("--reject", action="store_true", help="crews: ask for changes")
     choice.add_argument("--outcome", metavar="NAME", help="flows: one of the allowed outcomes")
     parser.add_argument("--feedback", default="", metavar="TEXT", help="what you have to say")
+    parser.add_argument(
+        "--attempt",
+        type=int,
+        metavar="N",
+        help="answer only round N of the pause (1, then 2, 3, ... after each 'request changes', "
+        "as `status` shows it): refused when another round waits, said when somebody answered "
+        "round N already",
+    )
     parser.set_defaults(handler="crewdash.commands.resume:handle")
 
 
@@ -52,6 +63,40 @@ def _matches(req: HumanRequest, crew: str, key: str, task: str | None) -> bool:
     )
 
 
+def _refuse_other_round(store: RunStore, crew: str, kickoff_id: str, attempt: int) -> None:
+    """`--attempt N` and round N is not known while another round is: say which waits."""
+    from crewdash.commands._errors import CliError
+
+    waiting = [r for r in store.pending_requests_of(crew, kickoff_id) if r.attempt != attempt]
+    if waiting:
+        newest = max(waiting, key=lambda r: r.attempt)
+        raise CliError(
+            f"round {attempt} of run {kickoff_id} is not the one waiting: round "
+            f"{newest.attempt} ({newest.task_id}) waits now; read its output "
+            f"(crewdash status {crew} {kickoff_id}) and answer it with --attempt "
+            f"{newest.attempt}",
+            kind="superseded",
+        )
+
+
+def _answered_while_running(
+    store: RunStore, crew: str, run: RunRecord | None
+) -> DecisionRecord | None:
+    """The operator decision that made a run that is going on (not final) leave its pause:
+    what a process that came too late is told."""
+    from crewdash.core.inbox import OBSERVER
+    from crewdash.core.models import AnswerOutcome
+
+    if run is None or run.is_final:
+        return None
+    answers = [
+        d
+        for d in store.decisions_for_run(run.local_id)
+        if d.user != OBSERVER and d.result in (AnswerOutcome.ACCEPTED, AnswerOutcome.PENDING)
+    ]
+    return answers[-1] if answers else None
+
+
 async def _resume(session: Session) -> int:
     from crewdash.aop.models import RunState
     from crewdash.commands._common import ExitCode
@@ -64,7 +109,7 @@ async def _resume(session: Session) -> int:
     )
     from crewdash.commands._errors import CliError
     from crewdash.commands._ids import resolve_kickoff_id
-    from crewdash.core.inbox import InboxError
+    from crewdash.core.inbox import SOMEONE_ELSE, InboxError, how_answered
     from crewdash.core.models import AnswerOutcome
 
     args = session.args
@@ -78,18 +123,44 @@ async def _resume(session: Session) -> int:
             args.kickoff_id = resolve_kickoff_id(store, crew.name, args.kickoff_id)
 
         def find() -> list[HumanRequest]:
+            if args.attempt is not None:  # that round, answered or not
+                everything = store.requests_of(crew.name, args.kickoff_id)
+                if req_id := store.get_request(args.kickoff_id):
+                    everything.append(req_id)
+                return [
+                    req
+                    for req in everything
+                    if _matches(req, crew.name, args.kickoff_id, args.task)
+                    and req.attempt == args.attempt
+                ][:1]
             return [
                 req
                 for req in store.pending_requests()
                 if _matches(req, crew.name, args.kickoff_id, args.task)
             ]
 
-        async with running_engine(config, store, [crew.name]) as engine:
+        async with running_engine(config, store, [crew.name], out.info) as engine:
             found = find()
             run = store.find_by_kickoff_id(crew.name, args.kickoff_id)
             if not found and run is not None:
                 await engine.refresh(run.local_id)  # poll now: the pause becomes a request
                 found = find()
+            if not found and args.attempt is not None:
+                _refuse_other_round(store, crew.name, args.kickoff_id, args.attempt)
+            if not found and (winner := _answered_while_running(store, crew.name, run)):
+                out.emit(
+                    {
+                        "type": "answer",
+                        "crew": crew.name,
+                        "kickoff_id": args.kickoff_id,
+                        "request_id": winner.request_id,
+                        "task_id": winner.task_id,
+                        "outcome": str(AnswerOutcome.ANSWERED_ELSEWHERE),
+                        "server_answer": how_answered(winner),
+                    },
+                    f"{how_answered(winner)}; nothing was sent",
+                )
+                return ExitCode.OK
             if not found:
                 # A run crewdash did not start: ask the deployment, then file the pause in
                 # the store's inbox (one request per pause, as any channel would) so the
@@ -129,11 +200,16 @@ async def _resume(session: Session) -> int:
             approve = None if args.outcome is not None else bool(args.approve)
             try:
                 outcome = await engine.answer(
-                    req.id, feedback=args.feedback, approve=approve, outcome=args.outcome
+                    req.id,
+                    feedback=args.feedback,
+                    approve=approve,
+                    outcome=args.outcome,
+                    seen=req.identity,  # sent only while the run is still in this pause
                 )
             except InboxError as exc:
                 raise CliError(str(exc)) from None
             said = next((d.get("server_answer") for d in reversed(store.decisions(req.id))), None)
+            now = engine.superseded_by(req.id) if outcome is AnswerOutcome.SUPERSEDED else None
     record = {
         "type": "answer",
         "crew": crew.name,
@@ -147,9 +223,22 @@ async def _resume(session: Session) -> int:
         out.emit(record, f"answer accepted ({said})" if said else "answer accepted")
         return ExitCode.OK
     if outcome is AnswerOutcome.ANSWERED_ELSEWHERE:
-        out.emit(record, "somebody else answered this request first; nothing was changed")
+        words = (said or SOMEONE_ELSE).removeprefix("not sent: ")
+        out.emit(record, f"{words}; your answer was not used")
         return ExitCode.OK
     out.record(record)
+    if outcome is AnswerOutcome.SUPERSEDED:
+        waits = (
+            f"round {now.attempt} of task {now.task_id} waits now (request {now.id})"
+            if now is not None
+            else "another pause waits now"
+        )
+        raise CliError(
+            f"not sent: run {args.kickoff_id} is no longer in the pause you answered; {waits}. "
+            f"Read it (crewdash status {crew.name} {args.kickoff_id}) and answer it"
+            + (f" with --attempt {now.attempt}" if now is not None else ""),
+            kind="superseded",
+        )
     if outcome is AnswerOutcome.NOT_WAITING:
         raise CliError(
             f"run {args.kickoff_id} is no longer waiting for input ({said})", kind="not_waiting"

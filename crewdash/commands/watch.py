@@ -51,7 +51,7 @@ async def _watch(session: Session) -> int:
         crews = wanted or {  # only the crews watched
             run.crew for run in store.unfinished() if run.phase is KickoffPhase.ACCEPTED
         }
-        async with running_engine(config, store, crews) as engine:
+        async with running_engine(config, store, crews, out.info) as engine:
             targets = [
                 run
                 for run in store.unfinished()

@@ -26,6 +26,7 @@ from crewdash.core.models import (
     DecisionRecord,
     Event,
     HumanRequest,
+    PauseIdentity,
     RunChanged,
     RunRecord,
     StateChange,
@@ -133,6 +134,7 @@ class Engine:
             flow_crew=self._is_flow_crew,
         )
         self.receiver: Receiver | None = None
+        self.receiver_note: str | None = None  # why an optional receiver did not start
         self._clients: dict[str, Any] = {}
         self._watched: dict[str, _TokenWatch] = {}  # the same clients, as handed out
         self._crew_errors: dict[str, str] = {}
@@ -170,9 +172,13 @@ class Engine:
             status_route=load_status_route(self.store, crew.name),
         )
 
-    async def start(self) -> None:
+    async def start(self, *, receiver_optional: bool = False) -> None:
         """Reconcile a crash, close the human-input requests of runs already final, make
-        clients, start the receiver if enabled, track every unfinished run."""
+        clients, start the receiver if enabled, track every unfinished run.
+
+        With `receiver_optional` (one-shot commands) a receiver that cannot hold its port
+        (another crewdash has it) is left out and `receiver_note` says so: polling sees every
+        pause anyway. Otherwise the OSError is the caller's."""
         if self._started:
             return
         self._started = True
@@ -201,7 +207,17 @@ class Engine:
                 crews=lambda: set(self.config.crews),
                 clock=self.clock,
             )
-            await self.receiver.start()
+            try:
+                await self.receiver.start()
+            except OSError as exc:
+                if not receiver_optional:
+                    raise
+                where = f"{self.config.receiver.host}:{self.config.receiver.port}"
+                self.receiver = None
+                self.receiver_note = (
+                    f"webhook receiver not started: {where} is taken ({exc.strerror or exc}); "
+                    "another crewdash probably holds it. Following by polling."
+                )
         await self.monitor.start()
         for record in self.store.unfinished():
             crew = self.config.crews.get(record.crew)
@@ -517,10 +533,22 @@ class Engine:
         feedback: str,
         approve: bool | None = None,
         outcome: str | None = None,
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome:
+        """Answer a request; `seen` (`HumanRequest.identity` of what was shown) makes sure the
+        answer goes to that pause and no other (see `Inbox.answer`)."""
         return await self.inbox_.answer(
-            request_id, feedback=feedback, approve=approve, outcome=outcome, user=self.user
+            request_id,
+            feedback=feedback,
+            approve=approve,
+            outcome=outcome,
+            user=self.user,
+            seen=seen,
         )
+
+    def superseded_by(self, request_id: str) -> HumanRequest | None:
+        """After an answer came back SUPERSEDED: the request that waits now in its place."""
+        return self.inbox_.superseded_by(request_id)
 
     def _on_status(self, record: RunRecord, status: Any) -> None:
         self.inbox_.seen_status(record, status)

@@ -20,8 +20,12 @@ Each of those is written to the audit trail as an "(observed)" decision with a n
 
 Answering writes the audit row first, then sends through the request's channel (`/resume` with
 the kickoff's webhook URLs, or the flow's `callback_url`), then records the outcome. One
-crewdash never sends two answers to one request: an in-flight set guards concurrent calls and
-the stored outcome guards later ones (only a FAILED send may be tried again).
+request gets one answer from all the crewdash processes sharing a store: the audit row is
+written together with a claim of the request (`RunStore.claim_answer`); a second process finds
+the claim (or the answer) and is told who answered, when and how (ANSWERED_ELSEWHERE, nothing
+sent). Within one process an in-flight set guards concurrent calls; only a FAILED send may be
+tried again (it drops its claim). The server is the judge between machines: its 409, and a
+400 "not paused" for a pause this crewdash saw, also mean somebody else answered first.
 
 A flow outcome travels as text: a callback answer and a `/resume` (a flow pause seen only by
 polling) both carry it in the feedback, as `<outcome>` alone or `<outcome>: <feedback>`
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -51,13 +56,15 @@ from crewdash.core.kickoff import webhooks_of
 from crewdash.core.models import (
     AnswerOutcome,
     Decision,
+    DecisionRecord,
     HumanRequest,
     InboxChanged,
     KickoffPhase,
+    PauseIdentity,
     RequestSource,
     RunRecord,
 )
-from crewdash.core.records import UNNAMED_TASK
+from crewdash.core.records import UNNAMED_TASK, output_digest
 from crewdash.core.timing import Clock, LoopClock
 
 log = logging.getLogger(__name__)
@@ -120,6 +127,29 @@ def resume_answer(feedback: str, approve: bool | None, outcome: str | None) -> t
     if approve is None:
         approve = not (outcome and is_rejection(outcome))
     return answer_text(feedback, outcome), approve
+
+
+SOMEONE_ELSE = "someone else answered first"
+
+
+def how_answered(decision: DecisionRecord) -> str:
+    """Who answered, how and when, from the audit trail: for the process that lost."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(decision.at))
+    if decision.user == OBSERVER:
+        return f"the request was closed at {when}: {decision.server_answer or 'answered elsewhere'}"
+    if decision.outcome:
+        how = f"chose {decision.outcome}"
+    elif decision.approve is False:
+        how = "requested changes"
+    elif decision.approve is True:
+        how = "approved"
+    else:
+        how = "answered"
+    said = " ".join(decision.feedback.split())
+    if said:
+        how += f' ("{said[:60]}{"…" if len(said) > 60 else ""}")'
+    state = " (being sent)" if decision.result is AnswerOutcome.PENDING else ""
+    return f"{SOMEONE_ELSE}: {decision.user} {how} at {when} via {decision.channel}{state}"
 
 
 class InboxError(Exception):
@@ -223,6 +253,7 @@ class Inbox:
         self._seen: dict[tuple[str, str], tuple[str, str]] = {}  # (kickoff, task) -> last poll
         self._paused: dict[str, float] = {}  # kickoff id -> when polling last saw it paused
         self._shown: dict[str, str] = {}  # request id -> kickoff id, announced as waiting
+        self._answered_here: set[str] = set()  # request ids this inbox sent an answer for
 
     def pending(self) -> list[HumanRequest]:
         return list(self.store.pending_requests())
@@ -435,23 +466,88 @@ class Inbox:
         approve: bool | None = None,
         outcome: str | None = None,
         user: str = "",
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome:
         """Send one answer. A request already answered returns its stored outcome and sends
-        nothing; `approve=None` on a crew request means approve."""
+        nothing; `approve=None` on a crew request means approve.
+
+        `seen` is the pause as the operator saw it (`HumanRequest.identity`). With it the
+        answer is sent only while the run is still in that pause: the request's round and
+        output unchanged, and (for `/resume`) the run's status, asked just before sending,
+        paused on that task with that output. Otherwise nothing is sent and SUPERSEDED is
+        returned (`superseded_by` gives the request that waits now), or ANSWERED_ELSEWHERE /
+        NOT_WAITING when the run went on or ended."""
         if request_id in self._answering:
             raise InboxError("an answer to this request is already being sent")
         req = self.store.get_request(request_id)
         if req is None:
             raise InboxError(f"no human-input request {request_id!r}")
-        if req.answered is not None:
-            return req.answered
+        if req.answered is not None and (
+            request_id in self._answered_here or req.answered is not AnswerOutcome.ACCEPTED
+        ):
+            return req.answered  # answered from here, or closed as observed: said already
+        if seen is not None and req.answered is None and self._moved_on(req, seen):
+            return AnswerOutcome.SUPERSEDED
         if req.emit and outcome is not None and outcome not in req.emit:
             raise InboxError(f"{outcome!r} is not one of {', '.join(req.emit)}")
         self._answering.add(request_id)
         try:
-            return await self._send(req, feedback, approve, outcome, user)
+            return await self._send(req, feedback, approve, outcome, user, seen)
         finally:
             self._answering.discard(request_id)
+
+    def _moved_on(self, req: HumanRequest, seen: PauseIdentity) -> bool:
+        """Whether the stored request is no longer what the operator saw: another round of
+        its step waits, or its output changed since it was shown."""
+        if self._later_round(req) is not None:
+            return True
+        return (req.attempt, req.task_id) != (seen.attempt, seen.task_id) or (
+            output_digest(req.output) != seen.output_digest
+        )
+
+    def _later_round(self, req: HumanRequest) -> HumanRequest | None:
+        if req.kickoff_id is None:
+            return None
+        later = [
+            r
+            for r in self.store.pending_requests_of(req.crew, req.kickoff_id)
+            if r.id != req.id and r.attempt > req.attempt and _same_step(r, req)
+        ]
+        return max(later, key=lambda r: r.attempt) if later else None
+
+    def superseded_by(self, request_id: str) -> HumanRequest | None:
+        """What waits now in place of `request_id` after an answer came back SUPERSEDED: a
+        later round of its step, else the request itself as stored now (its output changed),
+        else None (nothing of that step waits)."""
+        req = self.store.get_request(request_id)
+        if req is None:
+            return None
+        later = self._later_round(req)
+        if later is not None:
+            return later
+        return req if req.answered is None else None
+
+    async def _still_paused(
+        self, req: HumanRequest, seen: PauseIdentity
+    ) -> tuple[AnswerOutcome, str, RunStatus] | None:
+        """Ask the run's status just before sending: None when it still waits in the pause
+        the operator saw; otherwise the outcome to record, why (nothing is sent) and the
+        status."""
+        assert req.kickoff_id is not None
+        status = await self.client_for(req.crew).status(req.kickoff_id)
+        if status.state.is_final:
+            return (*_final_note(status.state, status.raw_state), status)
+        if status.state is not RunState.AWAITING_INPUT:
+            said = f"not sent: {SOMEONE_ELSE}: the run went on ({status.raw_state})"
+            return AnswerOutcome.ANSWERED_ELSEWHERE, said, status
+        task = status.pending_task_id or status.current_task
+        output = status.pending_output or ""
+        same_task = not task or not req.named_task or task == req.named_task
+        same_output = not output or output_digest(output) == seen.output_digest
+        if same_task and same_output:
+            return None
+        said = f"not sent: the run waits in another pause now ({task}, another output)"
+        return AnswerOutcome.SUPERSEDED, said, status
 
     async def _send(
         self,
@@ -460,16 +556,29 @@ class Inbox:
         approve: bool | None,
         outcome: str | None,
         user: str,
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome:
         channel = "callback" if req.callback_url else "resume"
         human_feedback, is_approve = resume_answer(feedback, approve, outcome)
         sent_approve = approve if req.callback_url else is_approve
         decision = Decision(req.id, feedback, sent_approve, outcome, user, at=self.clock.time())
-        decision_id = self.store.record_decision(decision, channel)
+        decision_id, winner = self.store.claim_answer(
+            decision, channel, lambda w: f"not sent: {how_answered(w)}"
+        )
+        if winner is not None:  # another process holds or has answered this request
+            stored = self.store.get_request(req.id)
+            if stored is not None and stored.answered is not None:
+                self._publish(stored)
+            return AnswerOutcome.ANSWERED_ELSEWHERE
+        self._answered_here.add(req.id)
         run = self._run_of(req)
         result, said = AnswerOutcome.FAILED, ""
         try:
             client = self.client_for(req.crew)
+            if seen is not None and not req.callback_url and req.kickoff_id:
+                moved = await self._still_paused(req, seen)
+                if moved is not None:
+                    return self._not_sent(req, decision_id, run, *moved)
             if req.callback_url:
                 await client.answer_callback(req.callback_url, answer_text(feedback, outcome))
                 result, said = AnswerOutcome.ACCEPTED, "accepted"
@@ -486,8 +595,11 @@ class Inbox:
                 result = AnswerOutcome.ACCEPTED
                 said = f"{answer.status}: {answer.message}".strip(": ")
         except AlreadyAnsweredError as exc:
-            result, said = AnswerOutcome.ANSWERED_ELSEWHERE, str(exc)
-        except (NotPausedError, NotFoundError) as exc:
+            result, said = AnswerOutcome.ANSWERED_ELSEWHERE, f"{SOMEONE_ELSE} ({exc})"
+        except NotPausedError as exc:
+            # The pause was seen and is gone: another operator (another machine) answered.
+            result, said = AnswerOutcome.ANSWERED_ELSEWHERE, f"{SOMEONE_ELSE} ({exc})"
+        except NotFoundError as exc:
             result, said = AnswerOutcome.NOT_WAITING, str(exc)
         except (AOPError, InboxError) as exc:
             result, said = AnswerOutcome.FAILED, str(exc)
@@ -505,6 +617,34 @@ class Inbox:
             outcome_of_refresh = self.refresh(run.local_id)
             if hasattr(outcome_of_refresh, "__await__"):
                 await outcome_of_refresh
+        return result
+
+    def _not_sent(
+        self,
+        req: HumanRequest,
+        decision_id: int,
+        run: RunRecord | None,
+        result: AnswerOutcome,
+        said: str,
+        status: RunStatus,
+    ) -> AnswerOutcome:
+        """Close a decision that was not sent because the run left the pause the operator
+        saw. A new pause becomes its own request at once (the old one is closed first), unless
+        the stored request already shows it (a later sighting brought the new output): then
+        it stays open and is what waits now."""
+        assert req.kickoff_id is not None
+        stored = self.store.get_request(req.id) or req
+        shows_now = output_digest(stored.output) == output_digest(status.pending_output or "")
+        keep_open = result is AnswerOutcome.SUPERSEDED and shows_now
+        self.store.record_outcome(decision_id, result, said, close_request=not keep_open)
+        stored = self.store.get_request(req.id)
+        if stored is not None:
+            self._publish(stored)
+        if result is AnswerOutcome.SUPERSEDED and not keep_open:
+            self._forget(req.kickoff_id)
+            self.seen_polled(
+                req.crew, req.kickoff_id, status, local_id=run.local_id if run else req.local_id
+            )
         return result
 
     def _run_of(self, req: HumanRequest) -> RunRecord | None:

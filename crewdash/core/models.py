@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from crewdash.core.records import Event as Event
     from crewdash.core.records import HumanRequest as HumanRequest
     from crewdash.core.records import InboxChanged as InboxChanged
+    from crewdash.core.records import PauseIdentity as PauseIdentity
     from crewdash.core.records import RunChanged as RunChanged
     from crewdash.core.records import RunRecord as RunRecord
     from crewdash.core.records import StateChange as StateChange
+    from crewdash.core.records import output_digest as output_digest
 
 #: the names defined in `crewdash.core.records`, imported from there on first use
 _RECORDS = frozenset(
@@ -33,9 +35,11 @@ _RECORDS = frozenset(
         "Event",
         "HumanRequest",
         "InboxChanged",
+        "PauseIdentity",
         "RunChanged",
         "RunRecord",
         "StateChange",
+        "output_digest",
     )
 )
 
@@ -61,6 +65,9 @@ class AnswerOutcome(StrEnum):
     ANSWERED_ELSEWHERE = "answered_elsewhere"  # 409
     NOT_WAITING = "not_waiting"  # 400: the run is no longer paused
     FAILED = "failed"  # network/server error: may be retried
+    # Not sent: the run is no longer in the pause the operator saw (another round, another
+    # output); `Engine.superseded_by(request_id)` is the request that waits now.
+    SUPERSEDED = "superseded"
 
 
 class CrewHealth(StrEnum):

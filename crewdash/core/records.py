@@ -92,6 +92,26 @@ UNNAMED_TASK = "input"
 """The task a crew pause is filed under when no channel named one (`/resume` needs an id)."""
 
 
+def output_digest(text: str) -> str:
+    """A short digest of an output under review: what an answer says it was about."""
+    import hashlib
+
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "replace")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class PauseIdentity:
+    """The pause an answer is about, as the operator saw it: the request (its id, run, task,
+    round) and a digest of the output shown. An answer is sent only while the run is still
+    in that pause (`Inbox.answer(seen=...)`)."""
+
+    request_id: str
+    kickoff_id: str | None
+    task_id: str | None
+    attempt: int
+    output_digest: str
+
+
 @dataclass(frozen=True, slots=True)
 class HumanRequest:
     """One human-input request, whatever channel reported it: a crew pause is one request per
@@ -124,6 +144,13 @@ class HumanRequest:
     def is_flow(self) -> bool:
         """A flow's request (answered with one of `emit`), whichever channel came first."""
         return self.flow or bool(self.emit) or self.flow_request_id is not None
+
+    @property
+    def identity(self) -> PauseIdentity:
+        """This request as shown now: what an answer to it carries."""
+        return PauseIdentity(
+            self.id, self.kickoff_id, self.task_id, self.attempt, output_digest(self.output)
+        )
 
     @property
     def named_task(self) -> str | None:

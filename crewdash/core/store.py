@@ -14,6 +14,7 @@ from __future__ import annotations
 import getpass
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -118,6 +119,17 @@ def _with_busy_retry(work: Callable[[], Any], budget: float) -> Any:
                 raise
         time.sleep(delay)
         delay = min(0.1, delay * 2)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (a claim's owner)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def local_user() -> str:
@@ -757,6 +769,15 @@ class RunStore:
         )
         return [request_from_row(r) for r in rows]
 
+    def requests_of(self, crew: str, kickoff_id: str) -> list[HumanRequest]:
+        """Every request of one run, answered or not, oldest first."""
+        rows = self._read(
+            "SELECT * FROM human_requests WHERE crew = ? AND kickoff_id = ?"
+            " ORDER BY received_at, rowid",
+            (crew, kickoff_id),
+        )
+        return [request_from_row(r) for r in rows]
+
     def pending_requests_of(self, crew: str, kickoff_id: str) -> list[HumanRequest]:
         """The requests of one run still waiting, oldest first."""
         rows = self._read(
@@ -787,6 +808,98 @@ class RunStore:
             )
             return int(cur.lastrowid or 0)
 
+    # --- one answer per request: claims (store_schema._answer_claims) -------------------------
+
+    def claim_answer(
+        self,
+        decision: Decision,
+        channel: str,
+        not_sent: Callable[[DecisionRecord], str],
+    ) -> tuple[int, DecisionRecord | None]:
+        """Write the operator's decision and claim its request for this process, in one
+        transaction, before anything is sent. Returns (decision id, None): send it. When the
+        request is claimed by another live process or already answered, the decision is
+        written closed (ANSWERED_ELSEWHERE, `not_sent(winner)` as what happened, nothing sent)
+        and (its id, the winner's decision) is returned. A claim of a process of this machine
+        that died before its answer came back is taken over (its decision marked FAILED)."""
+        user = decision.user or local_user()
+        at = decision.at or self._now()
+        host = socket.gethostname()
+        with self._write() as conn:
+            request = conn.execute(
+                "SELECT answered FROM human_requests WHERE id = ?", (decision.request_id,)
+            ).fetchone()
+            claim = conn.execute(
+                "SELECT * FROM answer_claims WHERE request_id = ?", (decision.request_id,)
+            ).fetchone()
+            if claim is not None and claim["host"] == host and not _alive(claim["pid"]):
+                conn.execute(
+                    "UPDATE decisions SET outcome = ?, server_answer = ?, answered_at = ?"
+                    " WHERE id = ? AND outcome = ?",
+                    (
+                        str(AnswerOutcome.FAILED),
+                        f"interrupted: process {claim['pid']} ended before the server answered",
+                        at,
+                        claim["decision_id"],
+                        str(AnswerOutcome.PENDING),
+                    ),
+                )
+                conn.execute(
+                    "DELETE FROM answer_claims WHERE request_id = ?", (claim["request_id"],)
+                )
+                claim = None
+            winner_id: int | None = claim["decision_id"] if claim is not None else None
+            if winner_id is None and request is not None and request["answered"] is not None:
+                row = conn.execute(
+                    "SELECT id FROM decisions WHERE request_id = ? AND outcome NOT IN (?, ?)"
+                    " ORDER BY id DESC LIMIT 1",
+                    (decision.request_id, str(AnswerOutcome.FAILED), str(AnswerOutcome.PENDING)),
+                ).fetchone()
+                winner_id = row["id"] if row is not None else None
+            winner = self._decision_in(conn, winner_id) if winner_id is not None else None
+            taken = winner is not None or (request is not None and request["answered"] is not None)
+            note = (not_sent(winner) if winner else "not sent: already answered") if taken else None
+            cur = conn.execute(
+                """INSERT INTO decisions (request_id, user, at, feedback, approve, choice,
+                   channel, outcome, server_answer, answered_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    decision.request_id,
+                    user,
+                    at,
+                    decision.feedback,
+                    None if decision.approve is None else int(decision.approve),
+                    decision.outcome,
+                    channel,
+                    str(AnswerOutcome.ANSWERED_ELSEWHERE if taken else AnswerOutcome.PENDING),
+                    note,
+                    at if taken else None,
+                ),
+            )
+            decision_id = int(cur.lastrowid or 0)
+            if taken:
+                return decision_id, winner or self._decision_in(conn, decision_id)
+            conn.execute(
+                "INSERT INTO answer_claims (request_id, decision_id, host, pid, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (decision.request_id, decision_id, host, os.getpid(), at),
+            )
+            return decision_id, None
+
+    @staticmethod
+    def _decision_in(conn: sqlite3.Connection, decision_id: int) -> DecisionRecord | None:
+        row = conn.execute(
+            """SELECT d.*, r.kickoff_id, r.task_id, r.attempt
+               FROM decisions d LEFT JOIN human_requests r ON r.id = d.request_id
+               WHERE d.id = ?""",
+            (decision_id,),
+        ).fetchone()
+        return decision_record_from_row(row) if row is not None else None
+
+    def decision(self, decision_id: int) -> DecisionRecord | None:
+        with self._lock:
+            return self._decision_in(self._db(), decision_id)
+
     def record_outcome(
         self,
         decision_id: int,
@@ -794,9 +907,11 @@ class RunStore:
         server_answer: str,
         *,
         at: float | None = None,
+        close_request: bool = True,
     ) -> None:
         """Close a decision. The request leaves the inbox unless the send FAILED (the
-        operator may try again then)."""
+        operator may try again then) or `close_request` is False (nothing was sent and the
+        request still waits, e.g. with another output than the operator saw)."""
         at = self._now() if at is None else at
         with self._write() as conn:
             row = conn.execute(
@@ -808,11 +923,13 @@ class RunStore:
                 "UPDATE decisions SET outcome = ?, server_answer = ?, answered_at = ? WHERE id = ?",
                 (str(outcome), server_answer, at, decision_id),
             )
-            if outcome not in (AnswerOutcome.FAILED, AnswerOutcome.PENDING):
+            if close_request and outcome not in (AnswerOutcome.FAILED, AnswerOutcome.PENDING):
                 conn.execute(
                     "UPDATE human_requests SET answered = ? WHERE id = ?",
                     (str(outcome), row["request_id"]),
                 )
+            else:  # not delivered: the request may be answered again, here or elsewhere
+                conn.execute("DELETE FROM answer_claims WHERE decision_id = ?", (decision_id,))
 
     def close_request(
         self,

@@ -165,11 +165,31 @@ def _v4_kickoff_accounting(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX run_actions_run ON run_actions(local_id, id)")
 
 
+def _answer_claims(conn: sqlite3.Connection) -> None:
+    # One answer per request across the processes sharing this file: a process claims the
+    # request (one row per request id) in the transaction that writes its decision, before it
+    # sends; a second process finds the claim and is told who answered. A send that FAILED
+    # drops its claim (the operator may try again); a claim of a process that died mid-send is
+    # taken over. Self-contained (its own table): renumber freely.
+    conn.execute(
+        """
+        CREATE TABLE answer_claims (
+            request_id  TEXT PRIMARY KEY,
+            decision_id INTEGER NOT NULL,
+            host        TEXT NOT NULL,
+            pid         INTEGER NOT NULL,
+            at          REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_runs,
     _v2_batches,
     _v3_request_identity,
     _v4_kickoff_accounting,
+    _answer_claims,  # v5
 )
 LATEST = len(MIGRATIONS)
 

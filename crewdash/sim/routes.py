@@ -54,6 +54,46 @@ def _bad_body(response: Response, truncate: bool) -> Response:
     return PlainTextResponse("upstream temporarily unavailable, try again", response.status_code)
 
 
+_ECHO_FIELDS = (
+    "message",
+    "error",
+    "error_message",
+    "detail",
+    "current_task",
+    "output",
+    "prompt",
+    "pending_output",
+)
+
+
+def _echoed(response: JSONResponse, token: str, in_id: bool) -> JSONResponse:
+    """The answer with the token echoed into every text field a careless server could echo:
+    messages, errors (a status answer gets an `error` even while running), `details` lists,
+    outputs and prompts, the result's outputs, and with `in_id` the kickoff id."""
+    body = json.loads(bytes(response.body))
+    if isinstance(body, dict):
+        for key in _ECHO_FIELDS:
+            if isinstance(body.get(key), str):
+                body[key] = f"{body[key]} {token}"
+        if "status" in body and "kickoff_id" not in body and "error" not in body:
+            body["error"] = f"upstream said: {token}"
+        details = body.get("details")
+        if isinstance(details, dict):
+            for value in details.values():
+                if isinstance(value, list):
+                    value.append(token)
+        result = body.get("result")
+        if isinstance(result, dict):
+            if isinstance(result.get("output"), str):
+                result["output"] += f" {token}"
+            for task in result.get("tasks") or ():
+                if isinstance(task, dict) and isinstance(task.get("output"), str):
+                    task["output"] += f" {token}"
+        if in_id and isinstance(body.get("kickoff_id"), str):
+            body["kickoff_id"] += token
+    return JSONResponse(body, status_code=response.status_code, headers=None)
+
+
 async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
@@ -112,8 +152,22 @@ def build_routes(app: SimApp) -> Starlette:
         auth = request.headers.get("authorization", "")
         expected = f"Bearer {state.token}"
         if not hmac.compare_digest(auth.encode(), expected.encode()):
+            if spec.faults.echo_token:
+                return _error(401, "Unauthorized", f"Invalid bearer token: {auth}")
             return _error(401, "Unauthorized", "Invalid or missing bearer token")
-        response = await handler(request, state)
+        if spec.faults.refuse_rate and state.faults.rng.random() < spec.faults.refuse_rate:
+            stats.fault(spec.name, "refused")
+            response: Response = _error(
+                422,
+                "Validation Error",
+                "Missing required inputs",
+                details={"missing_inputs": ["ghost"]},
+            )
+        else:
+            response = await handler(request, state)
+        if spec.faults.echo_token and isinstance(response, JSONResponse):
+            stats.fault(spec.name, "echo_token")
+            response = _echoed(response, state.token, spec.faults.echo_token_in_id)
         if decision.kind == "bad_body":
             stats.fault(spec.name, "bad_body")
             return _bad_body(response, decision.truncate)

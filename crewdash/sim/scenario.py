@@ -63,7 +63,8 @@ class FaultSpec:
     `rate_limit` requests per `rate_window` seconds; over it a 429 with `Retry-After` follows,
     as seconds or, with `retry_after_http_date`, as an HTTP date. `drop_rate` cuts the
     connection before the request is processed, `drop_after_rate` after (a kickoff then
-    started a run whose id the client never hears).
+    started a run whose id the client never hears). `echo_token` makes the crew echo the
+    bearer token it received in every text field of its answers (a careless server).
     """
 
     latency: float = 0.0
@@ -76,6 +77,9 @@ class FaultSpec:
     bad_body_rate: float = 0.0
     drop_rate: float = 0.0
     drop_after_rate: float = 0.0  # processed, then the connection is cut before the answer
+    refuse_rate: float = 0.0  # answered 422 Validation Error with `details.missing_inputs`
+    echo_token: bool = False  # put the bearer token received into every text field it answers
+    echo_token_in_id: bool = False  # ... and into the kickoff id
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,7 @@ class FakeEngine:
         feedback: str,
         approve: bool | None = None,
         outcome: str | None = None,
+        seen: Any = None,
     ) -> AnswerOutcome:
         self.answers.append(
             {"request_id": request_id, "feedback": feedback, "approve": approve, "outcome": outcome}

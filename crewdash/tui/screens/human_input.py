@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
-from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged
+from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
 from crewdash.tui.drafts import DraftStore, drafts_for
 from crewdash.tui.format import format_duration, request_attempt, short_id
 from crewdash.tui.messages import EngineEvents
@@ -31,6 +31,7 @@ class AnswerEngine(Protocol):
         feedback: str,
         approve: bool | None = None,
         outcome: str | None = None,
+        seen: PauseIdentity | None = None,
     ) -> AnswerOutcome: ...
 
 
@@ -41,6 +42,11 @@ RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
     ),
     AnswerOutcome.NOT_WAITING: (
         "⚠ The run is no longer waiting for input; nothing was changed.",
+        "-not_waiting",
+    ),
+    AnswerOutcome.SUPERSEDED: (
+        "⚠ The run waits on other output now (a new round); your answer was not sent. "
+        "Open the request again to read it.",
         "-not_waiting",
     ),
 }
@@ -351,7 +357,11 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         reason = ""
         try:
             result = await self.engine.answer(
-                self.request.id, feedback=feedback, approve=approve, outcome=outcome
+                self.request.id,
+                feedback=feedback,
+                approve=approve,
+                outcome=outcome,
+                seen=self.request.identity,  # only the pause shown here is answered
             )
         except Exception as exc:  # shown to the operator, who can retry; never lost silently
             result, reason = AnswerOutcome.FAILED, str(exc) or type(exc).__name__

@@ -131,8 +131,10 @@ async def test_resume_approves_through_the_inbox_with_an_audit_row(cli: CliEnv) 
     assert decision["feedback"] == "ship it" and decision["approve"] is True
     assert str(decision["outcome"]) == "accepted"
 
+    # The run goes on: a second answer is told who answered first (issue 13), exit 0.
     again = await cli.run("resume", "review", kickoff_id, "--approve")
-    assert again.code == 2 and "not waiting for human input" in again.err
+    assert again.code == 0, again.err
+    assert "someone else answered first" in again.out and '("ship it")' in again.out
     assert len((await cli.sim_stats())["resumes"]) == 1  # nothing sent twice
 
     finished = await cli.run("watch", "review", "--timeout", "10")

@@ -143,10 +143,14 @@ async def test_outcomes_409_400_and_failure(store) -> None:
     assert await inbox.answer(req.id, feedback="x", approve=True) is AnswerOutcome.FAILED
     assert [r.id for r in inbox.pending()] == [req.id]  # still waiting: retry allowed
 
+    # A pause this crewdash saw that the server says is gone: another operator answered it
+    # (issue 13 words it as such, not "not waiting").
     client.error = NotPausedError("not paused", status_code=400)
-    assert await inbox.answer(req.id, feedback="x", approve=True) is AnswerOutcome.NOT_WAITING
+    outcome = await inbox.answer(req.id, feedback="x", approve=True)
+    assert outcome is AnswerOutcome.ANSWERED_ELSEWHERE
     assert refreshed == [run.local_id]  # the run is polled again at once
-    assert [d["outcome"] for d in store.decisions(req.id)] == ["failed", "not_waiting"]
+    assert [d["outcome"] for d in store.decisions(req.id)] == ["failed", "answered_elsewhere"]
+    assert "someone else answered first" in store.decisions(req.id)[-1]["server_answer"]
 
     flow = inbox.seen_flow_webhook(
         "approvals",
