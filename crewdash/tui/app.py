@@ -392,6 +392,12 @@ class CrewdashApp(CrashReporting[AppResult]):
             self.attention.set_aside(request.id)  # Esc: it waits for `i`, never pops up again
         elif outcome is not AnswerOutcome.FAILED:
             self._waiting.pop(request.id, None)
+        if outcome is AnswerOutcome.SUPERSEDED:
+            # the operator answered a pause that had moved on: show what waits now instead
+            newer = self.engine.superseded_by(request.id)
+            if newer is not None and newer.answered is None:
+                self.call_after_refresh(self.actions.answer, newer)
+                return
         self.call_after_refresh(self._offer_request)
 
     # --- keys of the app ------------------------------------------------------------------

@@ -9,7 +9,14 @@ from typing import Any
 
 from crewdash.aop.models import InputSpec, InputType
 from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
-from crewdash.core.models import CrewHealth, Event, HumanRequest, RunChanged, RunRecord
+from crewdash.core.models import (
+    AnswerOutcome,
+    CrewHealth,
+    Event,
+    HumanRequest,
+    RunChanged,
+    RunRecord,
+)
 
 
 def crew(name: str, kind: CrewKind = CrewKind.CREW) -> CrewConfig:
@@ -32,6 +39,9 @@ class FakeEngine:
         }
         self.kicked: list[tuple[str, dict[str, Any]]] = []
         self.asked_inputs: list[str] = []
+        self.answers: list[tuple[str, dict[str, Any]]] = []
+        self.answer_result = AnswerOutcome.ACCEPTED
+        self.replacements: dict[str, HumanRequest] = {}  # request id -> the round after it
         self.inputs_gates: dict[str, asyncio.Event] = {}
         self.started = self.stopped = False
         self.receiver_url: str | None = None
@@ -81,6 +91,13 @@ class FakeEngine:
 
     def inbox(self) -> list[HumanRequest]:
         return [r for r in self.requests if r.answered is None]
+
+    async def answer(self, request_id: str, **answer: Any) -> AnswerOutcome:
+        self.answers.append((request_id, answer))
+        return self.answer_result
+
+    def superseded_by(self, request_id: str) -> HumanRequest | None:
+        return self.replacements.get(request_id)
 
     def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
         return self.health.get(crew, (CrewHealth.OK, ""))

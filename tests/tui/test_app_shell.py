@@ -715,3 +715,41 @@ async def test_home_and_end_move_to_the_first_and_last_run(tmp_path: Path) -> No
         assert table.cursor_row == table.row_count - 1
         await pilot.press("home")
         assert table.cursor_row == 0
+
+
+async def test_an_answer_to_a_pause_that_moved_on_shows_the_new_round_instead(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: an answer is about what the operator saw; when the run waits on other output
+    by the time it is sent, nothing is sent and the new round is shown in its place."""
+    from crewdash.core.models import AnswerOutcome
+    from crewdash.tui.screens.human_input import HumanInputModal
+
+    engine = make_engine([make_run(1)])
+    engine.answer_result = AnswerOutcome.SUPERSEDED
+    first = request(1)
+    second = replace(first, id=f"{first.id}#2", attempt=2, output="# Draft, again")
+    engine.replacements[first.id] = second
+    app = make_app(engine, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        attention_clock(app).now = -1e9  # never idle: nothing opens by itself
+        await settle(pilot, app)
+        engine.requests.append(first)
+        engine.publish(InboxChanged(first))
+        await pilot.press("i")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, HumanInputModal) and modal.request.id == first.id
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "not sent" in str(modal.query_one("#hi-result").render())
+        engine.requests = [second]
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, HumanInputModal)
+        assert app.screen.request.id == second.id
+    assert [a[0] for a in engine.answers] == [first.id]

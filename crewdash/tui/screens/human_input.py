@@ -46,7 +46,7 @@ RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
     ),
     AnswerOutcome.SUPERSEDED: (
         "⚠ The run waits on other output now (a new round); your answer was not sent. "
-        "Open the request again to read it.",
+        "Close this to read the new one.",
         "-not_waiting",
     ),
 }
