@@ -90,7 +90,6 @@ class MainScreen(Screen[None]):
                 # Always there, one line: the operator sees the filter in force, and showing
                 # it would resize the table (a full repaint of 2,000 runs' visible rows).
                 yield Input(placeholder=FILTER_IDLE, id="filter", compact=True)
-                yield Static("", id="runs-empty")  # says why the table is empty, when it is
                 yield RunsTable(now=app.now, colors=app.colors, id="runs")
         yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
         yield QuietFooter()
@@ -214,7 +213,14 @@ class MainScreen(Screen[None]):
                 words = "No runs yet. n fills the selected crew's form; Ctrl+S starts a run."
         if words != self._empty_words:
             self._empty_words = words
-            note = self.query_one("#runs-empty", Static)
+            notes = self.query("#runs-empty")
+            if notes:
+                note = notes.first(Static)
+            elif words:  # mounted when first needed: not part of the first frame
+                note = Static("", id="runs-empty")
+                self.query_one("#right").mount(note, before=runs)
+            else:
+                return
             note.update(words)
             note.display = bool(words)
 
