@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
@@ -14,18 +14,28 @@ from crewdash.aop.models import Secret, known_secrets
 MASK = "****"
 
 
-def describe_url(url: str) -> str:
-    """`scheme://host[:port]/path` of a URL: userinfo and query (which may carry credentials,
-    as signed callback URLs do) are dropped."""
+def _parts_without_userinfo(url: str) -> tuple[SplitResult, str] | None:
+    """The URL's parts and its `host[:port]` with any `user:password@` dropped; None when
+    it is not a URL."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
-        return "<invalid URL>"
+        return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
+    return parts, netloc
+
+
+def describe_url(url: str) -> str:
+    """`scheme://host[:port]/path` of a URL: userinfo and query (which may carry credentials,
+    as signed callback URLs do) are dropped."""
+    split = _parts_without_userinfo(url)
+    if split is None:
+        return "<invalid URL>"
+    parts, netloc = split
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -84,15 +94,10 @@ def redact_json(value: Any, secret: Secret | None = None) -> Any:
 def mask_url(url: str) -> str:
     """A URL as it may be shown: userinfo dropped, every query value masked (`?api_key=****`),
     the rest as written."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
+    split = _parts_without_userinfo(url)
+    if split is None:
         return "<invalid URL>"
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
+    parts, netloc = split
     query = "&".join(
         f"{key}={MASK}" if value else key
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
