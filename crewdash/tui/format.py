@@ -180,12 +180,3 @@ def progress_bar(
     bar.append("░" * (width - filled), style=palette["foreground-muted"])
     bar.append(f" {done}/{total}")
     return bar
-
-
-def request_attempt(request: Any) -> int:
-    """Which round of a request this is: 1, then 2 after a "request changes", ..."""
-    attempt = getattr(request, "attempt", None)
-    if isinstance(attempt, int) and attempt > 0:
-        return attempt
-    _, sep, tail = str(getattr(request, "id", "")).rpartition("#")
-    return int(tail) if sep and tail.isdigit() else 1

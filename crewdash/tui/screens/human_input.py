@@ -16,7 +16,7 @@ from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
 from crewdash.tui.drafts import DraftStore, drafts_for
-from crewdash.tui.format import format_duration, request_attempt, short_id
+from crewdash.tui.format import format_duration, short_id
 from crewdash.tui.messages import EngineEvents
 from crewdash.tui.screens.confirm import ConfirmModal
 
@@ -138,9 +138,8 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             where = f"run {short_id(req.kickoff_id)}"
             if req.task_id:
                 where += f"  ·  task {req.task_id}"
-            attempt = request_attempt(req)
-            if attempt > 1:
-                where += f"  ·  attempt {attempt}"
+            if req.attempt > 1:  # the store reads old `#N` ids as their attempt
+                where += f"  ·  attempt {req.attempt}"
             kind = "flow" if req.is_flow else "crew"
             yield Static(
                 Text.assemble(

@@ -72,3 +72,36 @@ def write_crews(path: Path, server: Any, *, tokens: dict[str, str] | None = None
         for name in CREWS
     ]
     write_config(str(path), config_text(rows))
+
+
+def cli_env(
+    server: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sim_stats: Callable[[Any], Any],
+) -> CliEnv:
+    """A config of `server`'s crews and a throwaway data dir, both in the environment."""
+    config = tmp_path / "config.toml"
+    data_dir = tmp_path / "data"
+    write_crews(config, server)
+    monkeypatch.setenv("CREWDASH_CONFIG", str(config))
+    monkeypatch.setenv("CREWDASH_DATA_DIR", str(data_dir))
+    return CliEnv(server, config, data_dir, capsys, sim_stats)
+
+
+async def wait_paused(cli: CliEnv, kickoff_id: str, *, seconds: float = 30.0) -> None:
+    """Until the simulator's own status of a `review` run says it waits for a human (seen
+    from outside crewdash: there is no event to await)."""
+    import httpx
+
+    url = cli.server.crew_url("review") + f"/status/{kickoff_id}"
+    headers = {"Authorization": f"Bearer {cli.server.token('review')}"}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    async with httpx.AsyncClient() as http:
+        while loop.time() < deadline:
+            if "human" in (await http.get(url, headers=headers)).json()["status"].lower():
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the run never paused")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import CliEnv, write_crews
+from cli_helpers import CliEnv, cli_env
 
 
 @pytest.fixture
@@ -18,9 +18,4 @@ async def cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> CliEnv:
-    config = tmp_path / "config.toml"
-    data_dir = tmp_path / "data"
-    write_crews(config, sim_server)
-    monkeypatch.setenv("CREWDASH_CONFIG", str(config))
-    monkeypatch.setenv("CREWDASH_DATA_DIR", str(data_dir))
-    return CliEnv(sim_server, config, data_dir, capsys, sim_stats)
+    return cli_env(sim_server, tmp_path, capsys, monkeypatch, sim_stats)

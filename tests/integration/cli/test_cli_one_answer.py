@@ -13,9 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from cli_helpers import CliEnv, write_crews
+from cli_helpers import CliEnv, cli_env, wait_paused
 
 TRIALS = 20
 
@@ -31,12 +30,7 @@ async def fast_cli(
 ) -> AsyncIterator[CliEnv]:
     app = sim_app_factory("testing", speed=1000.0)
     async with sim_serve(app) as server:
-        config = tmp_path / "config.toml"
-        data_dir = tmp_path / "data"
-        write_crews(config, server)
-        monkeypatch.setenv("CREWDASH_CONFIG", str(config))
-        monkeypatch.setenv("CREWDASH_DATA_DIR", str(data_dir))
-        yield CliEnv(server, config, data_dir, capsys, sim_stats)
+        yield cli_env(server, tmp_path, capsys, monkeypatch, sim_stats)
 
 
 async def _start(cli: CliEnv, *argv: str) -> asyncio.subprocess.Process:
@@ -45,17 +39,6 @@ async def _start(cli: CliEnv, *argv: str) -> asyncio.subprocess.Process:
         sys.executable, "-m", "crewdash", *argv,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
-
-
-async def _paused(cli: CliEnv, kickoff_id: str) -> None:
-    url = cli.server.crew_url("review") + f"/status/{kickoff_id}"
-    headers = {"Authorization": f"Bearer {cli.server.token('review')}"}
-    async with httpx.AsyncClient() as http:
-        for _ in range(2000):  # the simulator's own status: no event to await from outside
-            if "human" in (await http.get(url, headers=headers)).json()["status"].lower():
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the run never paused")
 
 
 @pytest.mark.timeout(300)
@@ -67,7 +50,7 @@ async def test_two_processes_answer_one_pause_once(fast_cli: CliEnv) -> None:
         started = await cli.run("kickoff", "review", "-i", f"brief=B{trial}", "--json")
         assert started.code == 0, started.err
         kickoff_id = started.of_type("kickoff")[0]["kickoff_id"]
-        await _paused(cli, kickoff_id)
+        await wait_paused(cli, kickoff_id)
         common = ("resume", "review", kickoff_id, "--attempt", "1", "--json")
         procs = [
             await _start(cli, *common, "--reject", "--feedback", f"shorter {trial}"),

@@ -10,8 +10,7 @@ import os
 import socket
 import sys
 
-import httpx
-from cli_helpers import CliEnv
+from cli_helpers import CliEnv, wait_paused
 
 
 def _held_port() -> socket.socket:
@@ -34,17 +33,6 @@ async def _crewdash(cli: CliEnv, *argv: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def _paused(cli: CliEnv, kickoff_id: str) -> None:
-    url = cli.server.crew_url("review") + f"/status/{kickoff_id}"
-    headers = {"Authorization": f"Bearer {cli.server.token('review')}"}
-    async with httpx.AsyncClient() as http:
-        for _ in range(1200):  # the simulator's own status: no event to await from outside
-            if "human" in (await http.get(url, headers=headers)).json()["status"].lower():
-                return
-            await asyncio.sleep(0.025)
-    raise AssertionError("the run never paused")
-
-
 async def test_watch_and_resume_poll_when_the_receiver_port_is_taken(cli: CliEnv) -> None:
     held = _held_port()
     port = held.getsockname()[1]
@@ -54,7 +42,7 @@ async def test_watch_and_resume_poll_when_the_receiver_port_is_taken(cli: CliEnv
         started = await cli.run("kickoff", "review", "-i", "brief=B", "--json")
         assert started.code == 0, started.err
         kickoff_id = started.of_type("kickoff")[0]["kickoff_id"]
-        await _paused(cli, kickoff_id)
+        await wait_paused(cli, kickoff_id)
 
         code, out, err = await _crewdash(
             cli, "resume", "review", kickoff_id, "--approve", "--feedback", "ok", "--json"

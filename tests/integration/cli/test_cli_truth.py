@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_helpers import CliEnv, write_crews
+from cli_helpers import CliEnv, cli_env
 
 from crewdash.core.store import store_path
 
@@ -172,11 +172,7 @@ async def slow_cli(
     """The testing crews at real speed: a `basic` run takes a few seconds."""
     app = sim_app_factory("testing", speed=1.0)
     async with sim_serve(app) as server:
-        config = tmp_path / "config.toml"
-        write_crews(config, server)
-        monkeypatch.setenv("CREWDASH_CONFIG", str(config))
-        monkeypatch.setenv("CREWDASH_DATA_DIR", str(tmp_path / "data"))
-        yield CliEnv(server, config, tmp_path / "data", capsys, sim_stats)
+        yield cli_env(server, tmp_path, capsys, monkeypatch, sim_stats)
 
 
 async def test_progress_lines_carry_the_time_each_change_was_seen(slow_cli: CliEnv) -> None:

@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from crewdash.aop.models import Secret
-from crewdash.core.config_model import ReceiverConfig
 from crewdash.core.receiver import Receiver, sign
+from tests.integration.engine.receivers import running_receiver
 
 BEARER = "receiver-bearer-hardening-0123456789"
 FLOW_SECRET = "flow-signing-secret-hardening"
@@ -25,27 +24,10 @@ TIMEOUT = 1.0  # the connection lifetime these tests give the receiver
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[Receiver, dict[str, list[Any]]]]:
-    seen: dict[str, list[Any]] = {"crew": [], "flow": [], "delivery": []}
-    rec = Receiver(
-        ReceiverConfig(
-            enabled=True,
-            host="127.0.0.1",
-            port=0,
-            bearer_token=Secret(BEARER),
-            flow_secret=Secret(FLOW_SECRET),
-        ),
-        on_crew_hitl=lambda crew, p: seen["crew"].append((crew, p)),
-        on_flow_hitl=lambda crew, p: seen["flow"].append((crew, p)),
-        on_delivery=lambda crew, p: seen["delivery"].append((crew, p)),
-        crews=lambda: {"review", "approvals"},
-        connection_timeout=TIMEOUT,
-        max_connections=20,
-    )
-    await rec.start()
-    try:
-        yield rec, seen
-    finally:
-        await rec.stop()
+    async with running_receiver(
+        BEARER, FLOW_SECRET, connection_timeout=TIMEOUT, max_connections=20
+    ) as running:
+        yield running
 
 
 def _signed(body: bytes, stamp: str) -> dict[str, str]:

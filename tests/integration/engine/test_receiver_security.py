@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from crewdash.aop.models import Secret
-from crewdash.core.config_model import ReceiverConfig
 from crewdash.core.receiver import Receiver, sign
+from tests.integration.engine.receivers import running_receiver
 
 BEARER = "receiver-bearer-token-0123456789"
 FLOW_SECRET = "flow-signing-secret"
@@ -21,25 +20,8 @@ FLOW_SECRET = "flow-signing-secret"
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[Receiver, dict[str, list[Any]]]]:
-    seen: dict[str, list[Any]] = {"crew": [], "flow": [], "delivery": []}
-    rec = Receiver(
-        ReceiverConfig(
-            enabled=True,
-            host="127.0.0.1",
-            port=0,
-            bearer_token=Secret(BEARER),
-            flow_secret=Secret(FLOW_SECRET),
-        ),
-        on_crew_hitl=lambda crew, p: seen["crew"].append((crew, p)),
-        on_flow_hitl=lambda crew, p: seen["flow"].append((crew, p)),
-        on_delivery=lambda crew, p: seen["delivery"].append((crew, p)),
-        crews=lambda: {"review", "approvals"},
-    )
-    await rec.start()
-    try:
-        yield rec, seen
-    finally:
-        await rec.stop()
+    async with running_receiver(BEARER, FLOW_SECRET) as running:
+        yield running
 
 
 def signed(body: bytes, ts: float | None = None, secret: str = FLOW_SECRET) -> dict[str, str]:
