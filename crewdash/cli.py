@@ -77,7 +77,7 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     """The `crewdash` parser with the subcommands of `modules` (by default all of them)."""
     import argparse
 
-    from crewdash.commands._common import EXIT_CODES_EPILOG
+    from crewdash.commands.support.common import EXIT_CODES_EPILOG
 
     parser = argparse.ArgumentParser(
         prog="crewdash",

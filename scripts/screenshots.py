@@ -75,7 +75,7 @@ def _inbox() -> Any:
 
 def _resolve_unknown() -> Any:
     from crewdash.core.models import KickoffPhase
-    from crewdash.core.resolve import DUPLICATE_RISK
+    from crewdash.core.runs.resolve import DUPLICATE_RISK
     from crewdash.tui.screens.resolve_unknown import ResolveUnknownModal
 
     lost = completed_run(

@@ -62,8 +62,8 @@ class FuzzReport:
 
 async def _serve(lifetime: float, seen_file: TextIO) -> None:
     from crewdash.aop.models import Secret
-    from crewdash.core.config_model import ReceiverConfig
-    from crewdash.core.receiver import Receiver
+    from crewdash.core.config.model import ReceiverConfig
+    from crewdash.core.receiver.server import Receiver
 
     def seen(kind: str) -> Any:
         def handler(crew: str, payload: Any) -> None:
@@ -123,7 +123,7 @@ def rss_kb(pid: int) -> int:
 
 
 def _sign(stamp: str, body: bytes) -> str:
-    from crewdash.core.receiver import sign
+    from crewdash.core.receiver.server import sign
 
     return sign(FLOW_SECRET, stamp, body)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from crewdash.aop.models import Secret
-from crewdash.core.config_model import Config, CrewConfig, CrewKind, ReceiverConfig, TokenSource
+from crewdash.core.config.model import Config, CrewConfig, CrewKind, ReceiverConfig, TokenSource
 
 
 def sim_config(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crewdash.commands._common import add_command, add_crew
+from crewdash.commands.support.common import add_command, add_crew
 
 _RUN_HELP = "the run's local id (or a unique prefix), as `crewdash runs --phase unknown` shows"
 
@@ -21,4 +21,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_crew(adopt)
     adopt.add_argument("run", metavar="RUN", help=_RUN_HELP)
     adopt.add_argument("kickoff_id", metavar="KICKOFF_ID", help="the id the deployment gave it")
-    adopt.set_defaults(handler="crewdash.commands._unknown:handle_adopt")
+    adopt.set_defaults(handler="crewdash.commands.support.unknown:handle_adopt")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_crew, positive_int
+from crewdash.commands.support.common import add_command, add_crew, positive_int
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,14 +46,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="also send again the rows an earlier run left unknown (they may have started a "
         "run: asks first, or pass --yes)",
     )
-    from crewdash.commands._unknown import add_yes
+    from crewdash.commands.support.unknown import add_yes
 
     add_yes(parser)
     parser.set_defaults(handler="crewdash.commands.batch:handle")
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _batch, graceful=True)
 
@@ -61,14 +61,14 @@ def handle(args: argparse.Namespace) -> int:
 async def _batch(session: Session) -> int:
     from pathlib import Path
 
-    from crewdash.commands._batchfile import read_batch
-    from crewdash.commands._common import ExitCode
-    from crewdash.commands._context import config_from, crew_client, crew_from, open_store
-    from crewdash.commands._errors import exit_code_for
-    from crewdash.commands._render import run_json
-    from crewdash.commands._unknown import confirm_duplicate_risk
-    from crewdash.core.batch import BatchProgress, batch_key, run_batch
+    from crewdash.commands.support.batchfile import read_batch
+    from crewdash.commands.support.common import ExitCode
+    from crewdash.commands.support.context import config_from, crew_client, crew_from, open_store
+    from crewdash.commands.support.errors import exit_code_for
+    from crewdash.commands.support.render import run_json
+    from crewdash.commands.support.unknown import confirm_duplicate_risk
     from crewdash.core.models import KickoffPhase, RunRecord
+    from crewdash.core.runs.batch import BatchProgress, batch_key, run_batch
 
     args = session.args
     out = session.out

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, positive_float
+from crewdash.commands.support.common import add_command, positive_float
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 #: `crews test`: a health answer slower than this is reported as "slow" (still a pass)
 DEFAULT_SLOW_SECONDS = 2.0
@@ -87,48 +87,48 @@ def handle_help(args: argparse.Namespace) -> int:
 
 
 def handle_list(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _list)
 
 
 def handle_add(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _add)
 
 
 def handle_remove(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _remove)
 
 
 def handle_test(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _test)
 
 
 async def _list(session: Session) -> int:
-    from crewdash.commands._crews_impl import list_crews
+    from crewdash.commands.support.crews_impl import list_crews
 
     return list_crews(session)
 
 
 async def _add(session: Session) -> int:
-    from crewdash.commands._crews_impl import add_crew
+    from crewdash.commands.support.crews_impl import add_crew
 
     return add_crew(session)
 
 
 async def _remove(session: Session) -> int:
-    from crewdash.commands._crews_impl import remove_crew_command
+    from crewdash.commands.support.crews_impl import remove_crew_command
 
     return remove_crew_command(session)
 
 
 async def _test(session: Session) -> int:
-    from crewdash.commands._crews_impl import check_crews
+    from crewdash.commands.support.crews_impl import check_crews
 
     return await check_crews(session)

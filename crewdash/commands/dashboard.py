@@ -44,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     """Load config, open the dashboard; come back after the first-run screen saved a crew."""
     import sys
 
-    from crewdash.core.config import load_config
-    from crewdash.core.config_errors import ConfigError
-    from crewdash.core.paths import resolve_config_path, resolve_data_dir
+    from crewdash.core.config.errors import ConfigError
+    from crewdash.core.config.load import load_config
+    from crewdash.core.config.paths import resolve_config_path, resolve_data_dir
 
     config_path = resolve_config_path(getattr(args, "config", None))
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
@@ -108,14 +108,14 @@ async def run_app(
     import gc
     from pathlib import Path
 
-    from crewdash.core.config_model import Config
+    from crewdash.core.config.model import Config
 
     assert isinstance(config, Config) and isinstance(data_dir, Path)
     stores: list[object] = []
 
     async def build_engine() -> object:
         from crewdash.core.engine import Engine
-        from crewdash.core.store import RunStore, store_path
+        from crewdash.core.store.database import RunStore, store_path
 
         if before_engine is not None:
             await before_engine()

@@ -43,8 +43,8 @@ def demo_config(server: object, scenario: object, path: object) -> object:
     from pathlib import Path
 
     from crewdash.aop.models import Secret
-    from crewdash.core.config import load_config, write_config
-    from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
+    from crewdash.core.config.load import load_config, write_config
+    from crewdash.core.config.model import Config, CrewConfig, CrewKind, TokenSource
 
     assert isinstance(path, Path)
     crews = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crewdash.commands._common import add_command, add_crew
+from crewdash.commands.support.common import add_command, add_crew
 
 _RUN_HELP = "the run's local id (or a unique prefix), as `crewdash runs --phase unknown` shows"
 
@@ -20,4 +20,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_crew(dismiss)
     dismiss.add_argument("run", metavar="RUN", help=_RUN_HELP)
     dismiss.add_argument("--reason", default="", help="why, for the audit trail")
-    dismiss.set_defaults(handler="crewdash.commands._unknown:handle_dismiss")
+    dismiss.set_defaults(handler="crewdash.commands.support.unknown:handle_dismiss")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command
-from crewdash.commands._filters import add_run_filters
+from crewdash.commands.support.common import add_command
+from crewdash.commands.support.filters import add_run_filters
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _export)
 
@@ -39,11 +39,11 @@ async def _export(session: Session) -> int:
     import sys
     from pathlib import Path
 
-    from crewdash.commands._context import open_store
-    from crewdash.commands._errors import CliError
-    from crewdash.commands._select import select_runs
-    from crewdash.core.atomic import write_atomic
-    from crewdash.core.export import export_runs
+    from crewdash.commands.support.context import open_store
+    from crewdash.commands.support.errors import CliError
+    from crewdash.commands.support.select import select_runs
+    from crewdash.core.runs.export import export_runs
+    from crewdash.core.store.atomic import write_atomic
 
     args = session.args
     with open_store(args) as store:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_crew
+from crewdash.commands.support.common import add_command, add_crew
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,14 +24,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _inputs)
 
 
 async def _inputs(session: Session) -> int:
-    from crewdash.commands._context import config_from, crew_client, crew_from
-    from crewdash.commands._render import spec_json, spec_line
+    from crewdash.commands.support.context import config_from, crew_client, crew_from
+    from crewdash.commands.support.render import spec_json, spec_line
 
     crew = crew_from(config_from(session.args), session.args.crew)
     async with crew_client(crew, None) as client:

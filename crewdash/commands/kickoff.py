@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_crew, add_timeout
+from crewdash.commands.support.common import add_command, add_crew, add_timeout
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     # Graceful: Ctrl+C during the POST lets it finish, so its id is saved, never lost.
     return run_command(args, _kickoff, graceful=True)
@@ -56,18 +56,18 @@ async def _kickoff(session: Session) -> int:
     import time
     from pathlib import Path
 
-    from crewdash.commands._common import ExitCode
-    from crewdash.commands._context import (
+    from crewdash.commands.support.common import ExitCode
+    from crewdash.commands.support.context import (
         config_from,
         crew_client,
         crew_from,
         open_store,
         running_engine,
     )
-    from crewdash.commands._follow import finish, follow, resume_hint
-    from crewdash.commands._render import run_json
-    from crewdash.commands._values import build_inputs, parse_assignments, read_inputs_file
-    from crewdash.core.kickoff import start_run
+    from crewdash.commands.support.follow import finish, follow, resume_hint
+    from crewdash.commands.support.render import run_json
+    from crewdash.commands.support.values import build_inputs, parse_assignments, read_inputs_file
+    from crewdash.core.runs.kickoff import start_run
 
     args = session.args
     out = session.out

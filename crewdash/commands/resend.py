@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crewdash.commands._common import add_command, add_crew
+from crewdash.commands.support.common import add_command, add_crew
 
 _RUN_HELP = "the run's local id (or a unique prefix), as `crewdash runs --phase unknown` shows"
 
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_crew(resend)
     resend.add_argument("run", metavar="RUN", help=_RUN_HELP)
-    from crewdash.commands._unknown import add_yes
+    from crewdash.commands.support.unknown import add_yes
 
     add_yes(resend)
-    resend.set_defaults(handler="crewdash.commands._unknown:handle_resend")
+    resend.set_defaults(handler="crewdash.commands.support.unknown:handle_resend")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import KICKOFF_ID_HELP, add_command, add_crew_run
+from crewdash.commands.support.common import KICKOFF_ID_HELP, add_command, add_crew_run
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
     from crewdash.core.models import DecisionRecord, HumanRequest, RunRecord
-    from crewdash.core.store import RunStore
+    from crewdash.core.store.database import RunStore
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     # Graceful: once sent, an answer's outcome is recorded even if Ctrl+C comes meanwhile.
     return run_command(args, _resume, graceful=True)
@@ -65,7 +65,7 @@ def _matches(req: HumanRequest, crew: str, key: str, task: str | None) -> bool:
 
 def _refuse_other_round(store: RunStore, crew: str, kickoff_id: str, attempt: int) -> None:
     """`--attempt N` and round N is not known while another round is: say which waits."""
-    from crewdash.commands._errors import CliError
+    from crewdash.commands.support.errors import CliError
 
     waiting = [r for r in store.pending_requests_of(crew, kickoff_id) if r.attempt != attempt]
     if waiting:
@@ -84,7 +84,7 @@ def _answered_while_running(
 ) -> DecisionRecord | None:
     """The operator decision that made a run that is going on (not final) leave its pause:
     what a process that came too late is told."""
-    from crewdash.core.inbox import OBSERVER
+    from crewdash.core.inbox.inbox import OBSERVER
     from crewdash.core.models import AnswerOutcome
 
     if run is None or run.is_final:
@@ -99,17 +99,17 @@ def _answered_while_running(
 
 async def _resume(session: Session) -> int:
     from crewdash.aop.models import RunState
-    from crewdash.commands._common import ExitCode
-    from crewdash.commands._context import (
+    from crewdash.commands.support.common import ExitCode
+    from crewdash.commands.support.context import (
         config_from,
         crew_client,
         crew_from,
         open_store,
         running_engine,
     )
-    from crewdash.commands._errors import CliError
-    from crewdash.commands._ids import resolve_kickoff_id
-    from crewdash.core.inbox import SOMEONE_ELSE, InboxError, how_answered
+    from crewdash.commands.support.errors import CliError
+    from crewdash.commands.support.ids import resolve_kickoff_id
+    from crewdash.core.inbox.inbox import SOMEONE_ELSE, InboxError, how_answered
     from crewdash.core.models import AnswerOutcome
 
     args = session.args

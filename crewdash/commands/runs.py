@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command
-from crewdash.commands._filters import add_run_filters
+from crewdash.commands.support.common import add_command
+from crewdash.commands.support.filters import add_run_filters
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,15 +25,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _runs)
 
 
 async def _runs(session: Session) -> int:
-    from crewdash.commands._context import open_store
-    from crewdash.commands._render import run_json, run_line
-    from crewdash.commands._select import select_runs
+    from crewdash.commands.support.context import open_store
+    from crewdash.commands.support.render import run_json, run_line
+    from crewdash.commands.support.select import select_runs
 
     with open_store(session.args) as store:
         runs = select_runs(store, session.args)

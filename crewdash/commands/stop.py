@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import KICKOFF_ID_HELP, add_command, add_crew_run
+from crewdash.commands.support.common import KICKOFF_ID_HELP, add_command, add_crew_run
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _stop)
 
@@ -33,10 +33,10 @@ async def _stop(session: Session) -> int:
     import time
 
     from crewdash.aop.errors import AOPError, NotPausedError, UnsupportedError
-    from crewdash.commands._common import ExitCode
-    from crewdash.commands._context import config_from, crew_client, crew_from, open_store
-    from crewdash.commands._errors import CliError
-    from crewdash.commands._ids import resolve_kickoff_id
+    from crewdash.commands.support.common import ExitCode
+    from crewdash.commands.support.context import config_from, crew_client, crew_from, open_store
+    from crewdash.commands.support.errors import CliError
+    from crewdash.commands.support.ids import resolve_kickoff_id
 
     args = session.args
     crew = crew_from(config_from(args), args.crew)

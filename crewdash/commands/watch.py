@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands._common import add_command, add_timeout
+from crewdash.commands.support.common import add_command, add_timeout
 
 if TYPE_CHECKING:
-    from crewdash.commands._runner import Session
+    from crewdash.commands.support.runner import Session
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from crewdash.commands._runner import run_command
+    from crewdash.commands.support.runner import run_command
 
     return run_command(args, _watch, graceful=True)
 
@@ -35,9 +35,9 @@ def handle(args: argparse.Namespace) -> int:
 async def _watch(session: Session) -> int:
     import time
 
-    from crewdash.commands._common import ExitCode
-    from crewdash.commands._context import config_from, crew_from, open_store, running_engine
-    from crewdash.commands._follow import finish, follow, resume_hint, succeeded
+    from crewdash.commands.support.common import ExitCode
+    from crewdash.commands.support.context import config_from, crew_from, open_store, running_engine
+    from crewdash.commands.support.follow import finish, follow, resume_hint, succeeded
     from crewdash.core.models import KickoffPhase
 
     args = session.args

@@ -11,14 +11,10 @@ from typing import Any
 
 from crewdash.aop.errors import AOPError, AuthenticationError, UnsupportedError
 from crewdash.aop.models import InputSpec, RunState, Secret
-from crewdash.core import resolve
-from crewdash.core.batch import BatchProgress, BatchResult, run_batch
-from crewdash.core.config_errors import ConfigError
-from crewdash.core.config_model import Config, CrewConfig, CrewKind
+from crewdash.core.config.errors import ConfigError
+from crewdash.core.config.model import Config, CrewConfig, CrewKind
 from crewdash.core.events import EventBus
-from crewdash.core.health_probe import HealthProbe, ProbeSettings
-from crewdash.core.inbox import Inbox
-from crewdash.core.kickoff import reconcile_interrupted, start_run
+from crewdash.core.inbox.inbox import Inbox
 from crewdash.core.models import (
     AnswerOutcome,
     CrewHealth,
@@ -31,10 +27,14 @@ from crewdash.core.models import (
     RunRecord,
     StateChange,
 )
-from crewdash.core.monitor import Monitor, MonitorSettings
-from crewdash.core.pacer import Pacers
-from crewdash.core.receiver import Receiver
-from crewdash.core.status_route import load_status_route, save_status_route
+from crewdash.core.monitor.poller import Monitor, MonitorSettings
+from crewdash.core.monitor.probe import HealthProbe, ProbeSettings
+from crewdash.core.receiver.server import Receiver
+from crewdash.core.runs import resolve
+from crewdash.core.runs.batch import BatchProgress, BatchResult, run_batch
+from crewdash.core.runs.kickoff import reconcile_interrupted, start_run
+from crewdash.core.runs.pacer import Pacers
+from crewdash.core.runs.status_route import load_status_route, save_status_route
 from crewdash.core.timing import Clock, LoopClock
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class Engine:
     The interface of `notes/interfaces.md`, plus what the TUI and CLI also need:
     - `await kickoff_batch(crew, rows, *, key=None, max_concurrency=8, on_progress=None,
       stop=None)` -> BatchResult: many runs of one crew, resumable; setting the `stop` event
-      ends it after the kickoffs in flight (see `crewdash.core.batch`).
+      ends it after the kickoffs in flight (see `crewdash.core.runs.batch`).
     - `kickoff()` re-raises the client's AOPError when the kickoff failed; the REFUSED or
       UNKNOWN row is stored and published first (`engine.runs()` shows it).
     - `event_batches()`: like `events()` but yields lists coalesced per run/request/crew.
@@ -93,7 +93,7 @@ class Engine:
       `replace_token(crew, token)` (resumes a crew stopped by a 401), `monitor`, `inbox_`.
     - `crew_latency(crew)`: seconds of the latest health check that measured one.
     - `probe`: checks each crew's health on start and every minute while none of its runs is
-      polled (`crewdash.core.health_probe`); `crew_health()` is the newest of its and the
+      polled (`crewdash.core.monitor.probe`); `crew_health()` is the newest of its and the
       monitor's view.
     Every event is on disk when it is published; callbacks run on the event loop.
     """
@@ -185,7 +185,7 @@ class Engine:
         for record in reconcile_interrupted(self.store):
             self.bus.publish(RunChanged(record))
         self.inbox_.close_finished()  # nothing pops up for a run that has ended meanwhile
-        from crewdash.core.tokens import resolve_token
+        from crewdash.core.config.tokens import resolve_token
 
         for crew in self.config.crews.values():
             try:
@@ -400,7 +400,7 @@ class Engine:
             **self._hooks(crew),
         )
 
-    # --- resolving an UNKNOWN kickoff (crewdash.core.resolve) -------------------------------
+    # --- resolving an UNKNOWN kickoff (crewdash.core.runs.resolve) -------------------------------
 
     async def adopt(self, local_id: str, kickoff_id: str) -> RunRecord:
         """Attach the kickoff id the operator found to an UNKNOWN run, after a status call

@@ -117,7 +117,7 @@ class HumanRequest:
     """One human-input request, whatever channel reported it: a crew pause is one request per
     (kickoff id, task, attempt), a flow pause one per flow request id; every channel that
     reports the same pause (polling, the crew/task webhook, the signed flow webhook) adds to
-    this one record and never makes another (see `crewdash.core.inbox`)."""
+    this one record and never makes another (see `crewdash.core.inbox.inbox`)."""
 
     # The key everyone uses; fixed at first sighting: "<kickoff_id>:<task_id>" (attempt 1),
     # "<kickoff_id>:<task_id>#<attempt>", or the flow's request id when that came first.

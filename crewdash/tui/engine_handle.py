@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from crewdash.core.config_model import Config
+from crewdash.core.config.model import Config
 from crewdash.core.models import CrewHealth
 
 if TYPE_CHECKING:

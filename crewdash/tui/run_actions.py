@@ -143,7 +143,7 @@ class RunActions:
 
     def resolve(self, local_id: str) -> None:
         """Ask how an UNKNOWN kickoff ends (adopt an id, send again, dismiss), then do it."""
-        from crewdash.core.resolve import DUPLICATE_RISK
+        from crewdash.core.runs.resolve import DUPLICATE_RISK
         from crewdash.tui.screens.resolve_unknown import ResolveChoice, ResolveUnknownModal
 
         run = self.app.engine.run(local_id)

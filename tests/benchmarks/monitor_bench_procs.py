@@ -205,10 +205,10 @@ def peak_rss_mb() -> float:
 
 async def _engine(case: Case, sim: Sim, tmp: Path) -> dict[str, float]:
     from crewdash.aop.models import Secret
-    from crewdash.core.config_model import Config, CrewConfig, TokenSource
+    from crewdash.core.config.model import Config, CrewConfig, TokenSource
     from crewdash.core.engine import Engine
     from crewdash.core.models import RunChanged
-    from crewdash.core.store import RunStore
+    from crewdash.core.store.database import RunStore
 
     # synchronous=NORMAL: FULL is one fsync per change, a disk benchmark, not the monitor's
     # (see tests/benchmarks/test_store_bench.py).

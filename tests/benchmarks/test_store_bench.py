@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import Progress, RunState, RunStatus
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 
 pytestmark = pytest.mark.benchmark
 

@@ -51,8 +51,8 @@ def spawned() -> Iterator[list[PtyApp]]:
 
 def _config(tmp_path: Path) -> Path:
     from crewdash.aop.models import Secret
-    from crewdash.core.config import write_config
-    from crewdash.core.config_model import Config, CrewConfig, TokenSource
+    from crewdash.core.config.load import write_config
+    from crewdash.core.config.model import Config, CrewConfig, TokenSource
 
     path = tmp_path / "config.toml"
     crews = {

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from crewdash.aop import AsyncCrewClient, RetryPolicy
 from crewdash.aop.errors import AOPError
-from crewdash.core.kickoff import reconcile_interrupted, start_run
-from crewdash.core.store import RunStore
+from crewdash.core.runs.kickoff import reconcile_interrupted, start_run
+from crewdash.core.store.database import RunStore
 
 BATCH = "crash-test"
 

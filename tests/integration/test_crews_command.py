@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crewdash.cli import main
-from crewdash.core.config import load_config
+from crewdash.core.config.load import load_config
 
 TOKEN = "tok-stdin-NeverShown-31337"
 

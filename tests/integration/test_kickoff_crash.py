@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from crewdash.core.kickoff import META_KEY, reconcile_interrupted
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore
+from crewdash.core.runs.kickoff import META_KEY, reconcile_interrupted
+from crewdash.core.store.database import RunStore
 
 CHILD = Path(__file__).with_name("kickoff_child.py")
 ROWS = 60

@@ -7,13 +7,13 @@ import asyncio
 import sys
 from pathlib import Path
 
-from crewdash.core.store import RunStore
-from crewdash.core.store_schema import LATEST, schema_version
+from crewdash.core.store.database import RunStore
+from crewdash.core.store.schema import LATEST, schema_version
 
 OPENER = """
 import sys, time
 from pathlib import Path
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 path, start = Path(sys.argv[1]), float(sys.argv[2])
 while time.time() < start:  # every process opens at the same instant
     pass

@@ -10,9 +10,9 @@ import pytest
 
 from crewdash.aop import AsyncCrewClient, HumanInputWebhook, RequestTimeoutError, RetryPolicy
 from crewdash.aop.errors import AOPError
-from crewdash.core.export import export_runs
-from crewdash.core.kickoff import reconcile_interrupted, start_run
-from crewdash.core.store import RunStore
+from crewdash.core.runs.export import export_runs
+from crewdash.core.runs.kickoff import reconcile_interrupted, start_run
+from crewdash.core.store.database import RunStore
 
 PLANTED = "hitl-PLANTED-token-8c2e61d0"
 

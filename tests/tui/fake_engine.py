@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crewdash.aop.models import InputSpec, InputType
-from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
+from crewdash.core.config.model import Config, CrewConfig, CrewKind, TokenSource
 from crewdash.core.models import (
     AnswerOutcome,
     CrewHealth,

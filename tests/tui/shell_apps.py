@@ -9,7 +9,7 @@ from typing import Any
 from textual.widgets import Input
 
 from crewdash.aop.models import InputSpec, InputType, RunState
-from crewdash.core.config_model import Config, CrewKind
+from crewdash.core.config.model import Config, CrewKind
 from crewdash.core.models import CrewHealth, KickoffPhase, RunRecord
 from crewdash.tui.app import CrewdashApp
 from tests.tui.fake_engine import FakeEngine, crew

@@ -16,8 +16,8 @@ from textual.widgets import Input
 from crewdash.aop.models import RunState
 from crewdash.core.engine import Engine
 from crewdash.core.models import CrewHealth, CrewHealthChanged, Event, RunChanged
-from crewdash.core.monitor import MonitorSettings
-from crewdash.core.store import RunStore
+from crewdash.core.monitor.poller import MonitorSettings
+from crewdash.core.store.database import RunStore
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.messages import StartRun
 from tests.sim_config import sim_config

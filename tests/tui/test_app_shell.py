@@ -18,7 +18,7 @@ from textual import events
 from textual.widgets import Button, Input
 
 from crewdash.aop.models import RunState
-from crewdash.core.config_model import Config, UIConfig
+from crewdash.core.config.model import Config, UIConfig
 from crewdash.core.models import (
     CrewHealth,
     CrewHealthChanged,

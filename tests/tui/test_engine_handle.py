@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from crewdash.core.config_model import Config
+from crewdash.core.config.model import Config
 from crewdash.core.models import CrewHealth, Event, RunChanged
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine

@@ -61,10 +61,10 @@ def test_the_app_and_its_first_frame_widgets_import_no_records_nor_health_probe(
     import sys
 
     code = (
-        "import sys, crewdash.core.config, crewdash.tui.app, crewdash.tui.engine_handle, "
+        "import sys, crewdash.core.config.load, crewdash.tui.app, crewdash.tui.engine_handle, "
         "crewdash.tui.format, crewdash.tui.widgets.crew_pane, crewdash.tui.widgets.status_bar; "
         "print(sorted(m for m in ('crewdash.aop.records', 'crewdash.core.records', "
-        "'crewdash.core.health_probe') if m in sys.modules))"
+        "'crewdash.core.monitor.probe') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -14,10 +14,10 @@ from screens_fixtures import ScreenApp
 from textual.widgets import Static, TextArea
 
 from crewdash.aop.models import Secret
-from crewdash.core.config_model import ReceiverConfig
+from crewdash.core.config.model import ReceiverConfig
 from crewdash.core.engine import Engine
 from crewdash.core.models import AnswerOutcome, HumanRequest
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 from crewdash.sim.scenario import FlowWebhook
 from crewdash.tui.screens.confirm import ConfirmModal
 from crewdash.tui.screens.human_input import HumanInputModal

@@ -128,7 +128,7 @@ def test_confirm_modal(snap_compare: Any) -> None:
 
 def test_resolve_unknown_kickoff(snap_compare: Any) -> None:
     from crewdash.core.models import KickoffPhase
-    from crewdash.core.resolve import DUPLICATE_RISK
+    from crewdash.core.runs.resolve import DUPLICATE_RISK
     from crewdash.tui.screens.resolve_unknown import ResolveUnknownModal
 
     lost = completed_run(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.widgets import Button, Footer, Select, Switch, TextArea
 
-from crewdash.core.config_model import Config, CrewKind
+from crewdash.core.config.model import Config, CrewKind
 from crewdash.core.models import AnswerOutcome, CrewHealth, CrewHealthChanged, InboxChanged
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.screens.human_input import HumanInputModal

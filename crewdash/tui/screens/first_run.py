@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from crewdash.aop.models import Secret
-from crewdash.core.config_model import CrewConfig, CrewKind, TokenSource
+from crewdash.core.config.model import CrewConfig, CrewKind, TokenSource
 from crewdash.tui.bindings import FIRST_RUN_BINDINGS
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class FirstRunScreen(Screen[None]):
     @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#crew-token")
     def _save(self) -> None:
-        from crewdash.core.config import save_crew
+        from crewdash.core.config.load import save_crew
 
         error = self.query_one("#add-error", Static)
         try:

@@ -31,7 +31,6 @@ from textual.widgets import (
 )
 from textual.widgets.tree import TreeNode
 
-from crewdash.core.atomic import write_atomic
 from crewdash.core.models import (
     DecisionRecord,
     InboxChanged,
@@ -40,6 +39,7 @@ from crewdash.core.models import (
     RunRecord,
     StateChange,
 )
+from crewdash.core.store.atomic import write_atomic
 from crewdash.tui.format import (
     format_clock,
     format_duration,
@@ -442,7 +442,7 @@ class RunDetailScreen(Screen[None]):
             return
         crew, inputs = self.record.crew, dict(self.record.inputs)
         if self.record.phase is KickoffPhase.UNKNOWN and not edit:
-            from crewdash.core.resolve import DUPLICATE_RISK
+            from crewdash.core.runs.resolve import DUPLICATE_RISK
 
             def confirmed(yes: bool | None) -> None:
                 if yes:

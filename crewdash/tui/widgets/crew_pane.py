@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from crewdash.core.config_model import CrewConfig
+from crewdash.core.config.model import CrewConfig
 from crewdash.core.models import CrewHealth
 from crewdash.tui.format import DEFAULT_COLORS, HEALTH_LOOK
 
@@ -23,7 +23,7 @@ def health_words(health: CrewHealth, latency: float | None) -> str:
     if latency is not None and health in (CrewHealth.OK, CrewHealth.SLOW):
         # imported once a latency was measured: the first frame has none (health_probe and
         # what it imports cost start-up ~1.5 ms)
-        from crewdash.core.health_probe import latency_text
+        from crewdash.core.monitor.probe import latency_text
 
         return f"{word} · {latency_text(latency)}"
     return word

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 
 
 def _crewdash(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from cli_helpers import CliEnv
 
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore, store_path
+from crewdash.core.store.database import RunStore, store_path
 
 
 def _jsonl(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -21,9 +21,9 @@ from typing import Any
 
 from cli_helpers import CliEnv
 
-from crewdash.core.kickoff import META_KEY, reconcile_interrupted
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore, store_path
+from crewdash.core.runs.kickoff import META_KEY, reconcile_interrupted
+from crewdash.core.store.database import RunStore, store_path
 
 FAULTS = {
     "latency": 0.02,
@@ -133,7 +133,7 @@ async def test_sigkilled_batches_with_faults_then_a_rerun_lose_and_duplicate_not
 async def test_a_batch_beside_watch_and_an_engine_keeps_every_row_its_own(
     cli: CliEnv, tmp_path: Path
 ) -> None:
-    from crewdash.core.config import load_config
+    from crewdash.core.config.load import load_config
     from crewdash.core.engine import Engine
 
     rows = 80

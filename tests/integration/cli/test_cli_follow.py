@@ -121,7 +121,7 @@ async def test_resume_approves_through_the_inbox_with_an_audit_row(cli: CliEnv) 
          "is_approve": True}
     ]  # fmt: skip
 
-    from crewdash.core.store import RunStore, store_path
+    from crewdash.core.store.database import RunStore, store_path
 
     store = RunStore.open(store_path(cli.data_dir))
     try:
@@ -164,7 +164,7 @@ async def test_resume_a_flow_with_an_outcome_and_refusals(cli: CliEnv) -> None:
     assert resume["body"]["human_feedback"] == "reject: too vague"
     assert resume["body"]["is_approve"] is False
 
-    from crewdash.core.store import RunStore, store_path
+    from crewdash.core.store.database import RunStore, store_path
 
     store = RunStore.open(store_path(cli.data_dir))
     try:

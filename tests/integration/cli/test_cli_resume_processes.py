@@ -20,10 +20,10 @@ import pytest
 from cli_helpers import CliEnv
 
 from crewdash.aop.models import RunState, Secret
-from crewdash.core.config_model import ReceiverConfig
+from crewdash.core.config.model import ReceiverConfig
 from crewdash.core.engine import Engine
 from crewdash.core.models import RequestSource
-from crewdash.core.store import RunStore, store_path
+from crewdash.core.store.database import RunStore, store_path
 from crewdash.sim.scenario import FlowWebhook
 from tests.sim_config import sim_config
 

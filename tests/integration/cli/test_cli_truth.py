@@ -15,7 +15,7 @@ import httpx
 import pytest
 from cli_helpers import CliEnv, cli_env
 
-from crewdash.core.store import store_path
+from crewdash.core.store.database import store_path
 
 
 async def _kickoff(cli: CliEnv, crew: str, *inputs: str) -> str:

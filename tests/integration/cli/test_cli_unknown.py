@@ -8,9 +8,9 @@ import pytest
 from cli_helpers import CliEnv
 
 from crewdash.aop.errors import ProtocolError
-from crewdash.core.kickoff import META_KEY, start_run
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore, store_path
+from crewdash.core.runs.kickoff import META_KEY, start_run
+from crewdash.core.store.database import RunStore, store_path
 
 
 async def _unknown_kickoff(cli: CliEnv) -> dict:

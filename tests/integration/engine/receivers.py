@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from crewdash.aop.models import Secret
-from crewdash.core.config_model import ReceiverConfig
-from crewdash.core.receiver import Receiver
+from crewdash.core.config.model import ReceiverConfig
+from crewdash.core.receiver.server import Receiver
 
 Seen = dict[str, list[Any]]
 

@@ -15,9 +15,9 @@ import pytest
 
 from crewdash.aop import AsyncCrewClient, RetryPolicy
 from crewdash.core.events import EventBus
-from crewdash.core.inbox import Inbox
+from crewdash.core.inbox.inbox import Inbox
 from crewdash.core.models import AnswerOutcome
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 
 CREW = "review"
 

@@ -14,9 +14,8 @@ import pytest
 from crewdash.aop import AsyncCrewClient, CircuitBreaker, RetryPolicy
 from crewdash.aop.errors import AOPError
 from crewdash.aop.models import RunState, Secret
-from crewdash.core.config_model import Config, CrewConfig, ReceiverConfig
+from crewdash.core.config.model import Config, CrewConfig, ReceiverConfig
 from crewdash.core.engine import Engine
-from crewdash.core.kickoff import META_KEY
 from crewdash.core.models import (
     AnswerOutcome,
     CrewHealth,
@@ -25,7 +24,8 @@ from crewdash.core.models import (
     KickoffPhase,
     RunRecord,
 )
-from crewdash.core.store import RunStore
+from crewdash.core.runs.kickoff import META_KEY
+from crewdash.core.store.database import RunStore
 from tests.sim_config import sim_config
 
 

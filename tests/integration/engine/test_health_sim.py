@@ -11,7 +11,7 @@ from pathlib import Path
 from crewdash.aop.errors import ServerError
 from crewdash.core.engine import Engine
 from crewdash.core.models import CrewHealth, CrewHealthChanged, Event, RunRecord
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 from tests.sim_config import sim_config
 
 

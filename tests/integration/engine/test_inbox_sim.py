@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from crewdash.aop.models import RunState, Secret
-from crewdash.core.config_model import ReceiverConfig
+from crewdash.core.config.model import ReceiverConfig
 from crewdash.core.engine import Engine
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, RequestSource
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 from crewdash.sim.scenario import FlowWebhook
 from tests.sim_config import sim_config
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crewdash.core.receiver import Receiver, sign
+from crewdash.core.receiver.server import Receiver, sign
 from tests.integration.engine.receivers import running_receiver
 
 BEARER = "receiver-bearer-hardening-0123456789"
@@ -160,18 +160,19 @@ async def test_each_refusal_is_one_log_line_rate_limited_and_masked(
     receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     rec, _ = receiver
-    caplog.set_level(logging.DEBUG, logger="crewdash.core.receiver")
+    caplog.set_level(logging.DEBUG, logger="crewdash.core.receiver.server")
     url_token_path = "/hooks/review/task/0123456789abcdef0123456789abcdef"
     async with httpx.AsyncClient() as http:
         r = await http.post(rec.url + url_token_path, json={})
         assert r.status_code == 401
-        lines = [r.getMessage() for r in caplog.records if r.name == "crewdash.core.receiver"]
+        name = "crewdash.core.receiver.server"
+        lines = [r.getMessage() for r in caplog.records if r.name == name]
         assert len(lines) == 1
         assert "wrong webhook URL token" in lines[0] and "127.0.0.1:" in lines[0]
         assert "POST /hooks/review/task/****" in lines[0]
         assert "0123456789abcdef" not in lines[0]
         for _ in range(200):
             await http.post(rec.url + "/hooks/review/human-input", json={})
-    lines = [r.getMessage() for r in caplog.records if r.name == "crewdash.core.receiver"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "crewdash.core.receiver.server"]
     assert len(lines) <= 1 + 2 * 10 + 1  # ≤ 10 a second (the loop may straddle 2-3 seconds)
     assert all(record.exc_info is None for record in caplog.records)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crewdash.core.receiver import Receiver, sign
+from crewdash.core.receiver.server import Receiver, sign
 from tests.integration.engine.receivers import running_receiver
 
 BEARER = "receiver-bearer-token-0123456789"

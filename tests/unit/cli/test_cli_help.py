@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crewdash.cli import main
-from crewdash.commands._common import EXIT_CODES_EPILOG, ExitCode
+from crewdash.commands.support.common import EXIT_CODES_EPILOG, ExitCode
 
 HEADLESS = ("inputs", "kickoff", "status", "watch", "runs", "resume", "stop", "export", "batch")
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from crewdash.commands._errors import CliError
-from crewdash.commands._output import Output
-from crewdash.commands._time import parse_since
+from crewdash.commands.support.errors import CliError
+from crewdash.commands.support.output import Output
+from crewdash.commands.support.time import parse_since
 
 
 class _Tty(io.StringIO):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import InputSpec, InputType
-from crewdash.commands._values import (
+from crewdash.commands.support.values import (
     InputValueError,
     build_inputs,
     parse_assignments,

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from crewdash.core.models import AnswerOutcome, Decision, HumanRequest, RequestSource
-from crewdash.core.store import RunStore
-from crewdash.core.store_schema import migrate, schema_version
+from crewdash.core.store.database import RunStore
+from crewdash.core.store.schema import migrate, schema_version
 
 
 def _request(store: RunStore, rid: str = "k1:review") -> HumanRequest:

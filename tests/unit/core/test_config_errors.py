@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crewdash.core.config import ConfigError, load_config
+from crewdash.core.config.load import ConfigError, load_config
 
 GOOD_CREW = '[crews.research]\nurl = "https://r.example.com"\ntoken_env = "R_TOKEN"\n'
 

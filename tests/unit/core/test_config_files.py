@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import Secret
-from crewdash.core import atomic
-from crewdash.core.config import ConfigError, load_config, remove_crew, save_crew
-from crewdash.core.config_model import CrewConfig, TokenSource
+from crewdash.core.config.load import ConfigError, load_config, remove_crew, save_crew
+from crewdash.core.config.model import CrewConfig, TokenSource
+from crewdash.core.store import atomic
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 
@@ -94,9 +94,9 @@ def test_sigkill_mid_write_leaves_the_old_file_intact(tmp_path: Path) -> None:
         import sys
         from pathlib import Path
         from crewdash.aop.models import Secret
-        from crewdash.core import atomic
-        from crewdash.core.config import save_crew
-        from crewdash.core.config_model import CrewConfig, TokenSource
+        from crewdash.core.store import atomic
+        from crewdash.core.config.load import save_crew
+        from crewdash.core.config.model import CrewConfig, TokenSource
 
         def stop_here(tmp):
             print("WRITTEN", tmp, flush=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import Secret
-from crewdash.core.config import (
+from crewdash.core.config.load import (
     load_config,
     remove_crew,
     resolve_config_path,
@@ -17,7 +17,7 @@ from crewdash.core.config import (
     save_crew,
     write_config,
 )
-from crewdash.core.config_model import Config, CrewConfig, CrewKind, TokenSource
+from crewdash.core.config.model import Config, CrewConfig, CrewKind, TokenSource
 
 FULL = """\
 [crews.research]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import Secret
-from crewdash.core.config import ConfigError, resolve_token
-from crewdash.core.config_model import CrewConfig, TokenSource
+from crewdash.core.config.load import ConfigError, resolve_token
+from crewdash.core.config.model import CrewConfig, TokenSource
 
 TOKEN = "tok-SuperSecret-0042"
 CONFIG = Path("/home/op/.config/crewdash/config.toml")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import Progress, RunResult, RunState, RunStatus, TaskOutput
-from crewdash.core.export import CSV_COLUMNS, export_runs
-from crewdash.core.store import RunStore
+from crewdash.core.runs.export import CSV_COLUMNS, export_runs
+from crewdash.core.store.database import RunStore
 
 
 @pytest.fixture

@@ -19,15 +19,15 @@ from crewdash.aop.errors import (
     ValidationError,
 )
 from crewdash.aop.models import HumanInputWebhook, Webhooks
-from crewdash.core.kickoff import (
+from crewdash.core.models import KickoffPhase
+from crewdash.core.runs.kickoff import (
     META_KEY,
     reconcile_interrupted,
     send_intent,
     start_run,
     webhooks_of,
 )
-from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 
 
 class FakeClient:
@@ -218,7 +218,7 @@ class ScriptedClient:
 
 
 def _pacer():
-    from crewdash.core.pacer import Pacer
+    from crewdash.core.runs.pacer import Pacer
 
     class Skipping:  # time passes only when slept: the waits cost nothing
         now = 0.0
@@ -281,7 +281,7 @@ async def test_an_unreadable_200_is_started_id_unreadable(store: RunStore) -> No
 
 
 async def test_a_stop_before_sending_leaves_the_row_not_sent(store: RunStore) -> None:
-    from crewdash.core.kickoff import KickoffNotSent
+    from crewdash.core.runs.kickoff import KickoffNotSent
 
     stop = asyncio.Event()
     stop.set()
@@ -300,8 +300,8 @@ async def test_a_stop_before_sending_leaves_the_row_not_sent(store: RunStore) ->
 async def test_no_token_anywhere_in_the_store_file(path: Path) -> None:
     """A full run of operations with a planted token; then grep the file and its WAL."""
     from crewdash.aop.models import Progress, RunResult, RunState, RunStatus, TaskOutput
-    from crewdash.core.export import export_runs
     from crewdash.core.models import AnswerOutcome, Decision, HumanRequest, RequestSource
+    from crewdash.core.runs.export import export_runs
 
     token = "tok-PLANTED-5e1f9a7c3b"
     store = RunStore.open(path)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from crewdash.aop.models import StatusRoute
-from crewdash.core.status_route import load_status_route, save_status_route
-from crewdash.core.store import RunStore
+from crewdash.core.runs.status_route import load_status_route, save_status_route
+from crewdash.core.store.database import RunStore
 
 
 @pytest.fixture

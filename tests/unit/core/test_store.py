@@ -11,8 +11,8 @@ import pytest
 
 from crewdash.aop.models import Progress, RunResult, RunState, RunStatus, TaskOutput
 from crewdash.core.models import KickoffPhase
-from crewdash.core.store import RunStore, StoreError, store_path
-from crewdash.core.store_schema import LATEST, SchemaTooNewError, migrate, schema_version
+from crewdash.core.store.database import RunStore, StoreError, store_path
+from crewdash.core.store.schema import LATEST, SchemaTooNewError, migrate, schema_version
 
 
 @pytest.fixture
@@ -307,7 +307,7 @@ def test_usable_from_several_threads(store: RunStore) -> None:
 
 
 def test_every_phase_change_is_compare_and_set(store: RunStore, tmp_path: Path) -> None:
-    from crewdash.core.store import PhaseConflict
+    from crewdash.core.store.database import PhaseConflict
 
     accepted = store.mark_accepted(store.create_intent("c", {}, "rq-a", {}).local_id, "k")
     with pytest.raises(PhaseConflict, match="accepted"):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crewdash.core import store as store_module
 from crewdash.core.models import AnswerOutcome, Decision, HumanRequest, RequestSource
-from crewdash.core.store import RunStore, StoreError
+from crewdash.core.store import database as store_module
+from crewdash.core.store.database import RunStore, StoreError
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_requests_of_an_older_store_keep_their_ids_and_gain_attempt_and_flow(
 ) -> None:
     import sqlite3
 
-    from crewdash.core.store_schema import migrate
+    from crewdash.core.store.schema import migrate
 
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 from engine.fakes import open_store
 
 

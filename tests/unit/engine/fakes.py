@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from crewdash.aop.models import Progress, RunResult, RunState, RunStatus
-from crewdash.core.config_model import CrewConfig, TokenSource
+from crewdash.core.config.model import CrewConfig, TokenSource
 from crewdash.core.models import RunRecord
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 
 
 async def settle(rounds: int = 30) -> None:

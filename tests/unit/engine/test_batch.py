@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from crewdash.aop.errors import AuthenticationError, RateLimitedError, ServerError
-from crewdash.core.batch import AIMDLimit, BatchProgress, batch_key, run_batch
-from crewdash.core.kickoff import META_KEY
 from crewdash.core.models import KickoffPhase
+from crewdash.core.runs.batch import AIMDLimit, BatchProgress, batch_key, run_batch
+from crewdash.core.runs.kickoff import META_KEY
 from engine.fakes import ManualClock, settle
 
 

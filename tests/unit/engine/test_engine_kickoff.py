@@ -7,10 +7,10 @@ from pathlib import Path
 
 from crewdash.aop.errors import ValidationError
 from crewdash.aop.models import Secret
-from crewdash.core.config_model import Config, CrewConfig, TokenSource
+from crewdash.core.config.model import Config, CrewConfig, TokenSource
 from crewdash.core.engine import Engine
-from crewdash.core.kickoff import META_KEY
 from crewdash.core.models import KickoffPhase, RunChanged
+from crewdash.core.runs.kickoff import META_KEY
 from engine.fakes import open_store, settle
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from crewdash.aop.errors import NotFoundError, ServerError
 from crewdash.aop.models import RunState, RunStatus, Secret
-from crewdash.core.config_model import Config, CrewConfig, TokenSource
+from crewdash.core.config.model import Config, CrewConfig, TokenSource
 from crewdash.core.engine import Engine, EngineError
-from crewdash.core.kickoff import META_KEY
 from crewdash.core.models import KickoffPhase, RunChanged
+from crewdash.core.runs.kickoff import META_KEY
 from engine.fakes import open_store
 
 

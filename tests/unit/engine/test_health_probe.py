@@ -11,10 +11,10 @@ import pytest
 
 from crewdash.aop.errors import AuthenticationError, ConnectionFailedError, ServerError
 from crewdash.aop.models import RunStatus
-from crewdash.core.config_model import Config, CrewConfig
+from crewdash.core.config.model import Config, CrewConfig
 from crewdash.core.engine import Engine
-from crewdash.core.health_probe import latency_text
 from crewdash.core.models import CrewHealth, CrewHealthChanged
+from crewdash.core.monitor.probe import latency_text
 from engine.fakes import ManualClock, accepted_run, crew_config, open_store, status
 
 
@@ -109,7 +109,7 @@ async def test_an_offline_crew_is_logged_once_and_its_return_once(
         clock, ConnectionFailedError("connection refused", may_have_reached_server=False)
     )
     engine, events = make_engine(tmp_path, {"down": down}, clock)
-    caplog.set_level(logging.INFO, logger="crewdash.core.health_probe")
+    caplog.set_level(logging.INFO, logger="crewdash.core.monitor.probe")
     await engine.start()
     try:
         await clock.advance(300.0)

@@ -14,9 +14,9 @@ from crewdash.aop.errors import (
 )
 from crewdash.aop.models import ResumeResult, RunState, Webhooks
 from crewdash.core.events import EventBus
-from crewdash.core.inbox import Inbox, InboxError, is_rejection, resume_answer
+from crewdash.core.inbox.inbox import Inbox, InboxError, is_rejection, resume_answer
 from crewdash.core.models import AnswerOutcome, InboxChanged, RequestSource
-from crewdash.core.store import RunStore
+from crewdash.core.store.database import RunStore
 from engine.fakes import ManualClock, completed, status
 
 

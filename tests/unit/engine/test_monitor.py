@@ -15,8 +15,8 @@ from crewdash.aop.errors import (
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.events import EventBus, coalesce
 from crewdash.core.models import CrewHealth, CrewHealthChanged, Event, RunChanged
-from crewdash.core.monitor import NOTE_EXPIRED, NOTE_TOKEN, Monitor, MonitorSettings
-from crewdash.core.store import RunStore
+from crewdash.core.monitor.poller import NOTE_EXPIRED, NOTE_TOKEN, Monitor, MonitorSettings
+from crewdash.core.store.database import RunStore
 from engine.fakes import (
     ManualClock,
     ScriptedClient,

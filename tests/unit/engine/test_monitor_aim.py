@@ -8,8 +8,8 @@ import asyncio
 
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.events import EventBus
-from crewdash.core.monitor import Monitor, MonitorSettings
-from crewdash.core.store import RunStore
+from crewdash.core.monitor.poller import Monitor, MonitorSettings
+from crewdash.core.store.database import RunStore
 from engine.fakes import ManualClock, ScriptedClient, accepted_run, completed, crew_config, status
 
 QUEUE, TASK = 2.0, 20.0  # every run: queued 2 s, then tasks a and b of 20 s each

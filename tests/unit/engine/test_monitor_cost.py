@@ -7,8 +7,8 @@ from typing import Any
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.events import EventBus
 from crewdash.core.models import Event, RunChanged
-from crewdash.core.monitor import Monitor, MonitorSettings
-from crewdash.core.store import RunStore
+from crewdash.core.monitor.poller import Monitor, MonitorSettings
+from crewdash.core.store.database import RunStore
 from engine.fakes import (
     ManualClock,
     ScriptedClient,

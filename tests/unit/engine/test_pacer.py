@@ -3,9 +3,9 @@ cut to whatever little was sent lately), kept in the store for the next process.
 
 from __future__ import annotations
 
-from crewdash.core.pacer import Pacer, load_rate
-from crewdash.core.ratelimit import CrewRate
-from crewdash.core.store import RunStore
+from crewdash.core.runs.pacer import Pacer, load_rate
+from crewdash.core.runs.ratelimit import CrewRate
+from crewdash.core.store.database import RunStore
 from engine.fakes import ManualClock
 
 

@@ -1,0 +1,1 @@
+"""crewdash.commands.support."""

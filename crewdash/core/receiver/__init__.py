@@ -1,0 +1,1 @@
+"""crewdash.core.receiver.server."""
