@@ -121,7 +121,8 @@ def error_for_response(
 
 
 #: transport failures, first match wins: (httpx types, error class, reached the server?, words)
-_TRANSPORT_FAILURES: tuple[tuple[tuple[type[Exception], ...], type, bool, str], ...] = (
+_TransportError = type[ConnectionFailedError] | type[RequestTimeoutError]
+_TRANSPORT_FAILURES: tuple[tuple[tuple[type[Exception], ...], _TransportError, bool, str], ...] = (
     (
         (httpx.ConnectTimeout,),
         ConnectionFailedError,

@@ -64,7 +64,8 @@ class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
                     pacer.learn_429(retry_after, sent_at)
                 step = plan.send(outcome)
         except StopIteration as done:
-            return done.value
+            result: T = done.value  # a Plan[T] returns its T
+            return result
         finally:
             plan.close()
 

@@ -136,7 +136,9 @@ def _choices(item: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(text(choice) for choice in raw)
 
 
-def _input_from_object(item: Mapping[str, Any], index: int, required_names: set[str] | None):
+def _input_from_object(
+    item: Mapping[str, Any], index: int, required_names: set[str] | None
+) -> InputSpec:
     name = item.get("name")
     if not isinstance(name, str) or not name:
         raise ProtocolError(f"/inputs: item {index} has no name")

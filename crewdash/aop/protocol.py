@@ -217,15 +217,16 @@ class CrewProtocol(Generic[TransportT]):
                 self._breaker.release()
                 raise
             elapsed = self.clock.monotonic() - started
+            assert outcome is not None, "a driver answers a Send with a response or an error"
             if isinstance(outcome, httpx.Response):
                 error = error_for_response(outcome, call, named, self._secret, self.clock.time())
                 if error is None and check is not None:
                     error = check(outcome)
+                if error is None:
+                    self._breaker.record_success()
+                    return outcome, elapsed
             else:
                 error = outcome
-            if error is None:
-                self._breaker.record_success()
-                return outcome, elapsed  # type: ignore[return-value]
             if isinstance(error, _CREW_TROUBLE) or (
                 isinstance(error, ProtocolError) and error.unreadable
             ):

@@ -33,7 +33,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The delay after failed attempt number `attempt` (1-based)."""
-        ceiling = min(self.cap, self.base * 2 ** min(attempt - 1, 62))
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt - 1, 62))
         return ceiling * self.random()
 
     def delay(self, attempt: int, retry_after: float | None) -> float | None:

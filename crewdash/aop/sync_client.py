@@ -53,7 +53,8 @@ class CrewClient(CrewProtocol[httpx.BaseTransport]):
                     outcome = self._failed(step, exc)
                 step = plan.send(outcome)
         except StopIteration as done:
-            return done.value
+            result: T = done.value  # a Plan[T] returns its T
+            return result
         finally:
             plan.close()
 

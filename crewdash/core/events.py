@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from typing import assert_never
 
 from crewdash.core.models import CrewHealthChanged, Event, InboxChanged, RunChanged
 
@@ -23,7 +24,7 @@ def event_key(event: Event) -> tuple[str, str]:
         return ("request", event.request.id)
     if isinstance(event, CrewHealthChanged):
         return ("crew", event.crew)
-    return ("other", str(id(event)))
+    assert_never(event)  # a new kind of Event needs its key here
 
 
 def coalesce(events: Iterable[Event]) -> list[Event]:

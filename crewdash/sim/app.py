@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import EllipsisType
 from typing import Any
 
 import httpx
@@ -20,11 +21,13 @@ from crewdash.sim import payloads
 from crewdash.sim.clock import SimClock, SystemClock
 from crewdash.sim.faults import FaultInjector
 from crewdash.sim.runs import Event, NotPausedError, Run, Snapshot, UnknownTaskError
-from crewdash.sim.scenario import CrewSpec, FaultSpec, FlowWebhook, Scenario
+from crewdash.sim.scenario import CrewSpec, FaultSpec, FlowWebhook, OfflineMode, Scenario
 from crewdash.sim.stats import SimStats
 from crewdash.sim.webhooks import Deliverer
 
 __all__ = ["CallbackError", "NotPausedError", "SimApp", "UnknownTaskError"]
+
+_OFFLINE_MODES: dict[str, OfflineMode] = {"503": "503", "drop": "drop"}
 
 
 class CallbackError(Exception):
@@ -128,24 +131,26 @@ class SimApp:
         offline: bool | None = None,
         offline_mode: str | None = None,
         faults: dict[str, Any] | FaultSpec | None = None,
-        flow_webhook: FlowWebhook | type[Ellipsis] | None = ...,  # type: ignore[valid-type]
+        flow_webhook: FlowWebhook | EllipsisType | None = ...,
     ) -> CrewSpec:
-        """Change a crew at run time: offline/online, its faults, its flow webhook."""
+        """Change a crew at run time: offline/online, its faults, its flow webhook (`...`:
+        leave it; None: remove it)."""
         state = self._crew(crew_name)
         spec = state.spec
         if offline is not None:
-            spec = spec.with_changes(offline=offline)
+            spec = replace(spec, offline=offline)
         if offline_mode is not None:
-            if offline_mode not in ("503", "drop"):
+            mode = _OFFLINE_MODES.get(offline_mode)
+            if mode is None:
                 raise ValueError("offline_mode must be '503' or 'drop'")
-            spec = spec.with_changes(offline_mode=offline_mode)
+            spec = replace(spec, offline_mode=mode)
         if faults is not None:
             if isinstance(faults, dict):
                 faults = FaultSpec(**{**_fault_dict(spec.faults), **faults})
-            spec = spec.with_changes(faults=faults)
+            spec = replace(spec, faults=faults)
             state.faults.spec = faults
-        if flow_webhook is not ...:
-            spec = spec.with_changes(flow_webhook=flow_webhook)
+        if not isinstance(flow_webhook, EllipsisType):
+            spec = replace(spec, flow_webhook=flow_webhook)
         state.spec = spec
         return spec
 

@@ -7,7 +7,7 @@ Plain frozen dataclasses; `crewdash.sim.loading` builds them from TOML/JSON and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 InputsStyle = Literal["names", "typed", "required"]
@@ -113,9 +113,6 @@ class CrewSpec:
     flow_webhook: FlowWebhook | None = None
     offline: bool = False
     offline_mode: OfflineMode = "503"
-
-    def with_changes(self, **changes: object) -> CrewSpec:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ _UI_DEFAULTS = UIConfig()
 _RECEIVER_DEFAULTS = ReceiverConfig()
 
 
-def _merge(existing: Mapping[str, Any] | None, values: Mapping[str, tuple[Any, Any]]) -> dict:
+def _merge(
+    existing: Mapping[str, Any] | None, values: Mapping[str, tuple[Any, Any]]
+) -> dict[str, Any]:
     """`values`: key -> (value, default). None as value removes the key."""
     table = dict(existing or {})
     for key, (value, default) in values.items():

@@ -12,14 +12,34 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import uuid
 from pathlib import Path
 
-try:
+if sys.platform == "win32":  # pragma: no cover - no flock: ownership degrades to "alive while ours"
+
+    def _lock(fd: int) -> None:
+        """Nothing to take without flock."""
+
+    def _held_elsewhere(fd: int) -> bool:
+        """Without flock nobody can tell: the owner counts as alive."""
+        return True
+
+else:
     import fcntl
-except ImportError:  # pragma: no cover - not POSIX: ownership degrades to "alive while ours"
-    fcntl = None  # type: ignore[assignment]
+
+    def _lock(fd: int) -> None:
+        """Take the exclusive lock on `fd` without waiting (BlockingIOError when held)."""
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _held_elsewhere(fd: int) -> bool:
+        """Does another process hold the lock on `fd`? When not, it is ours now."""
+        try:
+            _lock(fd)
+        except BlockingIOError:
+            return True
+        return False
 
 
 def owners_dir(store_path: Path) -> Path:
@@ -50,8 +70,7 @@ class Lease:
         if self._fd is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.directory / f"{self.id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
             self._fd = fd
         return self.id
 
@@ -82,11 +101,7 @@ def owner_alive(directory: Path, owner: str, *, own: str | None = None) -> bool:
     except OSError:
         return True  # cannot tell (permissions): never take a row from a possibly live owner
     try:
-        if fcntl is None:  # pragma: no cover
-            return True
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if _held_elsewhere(fd):
             return True
         with contextlib.suppress(OSError):
             path.unlink()
