@@ -13,7 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass, field, replace
 from types import EllipsisType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,6 +24,9 @@ from crewdash.sim.runs import Event, NotPausedError, Run, Snapshot, UnknownTaskE
 from crewdash.sim.scenario import CrewSpec, FaultSpec, FlowWebhook, OfflineMode, Scenario
 from crewdash.sim.stats import SimStats
 from crewdash.sim.webhooks import Deliverer
+
+if TYPE_CHECKING:  # starlette is imported lazily (start-up cost), its types only here
+    from starlette.types import Receive, Scope, Send
 
 __all__ = ["CallbackError", "NotPausedError", "SimApp", "UnknownTaskError"]
 
@@ -103,7 +106,7 @@ class SimApp:
         self._ticker: asyncio.Task[None] | None = None
         self._asgi = build_routes(self)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
 
     # -- names ----------------------------------------------------------------------------

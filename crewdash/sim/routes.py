@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from crewdash.sim import payloads
 from crewdash.sim.faults import DropConnection, html_error_page
@@ -38,7 +39,7 @@ class _DroppedResponse(Response):
     def __init__(self) -> None:
         super().__init__(status_code=200)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"512")]}
         )

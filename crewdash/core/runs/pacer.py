@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from crewdash.aop.protocol import CrewProtocol
 from crewdash.core.runs.ratelimit import CrewRate, TokenBucket
 from crewdash.core.timing import Clock, LoopClock, sleep_or_wake
 
@@ -22,11 +23,19 @@ log = logging.getLogger(__name__)
 RATE_MEMORY = 24 * 3600.0
 
 
+class MetaStore(Protocol):
+    """Where learnt rates are kept: the run store's `meta` table is one."""
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
 def _meta_key(crew: str) -> str:
     return f"rate:{crew}"
 
 
-def load_rate(store: Any, crew: str, now: float) -> float | None:
+def load_rate(store: MetaStore, crew: str, now: float) -> float | None:
     """The rate a process learnt for this crew, if recent; None otherwise."""
     try:
         raw = store.get_meta(_meta_key(crew))
@@ -43,7 +52,7 @@ def load_rate(store: Any, crew: str, now: float) -> float | None:
     return rate
 
 
-def save_rate(store: Any, crew: str, rate: float, now: float) -> None:
+def save_rate(store: MetaStore, crew: str, rate: float, now: float) -> None:
     try:
         store.set_meta(_meta_key(crew), json.dumps({"rate": rate, "at": now}))
     except Exception:  # pacing must never fail a request
@@ -53,14 +62,17 @@ def save_rate(store: Any, crew: str, rate: float, now: float) -> None:
 class Pacer:
     """The request pace of one crew. `await wait()` before each request (returns the
     monotonic time it may go); `learn_429(retry_after, sent_at)` after a 429;
-    `pause(seconds)` after a 503 or another "not now"."""
+    `pause(seconds)` after a 503 or another "not now".
+
+    It is the `crewdash.aop.protocol.Pacer` a client is given, so the client's own requests
+    and crewdash's kickoffs share one pace; `pacer_of(client)` gives it back typed as this."""
 
     def __init__(
         self,
         crew: str,
         *,
         clock: Clock | None = None,
-        store: Any = None,
+        store: MetaStore | None = None,
         rate: CrewRate | None = None,
     ) -> None:
         self.crew = crew
@@ -108,10 +120,18 @@ class Pacer:
         self.rate.blocked_until = max(self.rate.blocked_until, now + min(seconds, 300.0))
 
 
+def pacer_of(client: CrewProtocol[Any]) -> Pacer | None:
+    """The `Pacer` a client was built with: `client.pacer` is typed as the aop seam (anything
+    with `wait` and `learn_429`), while a kickoff needs crewdash's own (it waits with a stop
+    event and pauses after a 503). None when the client has none, or another kind."""
+    pacer = client.pacer
+    return pacer if isinstance(pacer, Pacer) else None
+
+
 class Pacers:
     """The pacers of one process, one per crew, made on first use."""
 
-    def __init__(self, store: Any = None, clock: Clock | None = None) -> None:
+    def __init__(self, store: MetaStore | None = None, clock: Clock | None = None) -> None:
         self.store = store
         self.clock: Clock = clock or LoopClock()
         self._pacers: dict[str, Pacer] = {}
@@ -132,3 +152,9 @@ class Pacers:
             rate = pacer.learnt_rate
             if rate is not None:
                 save_rate(self.store, crew, rate, self.clock.time())
+
+
+if TYPE_CHECKING:  # the seam, checked: crewdash's Pacer is one a client can be given
+    from crewdash.aop.protocol import Pacer as ClientPacer
+
+    _SEAM: ClientPacer = Pacer("seam")

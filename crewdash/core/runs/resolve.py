@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from crewdash.aop.errors import NotFoundError
-from crewdash.aop.models import RunStatus
+from crewdash.aop.models import HumanInputWebhook, RunStatus, Webhooks
 from crewdash.core.models import KickoffPhase, RunRecord
 from crewdash.core.runs.kickoff import META_KEY, send_intent, webhooks_of
 from crewdash.core.runs.pacer import Pacer
@@ -28,6 +28,22 @@ DUPLICATE_RISK = (
     "the first request may have started a run on the server; sending it again may start a "
     "second one (a duplicate)"
 )
+
+
+class ResolveClient(Protocol):
+    """What resolving needs of a crew's client: a status call to check an id (adopt) and a
+    kickoff to send again (resend). `AsyncCrewClient` is one."""
+
+    async def status(self, kickoff_id: str) -> RunStatus: ...
+
+    async def kickoff(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        meta: dict[str, Any] | None = None,
+        webhooks: Webhooks | None = None,
+        human_input_webhook: HumanInputWebhook | None = None,
+    ) -> str: ...
 
 
 class ResolveError(Exception):
@@ -66,7 +82,7 @@ def _require_unknown(record: RunRecord, action: str) -> None:
 
 async def adopt(
     store: RunStore,
-    client: Any,
+    client: ResolveClient,
     record: RunRecord,
     kickoff_id: str,
     *,
@@ -120,7 +136,7 @@ def dismiss(
 
 async def resend(
     store: RunStore,
-    client: Any,
+    client: ResolveClient,
     record: RunRecord,
     *,
     user: str | None = None,
