@@ -58,7 +58,7 @@ _RETRYABLE = (*_CREW_TROUBLE, RateLimitedError)
 
 class Pacer(Protocol):
     """The crew's request pace, shared with whatever else talks to the crew (crewdash's
-    `core.pacer.Pacer` is one): the async client waits for its turn before each request
+    `core.runs.pacer.Pacer` is one): the async client waits for its turn before each request
     and tells it about every 429."""
 
     async def wait(self) -> float | None: ...
