@@ -150,7 +150,7 @@ class RunStore(KickoffsMixin, RunsMixin, RequestsMixin, DecisionsMixin, BatchesM
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- meta: small settings kept with the runs (a crew's status route, say) --------------
+    # --- meta: small settings kept with the runs (a crew's status route, its last inputs) ----
 
     def get_meta(self, key: str) -> str | None:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))

@@ -36,7 +36,7 @@ class RunsMixin(StoreBase):
         )
         return [dict(r) for r in rows]
 
-    # --- observations ----------------------------------------------------------------
+    # --- observations ------------------------------------------------------------------------
 
     def record_status(
         self, local_id: str, status: RunStatus, at: float, *, seen_at: float | None = None
@@ -102,7 +102,7 @@ class RunsMixin(StoreBase):
                 )
             return self._run_in(conn, local_id)
 
-    # --- reading ---------------------------------------------------------------------
+    # --- reading -----------------------------------------------------------------------------
 
     def find_by_kickoff_id(self, crew: str, kickoff_id: str) -> RunRecord | None:
         rows = self._read(
