@@ -1,1 +1,1 @@
-"""crewdash.core.store.database."""
+"""The run store (`crewdash.core.store.database.RunStore`) and its atomic file writes."""

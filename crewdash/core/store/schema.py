@@ -14,6 +14,8 @@ Migration = Callable[[sqlite3.Connection], None]
 
 
 def _v1_runs(conn: sqlite3.Connection) -> None:
+    """The first schema: runs, their history, human-input requests, decisions, meta. Longer
+    than 60 lines, all SQL text: a released migration is never edited, so it stays whole."""
     conn.execute(
         """
         CREATE TABLE runs (

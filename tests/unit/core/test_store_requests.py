@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crewdash.core.models import AnswerOutcome, Decision, HumanRequest, RequestSource
-from crewdash.core.store import database as store_module
+from crewdash.core.store import base as store_module
 from crewdash.core.store.database import RunStore, StoreError
 
 
