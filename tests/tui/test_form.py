@@ -55,7 +55,7 @@ async def test_submits_typed_values() -> None:
         {
             "topic": "AI agents",
             "age": 42,
-            "budget": 10.0,
+            "budget": 10,  # a number typed as "10" is sent as 10, as the CLI sends it
             "deep": True,
             "tone": "neutral",
             "sources": ["arxiv"],
@@ -63,7 +63,7 @@ async def test_submits_typed_values() -> None:
     ]
     values = app.submitted[0]
     assert type(values["age"]) is int
-    assert type(values["budget"]) is float
+    assert type(values["budget"]) is int
 
 
 async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
@@ -77,8 +77,9 @@ async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
         await pilot.pause()
         field = form.field("age")
         assert field.has_class("-invalid")
-        assert "age must be a whole number" in str(field.query_one(".field-error").render())
-        assert form.errors() == {"age": "age must be a whole number"}
+        message = "input 'age' expects an integer, got 'abc'"  # the CLI's words
+        assert message in str(field.query_one(".field-error").render())
+        assert form.errors() == {"age": message}
         assert "age" not in form.current_values()
 
         form.query_one("#form-fields").scroll_home(animate=False)
@@ -87,7 +88,7 @@ async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
         await pilot.pause()
         assert app.submitted == []
         summary = str(form.query_one("#form-summary").render())
-        assert "1 input needs attention: age must be a whole number" in summary
+        assert f"1 input needs attention: {message}" in summary
         assert app.focused is age  # the first invalid field gets the focus
 
         age.value = "7"
@@ -106,8 +107,13 @@ async def test_required_and_json_messages() -> None:
         await pilot.pause()
         errors = form.errors()
         assert errors["topic"] == "topic is required"
-        assert errors["sources"] == "sources must be a JSON list, like [1, 2]"
-        assert errors["filters"].startswith("filters must be valid JSON (line 1, column 2")
+        assert errors["sources"] == (
+            "input 'sources' expects a list (comma-separated, or a JSON array), "
+            """got '{"a": 1}' (a JSON object is not a list)"""
+        )
+        assert errors["filters"].startswith(
+            "input 'filters' expects a JSON object, got '{oops' (not valid JSON: line 1, column 2"
+        )
 
 
 async def test_raw_json_round_trips_with_the_fields() -> None:
@@ -129,7 +135,7 @@ async def test_raw_json_round_trips_with_the_fields() -> None:
             "tone": "neutral",
             "sources": ["arxiv"],
         }
-        assert form.errors() == {"age": "age must be a whole number"}
+        assert form.errors() == {"age": "input 'age' expects an integer, got 'x1'"}
 
         raw.load_text(
             json.dumps({"topic": "ships", "age": 9, "deep": False, "tone": "formal", "extra": [1]})
