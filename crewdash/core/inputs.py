@@ -319,6 +319,24 @@ def _reads_back(spec: InputSpec, text: str) -> bool:
         return False
 
 
+def json_ready(value: object) -> object:
+    """`value` with TOML dates and times (a preset's) as ISO text, at any depth: what JSON can
+    carry, and what `check_value` makes of a date."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [json_ready(item) for item in value]
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    return value
+
+
+def preset_values(preset: Mapping[str, Any]) -> dict[str, Any]:
+    """A preset's values (TOML) as typed values: dates and times as ISO text, as the CLI sends a
+    date; each is then shown and checked by the rules above like any typed value."""
+    return {name: json_ready(value) for name, value in preset.items()}
+
+
 # -- a whole set of inputs -------------------------------------------------------------------
 
 

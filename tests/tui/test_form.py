@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -193,6 +194,45 @@ async def test_preset_fills_the_fields() -> None:
         await pilot.click("#form-start")
         await pilot.pause()
     assert app.submitted == [{"topic": "robots", "age": 1, "tone": "playful", "deep": False}]
+
+
+async def test_a_preset_follows_the_rules_of_the_command_line() -> None:
+    """A TOML preset's values are typed values: text is read as the CLI reads it ("yes" turns a
+    switch on, "Formal" selects formal, "1_000" is 1000) and a TOML date is sent as ISO text,
+    in the fields and in raw JSON alike."""
+    specs = [*SPECS[:6], InputSpec("due", InputType.JSON, False, None, "", (), "date")]
+    preset = {
+        "topic": "robots",
+        "age": "1_000",
+        "budget": 3,
+        "deep": "yes",
+        "tone": "Formal",
+        "due": dt.date(2025, 1, 31),
+    }
+    sent = {
+        "topic": "robots",
+        "age": 1000,
+        "budget": 3,
+        "deep": True,
+        "tone": "formal",
+        "due": "2025-01-31",
+    }
+    app = FormApp(specs, presets={"p": preset})
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        app.query_one("#form-preset", Select).value = "p"
+        await pilot.pause()
+        assert form.current_values() == sent and form.errors() == {}
+        assert type(form.current_values()["budget"]) is int
+        app.query_one("#form-preset", Select).clear()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        app.query_one("#form-preset", Select).value = "p"  # chosen while in raw JSON
+        await pilot.pause()
+        assert form.raw_mode and form.current_values() == sent and form.errors() == {}
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.submitted == [sent]
 
 
 async def test_without_specs_the_form_is_raw_json() -> None:

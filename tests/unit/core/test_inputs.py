@@ -19,6 +19,7 @@ from crewdash.core.inputs import (
     build_inputs,
     check_value,
     parse_text,
+    preset_values,
     to_text,
 )
 from tests.input_cases import (
@@ -195,3 +196,16 @@ def test_the_text_an_editor_shows_parses_back_to_the_same_value(
     assert type(parsed) is type(expected)
     if isinstance(expected, float):
         assert not math.isnan(expected)
+
+
+def test_a_presets_toml_dates_become_iso_text_at_any_depth() -> None:
+    preset = {
+        "due": dt.date(2025, 1, 31),
+        "slots": [dt.time(9, 30)],
+        "o": {"at": dt.date(2025, 2, 1)},
+    }
+    assert preset_values(preset) == {
+        "due": "2025-01-31",
+        "slots": ["09:30:00"],
+        "o": {"at": "2025-02-01"},
+    }
