@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App, ComposeResult
+from textual.widget import Widget
 from textual.widgets import Input, Select, Switch, TextArea
 
 from crewdash.aop.models import InputSpec, InputType
 from crewdash.tui.widgets.input_form import RAW_KEY, InputForm
+
+EditorT = TypeVar("EditorT", bound=Widget)
 
 SPECS = [
     InputSpec("topic", InputType.STRING, True, "AI agents", "What the crew researches"),
@@ -38,10 +41,14 @@ class FormApp(App[None]):
         self.submitted.append(event.values)
 
 
-def _input(app: App[None], name: str) -> Input:
+def _editor(app: App[None], name: str, kind: type[EditorT]) -> EditorT:
     editor = app.query_one(InputForm).field(name).editor
-    assert isinstance(editor, Input)
+    assert isinstance(editor, kind)
     return editor
+
+
+def _input(app: App[None], name: str) -> Input:
+    return _editor(app, name, Input)
 
 
 async def test_submits_typed_values() -> None:
@@ -103,8 +110,8 @@ async def test_required_and_json_messages() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         form = app.query_one(InputForm)
         _input(app, "topic").value = "  "
-        form.field("sources").editor.load_text('{"a": 1}')  # type: ignore[attr-defined]
-        form.field("filters").editor.load_text("{oops")  # type: ignore[attr-defined]
+        _editor(app, "sources", TextArea).load_text('{"a": 1}')
+        _editor(app, "filters", TextArea).load_text("{oops")
         await pilot.pause()
         errors = form.errors()
         assert errors["topic"] == "topic is required"
@@ -149,7 +156,7 @@ async def test_raw_json_round_trips_with_the_fields() -> None:
         assert _input(app, "topic").value == "ships"
         assert _input(app, "age").value == "9"
         assert _input(app, "budget").value == ""
-        assert form.field("deep").editor.value is False  # type: ignore[attr-defined]
+        assert _editor(app, "deep", Switch).value is False
         assert app.query_one("#form-raw-toggle", Switch).value is False
         assert form.current_values() == {
             "topic": "ships",
