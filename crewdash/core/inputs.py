@@ -15,7 +15,8 @@ Text (a form field, `-i name=value`, a CSV cell), by the input's declared type:
 - number: an integer as above is sent as an integer ("3" is 3); a decimal or exponent as a float
   ("2.5", "1e3" is 1000.0). Not a number, infinity and non-ASCII digits are refused.
 - boolean: true/false, yes/no, y/n, on/off, 1/0, in any case.
-- choice: one of the choices; a unique case-insensitive match is sent in the choice's spelling.
+- choice: one of the choices, surrounding spaces ignored; a unique case-insensitive match is sent
+  in the choice's spelling ("FORMAL" is "formal"). With no list of choices, any text.
 - list: a JSON array ("[1, 2]") when the text starts with "["; otherwise comma-separated strings,
   each trimmed, empty ones dropped ("a, b" is ["a", "b"]). Text starting with "{" is refused.
 - object (declared object, dict, map, mapping): a JSON object, nothing else.
@@ -29,7 +30,10 @@ Values that are already typed (an inputs file, a JSONL row, a preset, the form's
   may hold "1_000" or "a, b"), except for json and unknown types, where a string is a value.
 - integer: an int; a float with no fraction (3.0) is sent as 3. number: an int or a finite float,
   kept as it is (3 stays 3, 3.0 stays 3.0). boolean: true/false, or 1/0. list: an array.
-  object: a JSON object. A bool is never a number. TOML dates and times become ISO text.
+  object: a JSON object. string, text and choice: a string only. A bool is never a number.
+  TOML dates and times become ISO text.
+- A default the crew publishes is a typed value too ("5" for an integer is sent as 5), in the
+  form's field and from the CLI alike. A crew that publishes no inputs gets values as given.
 
 Errors name the input, the type expected and the value given:
 `input 'age' expects an integer, got 'thirty'`.
