@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App, ComposeResult
+from textual.widget import Widget
 from textual.widgets import Input, Select, Switch, TextArea
 
 from crewdash.aop.models import InputSpec, InputType
 from crewdash.tui.widgets.input_form import RAW_KEY, InputForm
+
+EditorT = TypeVar("EditorT", bound=Widget)
 
 SPECS = [
     InputSpec("topic", InputType.STRING, True, "AI agents", "What the crew researches"),
@@ -37,10 +41,14 @@ class FormApp(App[None]):
         self.submitted.append(event.values)
 
 
-def _input(app: App[None], name: str) -> Input:
+def _editor(app: App[None], name: str, kind: type[EditorT]) -> EditorT:
     editor = app.query_one(InputForm).field(name).editor
-    assert isinstance(editor, Input)
+    assert isinstance(editor, kind)
     return editor
+
+
+def _input(app: App[None], name: str) -> Input:
+    return _editor(app, name, Input)
 
 
 async def test_submits_typed_values() -> None:
@@ -55,7 +63,7 @@ async def test_submits_typed_values() -> None:
         {
             "topic": "AI agents",
             "age": 42,
-            "budget": 10.0,
+            "budget": 10,  # a number typed as "10" is sent as 10, as the CLI sends it
             "deep": True,
             "tone": "neutral",
             "sources": ["arxiv"],
@@ -63,7 +71,7 @@ async def test_submits_typed_values() -> None:
     ]
     values = app.submitted[0]
     assert type(values["age"]) is int
-    assert type(values["budget"]) is float
+    assert type(values["budget"]) is int
 
 
 async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
@@ -77,8 +85,9 @@ async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
         await pilot.pause()
         field = form.field("age")
         assert field.has_class("-invalid")
-        assert "age must be a whole number" in str(field.query_one(".field-error").render())
-        assert form.errors() == {"age": "age must be a whole number"}
+        message = "input 'age' expects an integer, got 'abc'"  # the CLI's words
+        assert message in str(field.query_one(".field-error").render())
+        assert form.errors() == {"age": message}
         assert "age" not in form.current_values()
 
         form.query_one("#form-fields").scroll_home(animate=False)
@@ -87,7 +96,7 @@ async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
         await pilot.pause()
         assert app.submitted == []
         summary = str(form.query_one("#form-summary").render())
-        assert "1 input needs attention: age must be a whole number" in summary
+        assert f"1 input needs attention: {message}" in summary
         assert app.focused is age  # the first invalid field gets the focus
 
         age.value = "7"
@@ -101,13 +110,18 @@ async def test_required_and_json_messages() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         form = app.query_one(InputForm)
         _input(app, "topic").value = "  "
-        form.field("sources").editor.load_text('{"a": 1}')  # type: ignore[attr-defined]
-        form.field("filters").editor.load_text("{oops")  # type: ignore[attr-defined]
+        _editor(app, "sources", TextArea).load_text('{"a": 1}')
+        _editor(app, "filters", TextArea).load_text("{oops")
         await pilot.pause()
         errors = form.errors()
         assert errors["topic"] == "topic is required"
-        assert errors["sources"] == "sources must be a JSON list, like [1, 2]"
-        assert errors["filters"].startswith("filters must be valid JSON (line 1, column 2")
+        assert errors["sources"] == (
+            "input 'sources' expects a list (comma-separated, or a JSON array), "
+            """got '{"a": 1}' (a JSON object is not a list)"""
+        )
+        assert errors["filters"].startswith(
+            "input 'filters' expects a JSON object, got '{oops' (not valid JSON: line 1, column 2"
+        )
 
 
 async def test_raw_json_round_trips_with_the_fields() -> None:
@@ -129,7 +143,7 @@ async def test_raw_json_round_trips_with_the_fields() -> None:
             "tone": "neutral",
             "sources": ["arxiv"],
         }
-        assert form.errors() == {"age": "age must be a whole number"}
+        assert form.errors() == {"age": "input 'age' expects an integer, got 'x1'"}
 
         raw.load_text(
             json.dumps({"topic": "ships", "age": 9, "deep": False, "tone": "formal", "extra": [1]})
@@ -142,7 +156,7 @@ async def test_raw_json_round_trips_with_the_fields() -> None:
         assert _input(app, "topic").value == "ships"
         assert _input(app, "age").value == "9"
         assert _input(app, "budget").value == ""
-        assert form.field("deep").editor.value is False  # type: ignore[attr-defined]
+        assert _editor(app, "deep", Switch).value is False
         assert app.query_one("#form-raw-toggle", Switch).value is False
         assert form.current_values() == {
             "topic": "ships",
@@ -187,6 +201,45 @@ async def test_preset_fills_the_fields() -> None:
         await pilot.click("#form-start")
         await pilot.pause()
     assert app.submitted == [{"topic": "robots", "age": 1, "tone": "playful", "deep": False}]
+
+
+async def test_a_preset_follows_the_rules_of_the_command_line() -> None:
+    """A TOML preset's values are typed values: text is read as the CLI reads it ("yes" turns a
+    switch on, "Formal" selects formal, "1_000" is 1000) and a TOML date is sent as ISO text,
+    in the fields and in raw JSON alike."""
+    specs = [*SPECS[:6], InputSpec("due", InputType.JSON, False, None, "", (), "date")]
+    preset = {
+        "topic": "robots",
+        "age": "1_000",
+        "budget": 3,
+        "deep": "yes",
+        "tone": "Formal",
+        "due": dt.date(2025, 1, 31),
+    }
+    sent = {
+        "topic": "robots",
+        "age": 1000,
+        "budget": 3,
+        "deep": True,
+        "tone": "formal",
+        "due": "2025-01-31",
+    }
+    app = FormApp(specs, presets={"p": preset})
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        app.query_one("#form-preset", Select).value = "p"
+        await pilot.pause()
+        assert form.current_values() == sent and form.errors() == {}
+        assert type(form.current_values()["budget"]) is int
+        app.query_one("#form-preset", Select).clear()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        app.query_one("#form-preset", Select).value = "p"  # chosen while in raw JSON
+        await pilot.pause()
+        assert form.raw_mode and form.current_values() == sent and form.errors() == {}
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.submitted == [sent]
 
 
 async def test_without_specs_the_form_is_raw_json() -> None:

@@ -1,5 +1,6 @@
 """Reading a batch file: JSONL (one JSON object per line) or CSV (a header row of input
-names), each row checked and converted with the crew's input specs before anything is sent.
+names), each row checked and converted with the crew's input specs (`crewdash.core.inputs`: a
+CSV cell follows the rules for text, a JSONL value those for typed values) before anything is sent.
 The batch's identity for resuming is the crew plus the hash of the converted rows
 (`crewdash.core.runs.batch`): the same command on the same file carries on where it stopped.
 """
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from crewdash.aop.models import InputSpec
-from crewdash.commands.support.values import InputValueError, build_inputs
+from crewdash.commands.support.values import InputValueError
+from crewdash.core.inputs import InputError, build_inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ def read_batch(path: Path, specs: Sequence[InputSpec]) -> list[BatchRow]:
             inputs = (
                 build_inputs(specs, texts=values) if is_text else build_inputs(specs, typed=values)
             )
-        except InputValueError as exc:
+        except InputError as exc:  # the core's message, without the CLI's "-i" hint
             raise InputValueError(f"{path} {unit} {number}: {exc.message}") from None
         rows.append(BatchRow(number, inputs))
     if not rows:

@@ -1,12 +1,10 @@
-"""One form field per input: its editor, label, hint and error, and the parsing that turns what
-was typed into a typed value (integers are ints, JSON is parsed)."""
+"""One form field per input: its editor, label, hint and error. What was typed becomes a typed
+value by the rules of `crewdash.core.inputs`, the same as on the command line."""
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from typing import Any
+from typing import Any, Final
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,24 +16,15 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
 from crewdash.aop.models import InputSpec, InputType
+from crewdash.core import inputs
+from crewdash.core.inputs import NOT_GIVEN, InputError
 
+# The form's names for the core's: one set of rules for the form, the CLI and batch files.
+FieldError = InputError
+MISSING: Final = NOT_GIVEN  # an empty optional field: left out of the values sent
 
-class FieldError(ValueError):
-    """A value that does not fit its input; the message names the input."""
-
-
-class _Missing:
-    """An empty optional field: left out of the values sent."""
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-
-# The editor each type gets; anything else (object, list, unknown) is edited as JSON.
+# The editor each type gets; anything else (object, list, unknown) gets a text area.
 _LINE_TYPES = {InputType.STRING, InputType.INTEGER, InputType.NUMBER}
-_JSON_TYPES = {InputType.JSON, InputType.LIST}
 
 
 def field_dom_id(index: int, name: str) -> str:
@@ -47,8 +36,6 @@ def type_hint(spec: InputSpec) -> str:
     """The short type word shown beside the label."""
     if spec.type is InputType.JSON:
         return f"JSON ({spec.raw_type})" if spec.raw_type not in ("json", "") else "JSON"
-    if spec.type is InputType.LIST:
-        return "JSON list"
     return {
         InputType.STRING: "text",
         InputType.TEXT: "long text",
@@ -56,98 +43,25 @@ def type_hint(spec: InputSpec) -> str:
         InputType.NUMBER: "number",
         InputType.BOOLEAN: "yes/no",
         InputType.CHOICE: "choice",
+        InputType.LIST: "list: a, b or JSON",
     }[spec.type]
 
 
-def parse_text(spec: InputSpec, text: str) -> Any:
-    """What was typed in a text editor as a typed value, `MISSING` if empty and optional."""
-    if spec.type not in (InputType.TEXT,) and not text.strip():
-        if spec.required:
-            raise FieldError(f"{spec.name} is required")
-        return MISSING
-    if spec.type is InputType.TEXT:
-        if not text and spec.required:
-            raise FieldError(f"{spec.name} is required")
-        return text if text else MISSING
-    if spec.type is InputType.STRING:
-        return text
-    if spec.type is InputType.INTEGER:
-        try:
-            return int(text.strip().replace("_", ""))
-        except ValueError:
-            raise FieldError(f"{spec.name} must be a whole number") from None
-    if spec.type is InputType.NUMBER:
-        try:
-            number = float(text.strip().replace("_", ""))
-        except ValueError:
-            raise FieldError(f"{spec.name} must be a number") from None
-        if not math.isfinite(number):
-            raise FieldError(f"{spec.name} must be a finite number")
-        return number
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FieldError(
-            f"{spec.name} must be valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    return coerce(spec, value)
+def parse_text(spec: InputSpec, text: str) -> object:
+    """What was typed in an editor as the typed value sent; `MISSING` if blank and optional.
+    Raises FieldError. The rules are `crewdash.core.inputs`', the CLI's too."""
+    return inputs.require(spec, inputs.parse_text(spec, text))
 
 
-def coerce(spec: InputSpec, value: Any) -> Any:
-    """A value from raw JSON checked against its input; strings of numbers are accepted."""
-    kind = spec.type
-    if value is None:
-        if spec.required:
-            raise FieldError(f"{spec.name} is required")
-        return MISSING
-    if kind in (InputType.STRING, InputType.TEXT):
-        if not isinstance(value, str):
-            raise FieldError(f"{spec.name} must be text")
-        return parse_text(spec, value)
-    if kind is InputType.INTEGER:
-        if isinstance(value, bool):
-            raise FieldError(f"{spec.name} must be a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            return parse_text(spec, value)
-        raise FieldError(f"{spec.name} must be a whole number")
-    if kind is InputType.NUMBER:
-        if isinstance(value, bool):
-            raise FieldError(f"{spec.name} must be a number")
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            return parse_text(spec, value)
-        raise FieldError(f"{spec.name} must be a number")
-    if kind is InputType.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
-            return value.strip().lower() in ("true", "yes")
-        raise FieldError(f"{spec.name} must be true or false")
-    if kind is InputType.CHOICE:
-        if spec.choices and value not in spec.choices:
-            raise FieldError(f"{spec.name} must be one of: {', '.join(spec.choices)}")
-        return value
-    if kind is InputType.LIST and not isinstance(value, list):
-        raise FieldError(f"{spec.name} must be a JSON list, like [1, 2]")
-    if kind is InputType.JSON and _needs_container(spec) and not isinstance(value, dict):
-        raise FieldError(f'{spec.name} must be a JSON object, like {{"key": "value"}}')
-    return value
+def coerce(spec: InputSpec, value: object) -> object:
+    """A value from raw JSON, a preset or a Select checked against its input; `MISSING` if
+    null or blank and optional. Raises FieldError."""
+    return inputs.require(spec, inputs.check_value(spec, value))
 
 
-def to_text(spec: InputSpec, value: Any) -> str:
-    """A value as the text an editor shows."""
-    if value is None or value is MISSING:
-        return ""
-    if spec.type in _JSON_TYPES:
-        return json.dumps(value, indent=2, ensure_ascii=False)
-    if isinstance(value, float) and value.is_integer() and spec.type is InputType.NUMBER:
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return str(value) if not isinstance(value, dict | list) else json.dumps(value)
+def to_text(spec: InputSpec, value: object) -> str:
+    """A value as the text an editor shows; parsing that text gives the value back."""
+    return inputs.to_text(spec, value)
 
 
 class SpecValidator(Validator):
@@ -246,9 +160,10 @@ class InputField(Horizontal):
         spec, initial = self.spec, self._initial
         tip = spec.description or None
         if spec.type is InputType.BOOLEAN:
-            return Switch(value=bool(initial), tooltip=tip)
+            return Switch(value=_checked(spec, initial) is True, tooltip=tip)
         if spec.type is InputType.CHOICE:
-            value = initial if initial in spec.choices else Select.NULL
+            choice = _checked(spec, initial)
+            value = choice if choice in spec.choices else Select.NULL
             return Select(
                 [(c, c) for c in spec.choices],
                 value=value,
@@ -312,22 +227,16 @@ class InputField(Horizontal):
         """Show `value` in the editor (a typed value, or raw text that may be invalid)."""
         editor, spec = self.editor, self.spec
         if isinstance(editor, Switch):
-            try:
-                editor.value = bool(coerce(spec, value)) if value not in (None, MISSING) else False
-            except FieldError:
-                editor.value = False
+            editor.value = _checked(spec, value) is True
         elif isinstance(editor, Select):
-            editor.value = value if value in spec.choices else Select.NULL
+            checked = _checked(spec, value)
+            editor.value = checked if checked in spec.choices else Select.NULL
         elif isinstance(editor, Input):
-            editor.value = value if isinstance(value, str) else to_text(spec, value)
+            # Text is shown as it is, valid or not (to_text keeps strings).
+            editor.value = to_text(spec, value)
         else:
             assert isinstance(editor, TextArea)
-            if isinstance(value, str) and (spec.type is InputType.TEXT or _needs_container(spec)):
-                # Text, or what was typed into a list/object field and kept while invalid.
-                text = value
-            else:
-                text = to_text(spec, value)
-            editor.load_text(text)
+            editor.load_text(to_text(spec, value))
         self.touched = True
         self.show_error(self.error())
 
@@ -356,8 +265,13 @@ class InputField(Horizontal):
         self.editor.focus()
 
 
-def _needs_container(spec: InputSpec) -> bool:
-    return spec.type is InputType.LIST or spec.raw_type in ("object", "dict")
+def _checked(spec: InputSpec, value: object) -> object:
+    """A preset's or default's value as the editor shows it ("yes" is on, "Formal" selects
+    "formal"), None when it does not fit."""
+    try:
+        return inputs.check_value(spec, value)
+    except InputError:
+        return None
 
 
 def _escape(text: str) -> str:

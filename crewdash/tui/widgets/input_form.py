@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, Label, Select, Static, Switch, TextArea
 
 from crewdash.aop.models import InputSpec
+from crewdash.core.inputs import preset_values
 from crewdash.tui.widgets.fields import (
     MISSING,
     FieldError,
@@ -308,7 +309,7 @@ class InputForm(Vertical):
     def _preset_chosen(self, event: Select.Changed) -> None:
         event.stop()
         if event.value is not Select.NULL and event.value in self.presets:
-            self.set_values(dict(self.presets[str(event.value)]))
+            self.set_values(preset_values(self.presets[str(event.value)]))
 
     @on(InputField.Changed)
     def _field_changed(self, event: InputField.Changed) -> None:
