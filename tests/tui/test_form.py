@@ -9,7 +9,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, Select, Switch, TextArea
 
 from crewdash.aop.models import InputSpec, InputType
-from crewdash.tui.widgets.input_form import RAW_KEY, InputForm
+from crewdash.tui.widgets.input_form import InputForm
+from crewdash.tui.widgets.raw_json import RAW_KEY
 
 SPECS = [
     InputSpec("topic", InputType.STRING, True, "AI agents", "What the crew researches"),
