@@ -11,7 +11,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Select, Switch, TextArea
 
 from crewdash.aop.models import InputSpec, InputType
-from crewdash.tui.widgets.input_form import RAW_KEY, InputForm
+from crewdash.tui.widgets.input_form import InputForm
+from crewdash.tui.widgets.raw_json import RAW_KEY
 
 EditorT = TypeVar("EditorT", bound=Widget)
 

@@ -15,8 +15,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
+from crewdash.tui.answer_words import (
+    RESULT_WORDS,
+    accepted_text,
+    feedback_placeholder,
+    heading,
+    waited_text,
+)
 from crewdash.tui.drafts import DraftStore, drafts_for
-from crewdash.tui.format import format_duration, short_id
+from crewdash.tui.format import format_duration
 from crewdash.tui.messages import EngineEvents
 from crewdash.tui.screens.confirm import ConfirmModal
 
@@ -33,50 +40,6 @@ class AnswerEngine(Protocol):
         outcome: str | None = None,
         seen: PauseIdentity | None = None,
     ) -> AnswerOutcome: ...
-
-
-RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
-    AnswerOutcome.ANSWERED_ELSEWHERE: (
-        "⚠ Someone else answered this request first; your answer was not used.",
-        "-elsewhere",
-    ),
-    AnswerOutcome.NOT_WAITING: (
-        "⚠ The run is no longer waiting for input; nothing was changed.",
-        "-not_waiting",
-    ),
-    AnswerOutcome.SUPERSEDED: (
-        "⚠ The run waits on other output now (a new round); your answer was not sent. "
-        "Close this to read the new one.",
-        "-not_waiting",
-    ),
-}
-
-
-def accepted_text(approve: bool | None, outcome: str | None) -> str:
-    """What happens now that the answer was taken, in the operator's words."""
-    if outcome:
-        return f"✓ Sent {outcome}: the flow continues."
-    if approve is False:
-        return "✓ Sent: the task runs again with your feedback, then asks again."
-    return "✓ Approved: the run continues."
-
-
-def waited_text(request: HumanRequest, now: float) -> tuple[str, bool]:
-    """'Waiting 3m 05s · SLA 30 min, 26m 55s left' and whether the SLA is exceeded."""
-    waited = max(0.0, now - request.received_at)
-    text = f"Waiting {format_duration(waited)}"
-    late = False
-    if request.sla_minutes:
-        left = request.sla_minutes * 60 - waited
-        sla = f"SLA {request.sla_minutes:g} min"
-        if left >= 0:
-            text += f"  ·  {sla}, {format_duration(left)} left"
-        else:
-            late = True
-            text += f"  ·  {sla} exceeded by {format_duration(-left)}"
-    if request.assigned_to:
-        text += f"  ·  assigned to {request.assigned_to}"
-    return text, late
 
 
 class HumanInputModal(ModalScreen[AnswerOutcome | None]):
@@ -135,18 +98,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     def compose(self) -> ComposeResult:
         req = self.request
         with Vertical(id="hi-dialog"):
-            where = f"run {short_id(req.kickoff_id)}"
-            if req.task_id:
-                where += f"  ·  task {req.task_id}"
-            if req.attempt > 1:  # the store reads old `#N` ids as their attempt
-                where += f"  ·  attempt {req.attempt}"
-            kind = "flow" if req.is_flow else "crew"
-            yield Static(
-                Text.assemble(
-                    ("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}"
-                ),
-                id="hi-title",
-            )
+            yield Static(heading(req), id="hi-title")
             yield Static("", id="hi-waited")
             yield Static(Text(req.prompt or "Review this output."), id="hi-prompt")
             review = VerticalScroll(id="hi-review")
@@ -155,46 +107,45 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
                 yield Markdown(req.output or "*(no output was sent with this request)*")
             if req.context:
                 yield Static(Text(req.context), id="hi-context")
-            placeholder = (
-                "Optional note sent with the outcome"
-                if self.has_outcomes
-                else "Feedback: required to request changes, optional to approve"
-            )
             yield TextArea(
                 id="hi-feedback",
-                placeholder=placeholder,
+                placeholder=feedback_placeholder(self.has_outcomes),
                 tooltip="What the agent should know about your decision",
             )
             yield Static("", id="hi-feedback-error")
             yield Static("", id="hi-result")
             with Horizontal(id="hi-buttons"):
-                if self.has_outcomes:
-                    for i, outcome in enumerate(req.emit):
-                        yield Button(
-                            outcome,
-                            id=f"hi-outcome-{i}",
-                            classes="answer",
-                            variant="primary" if i == 0 else "default",
-                            tooltip=f"Answer with the outcome {outcome!r} (asks first)",
-                        )
-                else:
-                    yield Button(
-                        "Approve",
-                        id="hi-approve",
-                        classes="answer",
-                        variant="success",
-                        tooltip="Approve the output; the run continues (Ctrl+S)",
-                    )
-                    yield Button(
-                        "Request changes",
-                        id="hi-changes",
-                        classes="answer",
-                        variant="warning",
-                        tooltip="Send the feedback; the task runs again and asks again",
-                    )
+                yield from self._answer_buttons()
                 yield Button("Retry", id="hi-retry", variant="error", tooltip="Send again")
                 yield Button("Close", id="hi-close", tooltip="Escape")
         yield Footer()
+
+    def _answer_buttons(self) -> ComposeResult:
+        """One button per outcome of a flow step; Approve and Request changes for a crew."""
+        if self.has_outcomes:
+            for i, outcome in enumerate(self.request.emit):
+                yield Button(
+                    outcome,
+                    id=f"hi-outcome-{i}",
+                    classes="answer",
+                    variant="primary" if i == 0 else "default",
+                    tooltip=f"Answer with the outcome {outcome!r} (asks first)",
+                )
+        else:
+            yield Button(
+                "Approve",
+                id="hi-approve",
+                classes="answer",
+                variant="success",
+                tooltip="Approve the output; the run continues (Ctrl+S)",
+            )
+            yield Button(
+                "Request changes",
+                id="hi-changes",
+                classes="answer",
+                variant="warning",
+                tooltip="Send the feedback; the task runs again and asks again",
+            )
 
     @property
     def drafts(self) -> DraftStore:

@@ -15,15 +15,13 @@ from textual.widgets import Button, Label, Select, Static, Switch, TextArea
 
 from crewdash.aop.models import InputSpec
 from crewdash.core.inputs import preset_values
-from crewdash.tui.widgets.fields import (
-    MISSING,
-    FieldError,
-    InputField,
-    coerce,
-    field_dom_id,
+from crewdash.tui.widgets.fields import MISSING, FieldError, InputField, field_dom_id
+from crewdash.tui.widgets.raw_json import (
+    RAW_KEY,
+    errors_summary,
+    parse_raw_json,
+    typed_from_mapping,
 )
-
-RAW_KEY = "raw JSON"  # the key of errors() when the raw JSON itself does not parse
 
 
 class InputForm(Vertical):
@@ -211,7 +209,7 @@ class InputForm(Vertical):
                 parsed = self._parse_raw()
             except FieldError:
                 return {}
-            values, _ = self._typed_from_mapping(parsed)
+            values, _ = typed_from_mapping(self.specs, parsed)
             return values
         values = dict(self._extra)
         for name, field in self._fields.items():
@@ -230,7 +228,7 @@ class InputForm(Vertical):
                 parsed = self._parse_raw()
             except FieldError as exc:
                 return {RAW_KEY: str(exc)}
-            _, errors = self._typed_from_mapping(parsed)
+            _, errors = typed_from_mapping(self.specs, parsed)
             return errors
         return {name: msg for name, f in self._fields.items() if (msg := f.error()) is not None}
 
@@ -278,7 +276,7 @@ class InputForm(Vertical):
             for field in self._fields.values():
                 field.validate_now()
         if errors:
-            self._show_summary(_summary(errors))
+            self._show_summary(errors_summary(errors))
             if self._raw_mode:
                 self._raw_area.focus()
             else:
@@ -337,39 +335,7 @@ class InputForm(Vertical):
             toggle.value = self._raw_mode
 
     def _parse_raw(self) -> dict[str, Any]:
-        text = self._raw_area.text
-        if not text.strip():
-            return {}
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FieldError(
-                f"the raw JSON does not parse (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            ) from None
-        if not isinstance(parsed, dict):
-            raise FieldError('the raw JSON must be an object, like {"topic": "AI"}')
-        return parsed
-
-    def _typed_from_mapping(self, mapping: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        values: dict[str, Any] = {}
-        errors: dict[str, str] = {}
-        specs = {s.name: s for s in self.specs}
-        for name, value in mapping.items():
-            spec = specs.get(name)
-            if spec is None:
-                values[name] = value
-                continue
-            try:
-                typed = coerce(spec, value)
-            except FieldError as exc:
-                errors[name] = str(exc)
-                continue
-            if typed is not MISSING:
-                values[name] = typed
-        for spec in self.specs:
-            if spec.required and spec.name not in mapping and spec.name not in errors:
-                errors[spec.name] = f"{spec.name} is required"
-        return values, errors
+        return parse_raw_json(self._raw_area.text)
 
     def _lenient_values(self) -> dict[str, Any]:
         """Everything typed, typed where it parses and as text where it does not."""
@@ -400,12 +366,4 @@ class InputForm(Vertical):
         if raw_live and not summary.has_class("-shown"):
             # While typing raw JSON, say only when it does not parse; the rest waits for Ctrl+S.
             errors = {k: v for k, v in errors.items() if k == RAW_KEY}
-        self._show_summary(_summary(errors) if errors else "")
-
-
-def _summary(errors: dict[str, str]) -> str:
-    count = len(errors)
-    head = "1 input needs attention" if count == 1 else f"{count} inputs need attention"
-    if list(errors) == [RAW_KEY]:
-        return errors[RAW_KEY]
-    return f"{head}: " + "; ".join(errors.values())
+        self._show_summary(errors_summary(errors) if errors else "")
