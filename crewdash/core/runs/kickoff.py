@@ -69,7 +69,9 @@ _REFUSALS = (
 )
 
 
-class _KickoffClient(Protocol):
+class KickoffClient(Protocol):
+    """What the kickoff protocol uses of a crew's client."""
+
     async def kickoff(
         self,
         inputs: Mapping[str, Any],
@@ -156,7 +158,7 @@ def unknown_reason(what: str, request_id: str) -> str:
 
 async def start_run(
     store: RunStore,
-    client: _KickoffClient,
+    client: KickoffClient,
     crew: str,
     inputs: Mapping[str, Any],
     *,
@@ -203,7 +205,7 @@ async def start_run(
 
 async def send_intent(
     store: RunStore,
-    client: _KickoffClient,
+    client: KickoffClient,
     run: RunRecord,
     *,
     webhooks: Webhooks | None = None,
