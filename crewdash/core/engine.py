@@ -349,7 +349,7 @@ class Engine(RunOperations):
 
     # --- webhook deliveries: they only make polling sooner ----------------------------------
 
-    def _poll_kickoff(self, crew: str, kickoff_id: Any) -> None:
+    def _poll_kickoff(self, crew: str, kickoff_id: object) -> None:
         if isinstance(kickoff_id, str) and kickoff_id:
             run = self.store.find_by_kickoff_id(crew, kickoff_id)
             if run is not None:

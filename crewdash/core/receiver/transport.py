@@ -9,10 +9,11 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import uvicorn
+    from starlette.applications import Starlette
 
 KEEP_ALIVE = 5  # seconds an idle kept-alive connection waits for its next request
 
@@ -54,7 +55,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: Any, limits: ConnectionLimits) -> tuple[uvicorn.Server, asyncio.Event]:
+def make_server(app: Starlette, limits: ConnectionLimits) -> tuple[uvicorn.Server, asyncio.Event]:
     """The server for `app` and the event set once it has started."""
     import uvicorn
 
