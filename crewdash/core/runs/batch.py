@@ -73,12 +73,14 @@ async def run_batch(
     after the kickoffs in flight. `resend_unknown` sends again the rows an earlier run left
     UNKNOWN (the caller has confirmed the risk of a duplicate)."""
     clock = clock or LoopClock()
+    limit = AIMDLimit(max_concurrency)
     batch = _Batch(
         store,
+        _NotTakenWatch(client, lambda: limit.backoff(clock.monotonic())),
         crew,
         rows,
         key=key or batch_key(rows),
-        limit=AIMDLimit(max_concurrency),
+        limit=limit,
         clock=clock,
         pacer=pacer or Pacer(crew, clock=clock, store=store),
         hooks=(webhooks, human_input_webhook),
@@ -87,7 +89,6 @@ async def run_batch(
         on_progress=on_progress,
         on_started=on_started,
     )
-    batch.client = _NotTakenWatch(client, lambda: batch.limit.backoff(clock.monotonic()))
     reconcile_interrupted(store)  # rows of a killed earlier run: not sent, or UNKNOWN
     batch.plan(resend_unknown)
     await batch.drive()
@@ -100,6 +101,7 @@ class _Batch:
     def __init__(
         self,
         store: RunStore,
+        client: KickoffClient,
         crew: str,
         rows: Sequence[Mapping[str, Any]],
         *,
@@ -113,11 +115,10 @@ class _Batch:
         on_progress: Callable[[BatchProgress], None] | None,
         on_started: Callable[[RunRecord], None] | None,
     ) -> None:
-        self.store, self.crew, self.rows, self.key = store, crew, rows, key
+        self.store, self.client, self.crew, self.rows, self.key = store, client, crew, rows, key
         self.limit, self.clock, self.pacer, self.hooks = limit, clock, pacer, hooks
         self.max_attempts, self.stop = max_attempts, stop
         self.on_progress, self.on_started = on_progress, on_started
-        self.client: KickoffClient | None = None  # set once the batch exists (it cuts limit)
         self.runs: list[RunRecord | None] = [None] * len(rows)
         self.errors: dict[int, str] = {}
         self.counts = {"skipped": 0, "accepted": 0, "refused": 0, "unknown": 0, "busy": 0}
@@ -173,7 +174,6 @@ class _Batch:
     async def send(self, index: int) -> RunRecord:
         """One row's kickoff: a new row, or its stored one again (REFUSED, or UNKNOWN with
         `resend_unknown`)."""
-        assert self.client is not None
         webhooks, human_input_webhook = self.hooks
         record = self.runs[index]
         if record is None:
