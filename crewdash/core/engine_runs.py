@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from crewdash.aop.errors import AOPError, UnsupportedError
 from crewdash.core.engine_clients import CrewClient, EngineError
@@ -17,6 +17,7 @@ from crewdash.core.runs.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.runs.kickoff import start_run
 
 if TYPE_CHECKING:
+    from crewdash.aop.models import HumanInputWebhook, Webhooks
     from crewdash.core.events import EventBus
     from crewdash.core.inbox.inbox import Inbox
     from crewdash.core.monitor.poller import Monitor
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from crewdash.core.runs.pacer import Pacers
     from crewdash.core.store.database import RunStore
     from crewdash.core.timing import Clock
+
+
+class _Hooks(TypedDict, total=False):
+    """The webhooks a kickoff advertises (none without a receiver)."""
+
+    webhooks: Webhooks | None
+    human_input_webhook: HumanInputWebhook | None
 
 
 class RunOperations:
@@ -41,7 +49,7 @@ class RunOperations:
     def client(self, crew: str) -> CrewClient:
         raise NotImplementedError  # the engine's: its crews' clients
 
-    def _hooks(self, crew: str) -> dict[str, Any]:
+    def _hooks(self, crew: str) -> _Hooks:
         if self.receiver is None:
             return {}
         return {
