@@ -37,6 +37,8 @@ the operator's own feedback, the chosen outcome and the `is_approve` sent.
 
 from __future__ import annotations
 
+import inspect
+
 from crewdash.aop.errors import (
     AlreadyAnsweredError,
     AOPError,
@@ -220,7 +222,7 @@ class Inbox(InboxSources):
             self._publish(stored)
         if result is not AnswerOutcome.FAILED and run is not None and self.refresh is not None:
             outcome_of_refresh = self.refresh(run.local_id)
-            if hasattr(outcome_of_refresh, "__await__"):
+            if inspect.isawaitable(outcome_of_refresh):
                 await outcome_of_refresh
         return result
 

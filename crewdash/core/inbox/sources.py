@@ -4,7 +4,7 @@ observed. Answering is `crewdash.core.inbox.inbox.Inbox`, built on this."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from crewdash.aop.models import RunState, RunStatus
@@ -39,14 +39,15 @@ class InboxSources:
         *,
         client_for: Callable[[str], AnswerClient],
         clock: Clock | None = None,
-        refresh: Callable[[str], Awaitable[Any] | Any] | None = None,
+        refresh: Callable[[str], object] | None = None,
         flow_crew: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.client_for = client_for
         self.clock: Clock = clock or LoopClock()
-        self.refresh = refresh  # called with a local id when a run should be polled now
+        # called with a local id when a run should be polled now; awaited if it is a coroutine
+        self.refresh = refresh
         self.flow_crew = flow_crew or (lambda _crew: False)  # configured kind = "flow"
         self._answering: set[str] = set()
         self._seen: dict[tuple[str, str], tuple[str, str]] = {}  # (kickoff, task) -> last poll
