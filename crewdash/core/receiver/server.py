@@ -36,9 +36,6 @@ from typing import TYPE_CHECKING, Any
 from crewdash.aop.models import HumanInputWebhook, Secret, Webhooks
 from crewdash.core.config.model import ReceiverConfig
 from crewdash.core.receiver.checks import (
-    MAX_DEPTH,
-    REPLAY_CAPACITY,
-    SIGNATURE_WINDOW,
     RefusalLog,
     Refused,
     ReplayCache,
@@ -49,7 +46,7 @@ from crewdash.core.receiver.checks import (
     read_body,
     sign,
 )
-from crewdash.core.receiver.transport import KEEP_ALIVE, bind, make_server
+from crewdash.core.receiver.transport import bind, make_server
 from crewdash.core.timing import Clock, LoopClock
 
 if TYPE_CHECKING:  # starlette and uvicorn load only when the receiver starts (import cost)
@@ -58,15 +55,8 @@ if TYPE_CHECKING:  # starlette and uvicorn load only when the receiver starts (i
     from starlette.requests import Request
     from starlette.responses import JSONResponse
 
-# The receiver's parts, importable from here as before.
-__all__ = [
-    "KEEP_ALIVE",
-    "MAX_DEPTH",
-    "REPLAY_CAPACITY",
-    "SIGNATURE_WINDOW",
-    "Receiver",
-    "sign",
-]
+# `sign` is importable from here as before (tests and senders use it).
+__all__ = ["Receiver", "sign"]
 
 log = logging.getLogger(__name__)  # the refusal lines (tests read this logger's name)
 
