@@ -20,12 +20,9 @@ finish and are recorded. Rows never started leave no row in the store, or a *not
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from crewdash.aop.errors import (
@@ -35,106 +32,28 @@ from crewdash.aop.errors import (
     ConnectionFailedError,
     RateLimitedError,
     RequestTimeoutError,
-    ServerError,
 )
 from crewdash.aop.models import HumanInputWebhook, Webhooks
 from crewdash.core.models import KickoffPhase, RunRecord
-from crewdash.core.runs.kickoff import KickoffNotSent, reconcile_interrupted, send_intent, start_run
+from crewdash.core.runs.batch_types import AIMDLimit, BatchProgress, BatchResult, batch_key
+from crewdash.core.runs.kickoff import (
+    KickoffClient,
+    KickoffNotSent,
+    reconcile_interrupted,
+    send_intent,
+    start_run,
+)
 from crewdash.core.runs.pacer import Pacer
-from crewdash.core.store.database import PhaseConflict
+from crewdash.core.store.database import PhaseConflict, RunStore
 from crewdash.core.timing import Clock, LoopClock, sleep_or_wake
 
-
-def batch_key(source: bytes | str | Sequence[Mapping[str, Any]]) -> str:
-    """A stable key for a batch: the hash of the file's bytes (or of the rows as JSON)."""
-    if isinstance(source, str):
-        data = source.encode()
-    elif isinstance(source, bytes):
-        data = source
-    else:
-        data = json.dumps(list(source), sort_keys=True, default=str).encode()
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
-class AIMDLimit:
-    """Additive increase (+1 per `value` successes), multiplicative decrease (halve, at most
-    once per `cooldown` seconds so one burst of failures counts once)."""
-
-    def __init__(self, maximum: int, *, start: float | None = None, cooldown: float = 1.0) -> None:
-        self.maximum = max(1, maximum)
-        self.value = float(min(self.maximum, start if start is not None else 2.0))
-        self.value = max(1.0, self.value)
-        self.cooldown = cooldown
-        self._cut_at = float("-inf")
-
-    @property
-    def limit(self) -> int:
-        return max(1, min(self.maximum, int(self.value)))
-
-    def success(self) -> None:
-        self.value = min(float(self.maximum), self.value + 1.0 / self.value)
-
-    def backoff(self, now: float) -> None:
-        if now - self._cut_at >= self.cooldown:
-            self._cut_at = now
-            self.value = max(1.0, self.value / 2.0)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchProgress:
-    total: int
-    skipped: int = 0  # accepted by an earlier run of this batch
-    accepted: int = 0
-    refused: int = 0
-    unknown: int = 0  # may have started (this run or an earlier one): not sent again
-    in_flight: int = 0
-    limit: int = 1
-    not_started: int = 0  # left by a stop or an abort: the next run of the batch does them
-    busy: int = 0  # being sent right now by another live process
-
-    @property
-    def done(self) -> int:
-        return self.skipped + self.accepted + self.refused + self.unknown + self.busy
-
-    @property
-    def all_accepted(self) -> bool:
-        return self.skipped + self.accepted == self.total
-
-
-@dataclass(slots=True)
-class BatchResult:
-    key: str
-    progress: BatchProgress
-    runs: list[RunRecord | None] = field(default_factory=list)  # per row, as stored
-    errors: dict[int, str] = field(default_factory=dict)  # row index -> why it is not accepted
-    stopped: bool = False  # the `stop` event ended the batch early
-    first_error: AOPError | None = None  # the first error a kickoff raised, for exit codes
-
-    def account(self) -> list[dict[str, Any]]:
-        """Every row not accepted: index, local id, phase (or "not started"), why."""
-        rows = []
-        for index, run in enumerate(self.runs):
-            if run is not None and run.phase is KickoffPhase.ACCEPTED:
-                continue
-            if run is None and index not in self.errors:
-                phase = "not_started"
-            else:
-                phase = str(run.phase) if run is not None else "not_started"
-            rows.append(
-                {
-                    "index": index,
-                    "local_id": run.local_id if run is not None else None,
-                    "phase": phase,
-                    "attempts": run.attempts if run is not None else 0,
-                    "reason": self.errors.get(index) or (run.error if run is not None else ""),
-                }
-            )
-        return rows
+# The batch's parts, importable from here as before.
+__all__ = ["AIMDLimit", "BatchProgress", "BatchResult", "batch_key", "run_batch"]
 
 
 async def run_batch(
-    store: Any,
-    client: Any,
+    store: RunStore,
+    client: KickoffClient,
     crew: str,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -154,174 +73,255 @@ async def run_batch(
     after the kickoffs in flight. `resend_unknown` sends again the rows an earlier run left
     UNKNOWN (the caller has confirmed the risk of a duplicate)."""
     clock = clock or LoopClock()
-    key = key or batch_key(rows)
-    pacer = pacer or Pacer(crew, clock=clock, store=store)
-    reconcile_interrupted(store)  # rows of a killed earlier run: not sent, or UNKNOWN
     limit = AIMDLimit(max_concurrency)
-    runs: list[RunRecord | None] = [None] * len(rows)
-    errors: dict[int, str] = {}
-    counts = {"skipped": 0, "accepted": 0, "refused": 0, "unknown": 0, "busy": 0}
-    queue: deque[int] = deque()
-    for index in range(len(rows)):
-        local_id = store.batch_row_done(key, str(index))
-        record = store.get(local_id) if local_id else None
-        runs[index] = record
-        if record is None or record.phase is KickoffPhase.REFUSED:
-            queue.append(index)
-        elif record.phase is KickoffPhase.ACCEPTED:
-            counts["skipped"] += 1
-        elif record.phase is KickoffPhase.UNKNOWN:
-            if resend_unknown:
-                queue.append(index)
-            else:
-                counts["unknown"] += 1
-                errors[index] = f"unknown since an earlier run, not sent again: {record.error}"
-        else:  # INTENT of a live process: another run of this batch is sending it now
-            counts["busy"] += 1
-            errors[index] = "being sent by another crewdash process right now"
-    attempts = dict.fromkeys(queue, 0)
-    running: set[asyncio.Task[None]] = set()
-    changed = asyncio.Event()
-    state = {"blocked_until": 0.0, "abort": False}
-    first_error: list[AOPError] = []
-    not_sent: set[int] = set()
+    batch = _Batch(
+        store,
+        _NotTakenWatch(client, lambda: limit.backoff(clock.monotonic())),
+        crew,
+        rows,
+        key=key or batch_key(rows),
+        limit=limit,
+        clock=clock,
+        pacer=pacer or Pacer(crew, clock=clock, store=store),
+        hooks=(webhooks, human_input_webhook),
+        max_attempts=max_attempts,
+        stop=stop,
+        on_progress=on_progress,
+        on_started=on_started,
+    )
+    reconcile_interrupted(store)  # rows of a killed earlier run: not sent, or UNKNOWN
+    batch.plan(resend_unknown)
+    await batch.drive()
+    return batch.result()
 
-    def halted() -> bool:
-        return bool(state["abort"]) or (stop is not None and stop.is_set())
 
-    def progress() -> BatchProgress:
-        left = (len(queue) if halted() else 0) + len(not_sent)
+class _Batch:
+    """One run of a batch: which rows wait, which are in flight, what became of each."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        client: KickoffClient,
+        crew: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        key: str,
+        limit: AIMDLimit,
+        clock: Clock,
+        pacer: Pacer,
+        hooks: tuple[Webhooks | None, HumanInputWebhook | None],
+        max_attempts: int,
+        stop: asyncio.Event | None,
+        on_progress: Callable[[BatchProgress], None] | None,
+        on_started: Callable[[RunRecord], None] | None,
+    ) -> None:
+        self.store, self.client, self.crew, self.rows, self.key = store, client, crew, rows, key
+        self.limit, self.clock, self.pacer, self.hooks = limit, clock, pacer, hooks
+        self.max_attempts, self.stop = max_attempts, stop
+        self.on_progress, self.on_started = on_progress, on_started
+        self.runs: list[RunRecord | None] = [None] * len(rows)
+        self.errors: dict[int, str] = {}
+        self.counts = {"skipped": 0, "accepted": 0, "refused": 0, "unknown": 0, "busy": 0}
+        self.queue: deque[int] = deque()
+        self.attempts: dict[int, int] = {}
+        self.running: set[asyncio.Task[None]] = set()
+        self.changed = asyncio.Event()
+        self.blocked_until = 0.0
+        self.abort = False
+        self.first_error: list[AOPError] = []
+        self.not_sent: set[int] = set()
+
+    def plan(self, resend_unknown: bool) -> None:
+        """What an earlier run of this batch left decides what is sent now."""
+        for index in range(len(self.rows)):
+            local_id = self.store.batch_row_done(self.key, str(index))
+            record = self.store.get(local_id) if local_id else None
+            self.runs[index] = record
+            if record is None or record.phase is KickoffPhase.REFUSED:
+                self.queue.append(index)
+            elif record.phase is KickoffPhase.ACCEPTED:
+                self.counts["skipped"] += 1
+            elif record.phase is KickoffPhase.UNKNOWN:
+                if resend_unknown:
+                    self.queue.append(index)
+                else:
+                    self.counts["unknown"] += 1
+                    self.errors[index] = (
+                        f"unknown since an earlier run, not sent again: {record.error}"
+                    )
+            else:  # INTENT of a live process: another run of this batch is sending it now
+                self.counts["busy"] += 1
+                self.errors[index] = "being sent by another crewdash process right now"
+        self.attempts = dict.fromkeys(self.queue, 0)
+
+    def halted(self) -> bool:
+        return self.abort or (self.stop is not None and self.stop.is_set())
+
+    def progress(self) -> BatchProgress:
+        left = (len(self.queue) if self.halted() else 0) + len(self.not_sent)
         return BatchProgress(
-            total=len(rows), in_flight=len(running), limit=limit.limit, not_started=left, **counts
+            total=len(self.rows),
+            in_flight=len(self.running),
+            limit=self.limit.limit,
+            not_started=left,
+            **self.counts,
         )
 
-    def report() -> None:
-        if on_progress is not None:
-            on_progress(progress())
+    def report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress())
 
-    watched = _NotTakenWatch(client, lambda: limit.backoff(clock.monotonic()))
-
-    async def send(index: int) -> RunRecord:
-        hooks = {"webhooks": webhooks, "human_input_webhook": human_input_webhook}
-        common = {"clock": clock, "pacer": pacer, "stop": stop, "max_attempts": max_attempts}
-        record = runs[index]
+    async def send(self, index: int) -> RunRecord:
+        """One row's kickoff: a new row, or its stored one again (REFUSED, or UNKNOWN with
+        `resend_unknown`)."""
+        webhooks, human_input_webhook = self.hooks
+        record = self.runs[index]
         if record is None:
             return await start_run(
-                store, watched, crew, rows[index], batch_row=(key, str(index)), **hooks, **common
+                self.store,
+                self.client,
+                self.crew,
+                self.rows[index],
+                batch_row=(self.key, str(index)),
+                webhooks=webhooks,
+                human_input_webhook=human_input_webhook,
+                clock=self.clock,
+                pacer=self.pacer,
+                stop=self.stop,
+                max_attempts=self.max_attempts,
             )
-        if record.phase is KickoffPhase.UNKNOWN:
-            fresh = str(uuid.uuid4())
-            record = store.reclaim(
-                record.local_id,
-                expect=(KickoffPhase.UNKNOWN,),
-                request_id=fresh,
-                detail=f"sent again (batch --resend-unknown); was request {record.request_id}",
-            )
-            store.record_action(
-                record.local_id, "resend", f"batch --resend-unknown, new request id {fresh}"
-            )
-        else:
-            record = store.reclaim(record.local_id, expect=(KickoffPhase.REFUSED,))
-        runs[index] = record
-        return await send_intent(store, watched, record, **hooks, **common)
+        record = self._reclaim(record)
+        self.runs[index] = record
+        return await send_intent(
+            self.store,
+            self.client,
+            record,
+            webhooks=webhooks,
+            human_input_webhook=human_input_webhook,
+            clock=self.clock,
+            pacer=self.pacer,
+            stop=self.stop,
+            max_attempts=self.max_attempts,
+        )
 
-    async def one(index: int) -> None:
-        attempts[index] += 1
-        retry_in: float | None = None
+    def _reclaim(self, record: RunRecord) -> RunRecord:
+        if record.phase is not KickoffPhase.UNKNOWN:
+            return self.store.reclaim(record.local_id, expect=(KickoffPhase.REFUSED,))
+        fresh = str(uuid.uuid4())
+        record = self.store.reclaim(
+            record.local_id,
+            expect=(KickoffPhase.UNKNOWN,),
+            request_id=fresh,
+            detail=f"sent again (batch --resend-unknown); was request {record.request_id}",
+        )
+        self.store.record_action(
+            record.local_id, "resend", f"batch --resend-unknown, new request id {fresh}"
+        )
+        return record
+
+    async def one(self, index: int) -> None:
+        """Send one row and account for what came of it."""
+        self.attempts[index] += 1
         try:
-            record = await _first_error_of(first_error, send(index))
+            record = await _first_error_of(self.first_error, self.send(index))
         except KickoffNotSent as exc:
-            runs[index] = exc.record
-            not_sent.add(index)
+            self.runs[index] = exc.record
+            self.not_sent.add(index)
             return
         except PhaseConflict as exc:
-            runs[index] = exc.current
-            counts["busy"] += 1
-            errors[index] = str(exc)
+            self.runs[index] = exc.current
+            self.counts["busy"] += 1
+            self.errors[index] = str(exc)
             return
-        except RateLimitedError as exc:  # not taken after every attempt
-            errors[index] = str(exc)
-        except CircuitOpenError as exc:
-            limit.backoff(clock.monotonic())
-            retry_in = max(0.5, exc.retry_in)
-            errors[index] = str(exc)
-        except (ConnectionFailedError, RequestTimeoutError) as exc:
-            if not exc.may_have_reached_server:  # unreachable: slow down; a cut is a 5xx
-                limit.backoff(clock.monotonic())
-            retry_in = None if exc.may_have_reached_server else 1.0
-            errors[index] = str(exc)
-        except ServerError as exc:
-            # the run may exist: the row is UNKNOWN, not retried. Concurrency is not cut: the
-            # pacer keeps the rate and a crew in real trouble opens its circuit breaker.
-            errors[index] = str(exc)
-        except AuthenticationError as exc:
-            state["abort"] = True  # every row would fail the same way; resume later
-            errors[index] = str(exc)
         except AOPError as exc:
-            errors[index] = str(exc)
-        else:
-            limit.success()
-            errors.pop(index, None)
-            runs[index] = record
-            counts["accepted"] += 1
-            if on_started is not None:
-                on_started(record)
+            self.errors[index] = str(exc)
+            self._failed(index, self._retry_in(exc))
             return
-        local_id = store.batch_row_done(key, str(index))
-        record = store.get(local_id) if local_id else None
-        runs[index] = record
+        self.limit.success()
+        self.errors.pop(index, None)
+        self.runs[index] = record
+        self.counts["accepted"] += 1
+        if self.on_started is not None:
+            self.on_started(record)
+
+    def _retry_in(self, exc: AOPError) -> float | None:
+        """How a failed kickoff bears on the batch; seconds before its row may be tried
+        again (None: not again in this run)."""
+        if isinstance(exc, CircuitOpenError):
+            self.limit.backoff(self.clock.monotonic())
+            return max(0.5, exc.retry_in)
+        if isinstance(exc, ConnectionFailedError | RequestTimeoutError):
+            if not exc.may_have_reached_server:  # unreachable: slow down; a cut is a 5xx
+                self.limit.backoff(self.clock.monotonic())
+            return None if exc.may_have_reached_server else 1.0
+        if isinstance(exc, AuthenticationError):
+            self.abort = True  # every row would fail the same way; resume later
+        # RateLimitedError: not taken after every attempt. ServerError: the run may exist, the
+        # row is UNKNOWN, not retried; concurrency is not cut: the pacer keeps the rate and a
+        # crew in real trouble opens its circuit breaker.
+        return None
+
+    def _failed(self, index: int, retry_in: float | None) -> None:
+        local_id = self.store.batch_row_done(self.key, str(index))
+        record = self.store.get(local_id) if local_id else None
+        self.runs[index] = record
         refused = record is None or record.phase is KickoffPhase.REFUSED
-        if refused and retry_in is not None and attempts[index] < max_attempts:
-            state["blocked_until"] = max(state["blocked_until"], clock.monotonic() + retry_in)
-            queue.appendleft(index)
+        if refused and retry_in is not None and self.attempts[index] < self.max_attempts:
+            self.blocked_until = max(self.blocked_until, self.clock.monotonic() + retry_in)
+            self.queue.appendleft(index)
             return
-        counts["refused" if refused else "unknown"] += 1
+        self.counts["refused" if refused else "unknown"] += 1
 
-    def finished(task: asyncio.Task[None]) -> None:
-        running.discard(task)
-        changed.set()
-        report()
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
+        self.changed.set()
+        self.report()
 
-    async def wake_on_stop(event: asyncio.Event) -> None:
+    async def _wake_on_stop(self, event: asyncio.Event) -> None:
         await event.wait()
-        changed.set()
+        self.changed.set()
 
-    watcher = asyncio.create_task(wake_on_stop(stop)) if stop is not None else None
-    report()
-    try:
-        while (queue and not halted()) or running:
-            now = clock.monotonic()
-            if queue and not halted() and now < state["blocked_until"]:
-                changed.clear()
-                await sleep_or_wake(clock, state["blocked_until"] - now, changed)
-                continue
-            while queue and not halted() and len(running) < limit.limit:
-                task = asyncio.create_task(one(queue.popleft()))
-                running.add(task)
-                task.add_done_callback(finished)
-            changed.clear()
-            if running:
-                await changed.wait()
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        for task in list(running):
-            task.cancel()
-    if state["abort"]:  # every row would fail the same way: say why each was left
-        for index in queue:
-            errors.setdefault(index, "not started")
-    else:  # stopped: a row waiting for a retry is not done, like one never tried
-        for index in queue:
-            errors.pop(index, None)
-    report()
-    return BatchResult(
-        key=key,
-        progress=progress(),
-        runs=runs,
-        errors=errors,
-        stopped=stop is not None and stop.is_set() and not state["abort"],
-        first_error=first_error[0] if first_error else None,
-    )
+    async def drive(self) -> None:
+        """Keep up to the limit of rows in flight until none waits (or the batch halts)."""
+        stop = self.stop
+        watcher = asyncio.create_task(self._wake_on_stop(stop)) if stop is not None else None
+        self.report()
+        try:
+            while (self.queue and not self.halted()) or self.running:
+                now = self.clock.monotonic()
+                if self.queue and not self.halted() and now < self.blocked_until:
+                    self.changed.clear()
+                    await sleep_or_wake(self.clock, self.blocked_until - now, self.changed)
+                    continue
+                while self.queue and not self.halted() and len(self.running) < self.limit.limit:
+                    task = asyncio.create_task(self.one(self.queue.popleft()))
+                    self.running.add(task)
+                    task.add_done_callback(self._finished)
+                self.changed.clear()
+                if self.running:
+                    await self.changed.wait()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            for task in list(self.running):
+                task.cancel()
+
+    def result(self) -> BatchResult:
+        if self.abort:  # every row would fail the same way: say why each was left
+            for index in self.queue:
+                self.errors.setdefault(index, "not started")
+        else:  # stopped: a row waiting for a retry is not done, like one never tried
+            for index in self.queue:
+                self.errors.pop(index, None)
+        self.report()
+        return BatchResult(
+            key=self.key,
+            progress=self.progress(),
+            runs=self.runs,
+            errors=self.errors,
+            stopped=self.stop is not None and self.stop.is_set() and not self.abort,
+            first_error=self.first_error[0] if self.first_error else None,
+        )
 
 
 class _NotTakenWatch:
@@ -329,13 +329,22 @@ class _NotTakenWatch:
     sends the row again itself; fewer rows in flight make fewer such answers). A 503 only
     delays its own row: with 5% of answers 503, halving on each kept one row in flight."""
 
-    def __init__(self, client: Any, on_not_taken: Callable[[], None]) -> None:
+    def __init__(self, client: KickoffClient, on_not_taken: Callable[[], None]) -> None:
         self.client = client
         self.on_not_taken = on_not_taken
 
-    async def kickoff(self, inputs: Mapping[str, Any], **kwargs: Any) -> str:
+    async def kickoff(
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        meta: dict[str, Any] | None = None,
+        webhooks: Webhooks | None = None,
+        human_input_webhook: HumanInputWebhook | None = None,
+    ) -> str:
         try:
-            kickoff_id: str = await self.client.kickoff(inputs, **kwargs)
+            kickoff_id = await self.client.kickoff(
+                inputs, meta=meta, webhooks=webhooks, human_input_webhook=human_input_webhook
+            )
         except RateLimitedError:
             self.on_not_taken()
             raise

@@ -69,7 +69,9 @@ _REFUSALS = (
 )
 
 
-class _KickoffClient(Protocol):
+class KickoffClient(Protocol):
+    """What the kickoff protocol uses of a crew's client."""
+
     async def kickoff(
         self,
         inputs: Mapping[str, Any],
@@ -156,7 +158,7 @@ def unknown_reason(what: str, request_id: str) -> str:
 
 async def start_run(
     store: RunStore,
-    client: _KickoffClient,
+    client: KickoffClient,
     crew: str,
     inputs: Mapping[str, Any],
     *,
@@ -203,7 +205,7 @@ async def start_run(
 
 async def send_intent(
     store: RunStore,
-    client: _KickoffClient,
+    client: KickoffClient,
     run: RunRecord,
     *,
     webhooks: Webhooks | None = None,
@@ -220,65 +222,98 @@ async def send_intent(
     from here on leaves a row that *may have been sent*); a 429 or 503 clears it again and
     the same row is sent after the wait the server asked for, counting attempts."""
     pacer = pacer or Pacer(run.crew)
-    local_id, request_id = run.local_id, run.request_id
+    local_id = run.local_id
     attempt = 0
     while True:
         attempt += 1
-        try:
-            sent_at = admitted if attempt == 1 and admitted is not None else None
-            if sent_at is None:
-                sent_at = await pacer.wait(stop)
-        except asyncio.CancelledError:
-            store.mark_refused(local_id, NOT_SENT, at=_now(clock))
-            raise
-        if sent_at is None:
-            raise KickoffNotSent(store.mark_refused(local_id, NOT_SENT, at=_now(clock)))
+        first = admitted if attempt == 1 else None
+        sent_at = await _turn(store, pacer, local_id, first, clock=clock, stop=stop)
         store.begin_send(local_id, at=_now(clock))  # PhaseConflict: not ours, not sent
         try:
             kickoff_id = await client.kickoff(
                 run.inputs,
-                meta={META_KEY: request_id},
+                meta={META_KEY: run.request_id},
                 webhooks=webhooks,
                 human_input_webhook=human_input_webhook,
             )
         except BaseException as exc:  # cancelled too: the POST may be on the wire
-            at = _now(clock)
-            outcome = classify(exc)
-            if outcome is Outcome.NOT_TAKEN:
-                row_wait = 0.0
-                if isinstance(exc, RateLimitedError):
-                    pacer.learn_429(exc.retry_after, sent_at)  # the whole crew waits
-                else:  # a 503: this row waits (backoff with jitter); the crew goes on
-                    row_wait = random.uniform(0.5, 1.0) * min(30.0, 0.5 * 2 ** min(attempt, 6))
-                if attempt < max_attempts:
-                    store.mark_not_taken(local_id, str(exc), at=at)
-                    if row_wait and await _wait_or_stop(pacer, row_wait, stop):
-                        raise KickoffNotSent(
-                            store.mark_refused(local_id, NOT_SENT, at=_now(clock))
-                        ) from None
-                    continue
-                store.mark_refused(
-                    local_id,
-                    f"{exc} — not taken after {attempt} attempts; {NEVER_REACHED}",
-                    at=at,
-                )
-            elif outcome is Outcome.REFUSED:
-                reason = str(exc)
-                if isinstance(exc, ConnectionFailedError | RequestTimeoutError):
-                    reason = f"{exc} — {NEVER_REACHED}"
-                store.mark_refused(local_id, reason, at=at)
-            elif outcome is Outcome.UNREADABLE:
-                store.mark_unknown(
-                    local_id,
-                    f"{ID_UNREADABLE} ({exc}) (request id {request_id} in the run's meta); "
-                    f"{HOW_TO_RESOLVE}",
-                    at=at,
-                )
-            else:
-                what = str(exc) if isinstance(exc, AOPError) else type(exc).__name__
-                store.mark_unknown(local_id, unknown_reason(what, request_id), at=at)
+            again = attempt < max_attempts
+            if await _failed(store, pacer, run, exc, attempt, sent_at, again, clock, stop):
+                continue
             raise
         return store.mark_accepted(local_id, kickoff_id, at=_now(clock))
+
+
+async def _turn(
+    store: RunStore,
+    pacer: Pacer,
+    local_id: str,
+    admitted: float | None,
+    *,
+    clock: _Clock | None,
+    stop: asyncio.Event | None,
+) -> float:
+    """The pacer's turn for one request (`admitted` when already given); a stop or a
+    cancel while waiting leaves the row REFUSED as not sent."""
+    if admitted is not None:
+        return admitted
+    try:
+        sent_at = await pacer.wait(stop)
+    except asyncio.CancelledError:
+        store.mark_refused(local_id, NOT_SENT, at=_now(clock))
+        raise
+    if sent_at is None:
+        raise KickoffNotSent(store.mark_refused(local_id, NOT_SENT, at=_now(clock)))
+    return sent_at
+
+
+async def _failed(
+    store: RunStore,
+    pacer: Pacer,
+    run: RunRecord,
+    exc: BaseException,
+    attempt: int,
+    sent_at: float,
+    again: bool,
+    clock: _Clock | None,
+    stop: asyncio.Event | None,
+) -> bool:
+    """Record what a failed request means for its row; True when the row is to be sent
+    again (not taken, attempts left). Raises KickoffNotSent when stopped while waiting."""
+    local_id, at = run.local_id, _now(clock)
+    outcome = classify(exc)
+    if outcome is Outcome.NOT_TAKEN:
+        row_wait = 0.0
+        if isinstance(exc, RateLimitedError):
+            pacer.learn_429(exc.retry_after, sent_at)  # the whole crew waits
+        else:  # a 503: this row waits (backoff with jitter); the crew goes on
+            row_wait = random.uniform(0.5, 1.0) * min(30.0, 0.5 * 2 ** min(attempt, 6))
+        if again:
+            store.mark_not_taken(local_id, str(exc), at=at)
+            if row_wait and await _wait_or_stop(pacer, row_wait, stop):
+                raise KickoffNotSent(
+                    store.mark_refused(local_id, NOT_SENT, at=_now(clock))
+                ) from None
+            return True
+        store.mark_refused(
+            local_id, f"{exc} — not taken after {attempt} attempts; {NEVER_REACHED}", at=at
+        )
+    elif outcome is Outcome.REFUSED:
+        reason = str(exc)
+        if isinstance(exc, ConnectionFailedError | RequestTimeoutError):
+            reason = f"{exc} — {NEVER_REACHED}"
+        store.mark_refused(local_id, reason, at=at)
+    elif outcome is Outcome.UNREADABLE:
+        store.mark_unknown(
+            local_id,
+            f"{ID_UNREADABLE} ({exc}) (request id {run.request_id} in the run's meta); "
+            f"{HOW_TO_RESOLVE}",
+            at=at,
+        )
+    else:
+        what = str(exc) if isinstance(exc, AOPError) else type(exc).__name__
+        store.mark_unknown(local_id, unknown_reason(what, run.request_id), at=at)
+    return False
 
 
 async def _wait_or_stop(pacer: Pacer, seconds: float, stop: asyncio.Event | None) -> bool:
