@@ -2,24 +2,80 @@
 
 Subcommands live in `crewdash.commands`; their handlers are imported only when they run, so
 `crewdash --help` and start-up stay fast.
+
+Parsing is argparse's alone, in two stages. A small first parser with only the top-level
+options reads the line: a plain start of the dashboard needs nothing more
+(`plain_dashboard`); otherwise it says which command is named (`command_modules`), and the
+full parser is built with that command's module registered, or every module when in doubt.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import NoReturn
 
 from crewdash import __version__
 from crewdash.commands import COMMAND_MODULES
 
-if TYPE_CHECKING:
-    import argparse
-
-#: the top-level options that take a value (`--config PATH`, `--data-dir DIR`)
-_VALUE_OPTIONS = ("--config", "--data-dir")
 DASHBOARD_HANDLER = "crewdash.commands.dashboard:run"
+DASHBOARD_MODULE = "crewdash.commands.dashboard"
+
+
+class _Unsure(Exception):
+    """The first stage could not read the line: the full parser will say what is wrong."""
+
+
+class _FixedWidth(argparse.HelpFormatter):
+    """A formatter that needs no terminal width: the default one imports shutil to ask for it
+    (~2 ms, on every start of the dashboard), and the first stage never prints anyway."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=80)
+
+
+class _FirstStageParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # raises where argparse would print and exit
+        raise _Unsure(message)
+
+
+def _first_stage() -> argparse.ArgumentParser:
+    """The top-level options of `build_parser` (same strings, so argparse classifies every
+    token and expands every abbreviation alike) and the command as an optional positional.
+    `--help` and `--version` are plain flags here: the second stage acts on them."""
+    parser = _FirstStageParser(prog="crewdash", add_help=False, formatter_class=_FixedWidth)
+    parser.add_argument("-h", "--help", action="store_true")
+    parser.add_argument("--version", action="store_true")
+    parser.add_argument("--config")
+    parser.add_argument("--data-dir")
+    parser.add_argument("command", nargs="?")
+    return parser
+
+
+def plain_dashboard(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The arguments of a plain start of the dashboard (`crewdash [--config PATH] [--data-dir
+    DIR] [dashboard]`), the very namespace the full parser makes of it (tested), or None for
+    any other line.
+
+    The dashboard's start is the one that is timed: building the full parser would cost it
+    ~3-4 ms more (the dashboard's subparser, the help epilog's module, shutil for the terminal
+    width)."""
+    tokens = list(argv)
+    named = bool(tokens) and tokens[-1] == "dashboard"
+    if named:
+        tokens.pop()
+    try:
+        known, extras = _first_stage().parse_known_args(tokens)
+    except _Unsure:
+        return None
+    if extras or known.command is not None or known.help or known.version or "--" in tokens:
+        return None
+    args = argparse.Namespace(config=known.config, data_dir=known.data_dir, command=None)
+    if named:
+        args.command, args.handler = "dashboard", DASHBOARD_HANDLER
+    return args
 
 
 def command_modules(argv: Sequence[str]) -> tuple[str, ...]:
@@ -28,55 +84,23 @@ def command_modules(argv: Sequence[str]) -> tuple[str, ...]:
 
     Importing and registering every module costs ~12 ms, paid on every start of the dashboard.
     All of them are registered for anything unusual, so that help, errors and the list of
-    choices stay argparse's own: `--help`, `--version`, an option argparse would take as an
-    abbreviation, an unknown command. No command at all is the dashboard."""
-    tokens = iter(argv)
-    for token in tokens:
-        if token in _VALUE_OPTIONS:
-            next(tokens, None)
-        elif token.startswith(tuple(f"{option}=" for option in _VALUE_OPTIONS)):
-            continue
-        elif token.startswith("-"):
-            return COMMAND_MODULES
-        else:
-            named = [m for m in COMMAND_MODULES if m.rpartition(".")[2] == token]
-            return tuple(named) or COMMAND_MODULES
-    return ("crewdash.commands.dashboard",)
-
-
-def dashboard_options(argv: Sequence[str]) -> dict[str, str | None] | None:
-    """`--config` and `--data-dir` of a plain start of the dashboard (`crewdash [--config PATH]
-    [--data-dir DIR] [dashboard]`, each option as `--opt VALUE` or `--opt=VALUE`), or None for
-    any other command line, which argparse parses.
-
-    The dashboard's start is the one that is timed: importing argparse and building the parser
-    cost it ~2.5 ms. What is accepted here argparse reads the same way (tested); a value that
-    starts with `-` is left to argparse, which refuses or reads it otherwise."""
-    tokens = list(argv)
-    if tokens and tokens[-1] == "dashboard":
-        tokens.pop()
-    options: dict[str, str | None] = {"config": None, "data_dir": None}
-    position = 0
-    while position < len(tokens):
-        name, equals, value = tokens[position].partition("=")
-        if name not in _VALUE_OPTIONS:
-            return None
-        if not equals:
-            position += 1
-            if position == len(tokens):
-                return None
-            value = tokens[position]
-        if value.startswith("-"):
-            return None
-        options[name.removeprefix("--").replace("-", "_")] = value
-        position += 1
-    return options
+    choices stay those of the full parser: `--help`, `--version`, `--`, an unknown command, a
+    line the first stage cannot read. No command at all is the dashboard."""
+    try:
+        known, _ = _first_stage().parse_known_args(argv)
+    except _Unsure:
+        return COMMAND_MODULES
+    # after `--` the subparsers action sees the `--` itself as the command: leave it to argparse
+    if known.help or known.version or "--" in argv:
+        return COMMAND_MODULES
+    if known.command is None:
+        return (DASHBOARD_MODULE,)
+    named = tuple(m for m in COMMAND_MODULES if m.rpartition(".")[2] == known.command)
+    return named or COMMAND_MODULES
 
 
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     """The `crewdash` parser with the subcommands of `modules` (by default all of them)."""
-    import argparse
-
     from crewdash.commands.support.common import EXIT_CODES_EPILOG
 
     parser = argparse.ArgumentParser(
@@ -98,28 +122,17 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     return parser
 
 
-def _run_handler(spec: str, args: Any) -> int:
+def _run_handler(spec: str, args: argparse.Namespace) -> int:
     module_name, _, func_name = spec.partition(":")
     handler = getattr(importlib.import_module(module_name), func_name)
-    result = handler(args)
-    return int(result or 0)
+    return int(handler(args) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    options = dashboard_options(argv)
-    if options is not None:
-        from types import SimpleNamespace
-
-        args = SimpleNamespace(command="dashboard", handler=DASHBOARD_HANDLER, **options)
-        return _run_handler(DASHBOARD_HANDLER, args)
-    parser = build_parser(command_modules(argv))
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        # No subcommand: the dashboard.
-        handler = DASHBOARD_HANDLER
-    return _run_handler(handler, args)
+    args = plain_dashboard(argv) or build_parser(command_modules(argv)).parse_args(argv)
+    # No subcommand: the dashboard.
+    return _run_handler(getattr(args, "handler", None) or DASHBOARD_HANDLER, args)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing = add_command(sub, "list", help="the configured crews and where their tokens come from")
     listing.set_defaults(handler="crewdash.commands.crews:handle_list")
 
+    _register_add(sub)
+
+    remove = add_command(sub, "remove", help="remove a crew from the config file")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler="crewdash.commands.crews:handle_remove")
+
+    _register_test(sub)
+
+
+def _register_add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add = add_command(
         sub,
         "add",
@@ -57,10 +67,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--replace", action="store_true", help="replace a crew of the same name")
     add.set_defaults(handler="crewdash.commands.crews:handle_add")
 
-    remove = add_command(sub, "remove", help="remove a crew from the config file")
-    remove.add_argument("name", metavar="NAME")
-    remove.set_defaults(handler="crewdash.commands.crews:handle_remove")
 
+def _register_test(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test = add_command(
         sub,
         "test",

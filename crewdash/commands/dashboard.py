@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the dashboard's start does not parse with argparse (cli.dashboard_options)
+if TYPE_CHECKING:  # types only: each is imported where it is used, after the first frame
     import argparse
+    from pathlib import Path
+
+    from crewdash.core.config.model import Config
+    from crewdash.core.engine import Engine
+    from crewdash.core.store.database import RunStore
+    from crewdash.tui.app import CrewdashApp
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "dashboard",
         help="open the dashboard (also what `crewdash` alone does)",
@@ -69,23 +75,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def open_dashboard(config: object, data_dir: object, config_path: object) -> str | None:
+def open_dashboard(config: Config, data_dir: Path, config_path: Path | None) -> str | None:
     """Run the app on `config` with the store in `data_dir` until the operator leaves."""
     import asyncio
-    from pathlib import Path
 
-    assert isinstance(data_dir, Path)
-    return asyncio.run(run_app(config, data_dir, config_path))  # type: ignore[arg-type]
+    return asyncio.run(run_app(config, data_dir, config_path))
 
 
 async def run_app(
-    config: object,
-    data_dir: object,
-    config_path: object,
+    config: Config,
+    data_dir: Path,
+    config_path: Path | None,
     *,
     demo: bool = False,
     before_engine: Callable[[], Awaitable[None]] | None = None,
-    crash_dir: object = None,
+    crash_dir: Path | None = None,
 ) -> str | None:
     """The app on the running loop (so the demo's simulator can share it).
 
@@ -106,63 +110,100 @@ async def run_app(
     directory) and raises DashboardCrashed; warnings and errors that are logged go to
     `crewdash.log` in the data directory, never to the terminal the app draws on."""
     import gc
-    from pathlib import Path
 
-    from crewdash.core.config.model import Config
-
-    assert isinstance(config, Config) and isinstance(data_dir, Path)
-    stores: list[object] = []
-
-    async def build_engine() -> object:
-        from crewdash.core.engine import Engine
-        from crewdash.core.store.database import RunStore, store_path
-
-        if before_engine is not None:
-            await before_engine()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        store = RunStore.open(store_path(data_dir))
-        stores.append(store)
-        return Engine(config, store)
-
+    stores: list[RunStore] = []
     gc.disable()
     try:
-        from crewdash.tui.app import CrewdashApp
-        from crewdash.tui.engine_handle import DeferredEngine
-
-        log_to_file(data_dir)
-        app = CrewdashApp(
-            DeferredEngine(config, build_engine),  # type: ignore[arg-type]
-            data_dir=data_dir,
-            config_path=config_path if isinstance(config_path, Path) else None,
+        app = _make_app(
+            config,
+            data_dir,
+            config_path,
+            _engine_builder(config, data_dir, before_engine, stores),
             demo=demo,
-            after_first_frame=collect_from_now_on,
+            crash_dir=crash_dir,
         )
-        if isinstance(crash_dir, Path):
-            app.crash_dir = crash_dir
         result = await app.run_async()
-        if app.crash_report is not None or (app.return_code or 0) != 0:
-            raise DashboardCrashed(app.crash_report)
-        if app.return_code is None:
-            # the app's message loop ended without exit() (Textual ends it quietly when a
-            # handler raises CancelledError): a defect, never a success
-            from crewdash.tui.crash import write_crash_report
-
-            error = RuntimeError("the dashboard stopped without being asked to (exit code unset)")
-            raise DashboardCrashed(write_crash_report(app.crash_dir, error))
+        _raise_if_crashed(app)
         return result
     finally:
         gc.enable()  # also when the app ended before its first frame
         for store in stores:
-            store.close()  # type: ignore[attr-defined]
+            store.close()
 
 
-def log_to_file(data_dir: object) -> None:
+def _engine_builder(
+    config: Config,
+    data_dir: Path,
+    before_engine: Callable[[], Awaitable[None]] | None,
+    stores: list[RunStore],
+) -> Callable[[], Awaitable[Engine]]:
+    """What the app calls after its first frame to get its engine; the store it opens is
+    appended to `stores`, for `run_app` to close."""
+
+    async def build_engine() -> Engine:
+        from crewdash.core.engine import Engine
+
+        if before_engine is not None:
+            await before_engine()
+        store = _open_store(data_dir)
+        stores.append(store)
+        return Engine(config, store)
+
+    return build_engine
+
+
+def _open_store(data_dir: Path) -> RunStore:
+    """The run store in `data_dir`, made if need be (blocking, as every call of the store is)."""
+    from crewdash.core.store.database import RunStore, store_path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return RunStore.open(store_path(data_dir))
+
+
+def _make_app(
+    config: Config,
+    data_dir: Path,
+    config_path: Path | None,
+    build_engine: Callable[[], Awaitable[Engine]],
+    *,
+    demo: bool,
+    crash_dir: Path | None,
+) -> CrewdashApp:
+    """The app, imported here: with the garbage collector off (see `run_app`)."""
+    from crewdash.tui.app import CrewdashApp
+    from crewdash.tui.engine_handle import DeferredEngine
+
+    log_to_file(data_dir)
+    app = CrewdashApp(
+        DeferredEngine(config, build_engine),
+        data_dir=data_dir,
+        config_path=config_path,
+        demo=demo,
+        after_first_frame=collect_from_now_on,
+    )
+    if crash_dir is not None:
+        app.crash_dir = crash_dir
+    return app
+
+
+def _raise_if_crashed(app: CrewdashApp) -> None:
+    """DashboardCrashed when the app ended on an error, or ended without being asked to."""
+    if app.crash_report is not None or (app.return_code or 0) != 0:
+        raise DashboardCrashed(app.crash_report)
+    if app.return_code is None:
+        # the app's message loop ended without exit() (Textual ends it quietly when a
+        # handler raises CancelledError): a defect, never a success
+        from crewdash.tui.crash import write_crash_report
+
+        error = RuntimeError("the dashboard stopped without being asked to (exit code unset)")
+        raise DashboardCrashed(write_crash_report(app.crash_dir, error))
+
+
+def log_to_file(data_dir: Path) -> None:
     """Warnings and errors go to `<data dir>/crewdash.log` (opened on the first record): with
     no handler Python prints them on stderr, over the dashboard's screen."""
     import logging
-    from pathlib import Path
 
-    assert isinstance(data_dir, Path)
     root = logging.getLogger()
     if any(getattr(h, "crewdash", False) for h in root.handlers):
         return

@@ -4,9 +4,17 @@ dir (the operator's own are never touched), and the dashboard on it."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: the demo's modules are imported when it runs
+    from pathlib import Path
+
+    from crewdash.core.config.model import Config
+    from crewdash.sim import Scenario
+    from crewdash.sim.address import SimAddress
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="try crewdash on simulated deployments (nothing leaves this machine)",
@@ -35,29 +43,26 @@ def run_demo(*, speed: float = 1.0) -> int:
     return 0
 
 
-def demo_config(server: object, scenario: object, path: object) -> object:
+def demo_config(server: SimAddress, scenario: Scenario, path: Path) -> Config:
     """The demo's config: one crew per simulated deployment, written to `path` (0600).
 
     `server` answers `crew_url(name)` and `token(name)`: a running `SimServer`, or the
     `SimAddress` it will be served at."""
-    from pathlib import Path
-
     from crewdash.aop.models import Secret
     from crewdash.core.config.load import load_config, write_config
     from crewdash.core.config.model import Config, CrewConfig, CrewKind, TokenSource
 
-    assert isinstance(path, Path)
     crews = {
         spec.name: CrewConfig(
             name=spec.name,
-            url=server.crew_url(spec.name),  # type: ignore[attr-defined]
-            token=TokenSource(inline=Secret(server.token(spec.name))),  # type: ignore[attr-defined]
+            url=server.crew_url(spec.name),
+            token=TokenSource(inline=Secret(server.token(spec.name))),
             kind=CrewKind(spec.kind),
             label=spec.label,
             poll_min=0.5,
             poll_max=3.0,
         )
-        for spec in scenario.crews  # type: ignore[attr-defined]
+        for spec in scenario.crews
     }
     write_config(path, Config(path=path, crews=crews))
     return load_config(path)

@@ -62,6 +62,7 @@ async def _kickoff(session: Session) -> int:
         crew_client,
         crew_from,
         open_store,
+        pacer_of,
         running_engine,
     )
     from crewdash.commands.support.follow import finish, follow, resume_hint
@@ -82,7 +83,7 @@ async def _kickoff(session: Session) -> int:
             inputs = build_inputs(specs, typed=typed, texts=texts)
             if session.interrupted.is_set():
                 return ExitCode.INTERRUPTED  # nothing was sent
-            run = await start_run(store, client, crew.name, inputs, pacer=client.pacer)
+            run = await start_run(store, client, crew.name, inputs, pacer=pacer_of(client))
         out.emit(run_json(run, type_="kickoff"), str(run.kickoff_id))
         out.info(f"started {crew.name} run {run.kickoff_id}")
         if session.interrupted.is_set():

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crewdash.sim import Scenario
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler="crewdash.commands.sim:handle")
 
 
-def config_text(crews: list[tuple[str, str, str, str]]) -> str:
+def config_text(crews: Sequence[tuple[str, str, str, str]]) -> str:
     """A crewdash config TOML for (name, url, token, kind) rows."""
     import tomli_w
 
@@ -71,13 +76,13 @@ def handle(args: argparse.Namespace) -> int:
         return 0
 
 
-async def _serve(args: argparse.Namespace, scenario: object) -> int:
+async def _serve(args: argparse.Namespace, scenario: Scenario) -> int:
     import asyncio
     import sys
 
     from crewdash.sim import SimApp, serve_in_background
 
-    app = SimApp(scenario, seed=args.seed, speed=args.speed)  # type: ignore[arg-type]
+    app = SimApp(scenario, seed=args.seed, speed=args.speed)
     try:
         server_cm = serve_in_background(app, args.host, args.port)
         async with server_cm as server:

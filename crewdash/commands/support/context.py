@@ -26,6 +26,7 @@ from crewdash.core.store.database import store_path as store_path_in
 
 if TYPE_CHECKING:
     from crewdash.core.engine import Engine
+    from crewdash.core.runs.pacer import Pacer
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -80,6 +81,16 @@ async def crew_client(crew: CrewConfig, store: RunStore | None) -> AsyncIterator
         learnt = client.status_route
         if store is not None and learnt != route:
             save_status_route(store, crew.name, learnt)
+
+
+def pacer_of(client: AsyncCrewClient) -> Pacer:
+    """The pacer `crew_client` gave the client: kickoffs wait for the same pace as every
+    other request to the crew."""
+    from crewdash.core.runs.pacer import Pacer
+
+    pacer = client.pacer
+    assert isinstance(pacer, Pacer), "crew_client always gives its client a core Pacer"
+    return pacer
 
 
 @asynccontextmanager

@@ -70,6 +70,60 @@ def resume_hint(runs: Iterable[RunRecord]) -> str:
     return f"{len(pending)} runs go on; pick them up with `crewdash watch {crews}`"
 
 
+@dataclass
+class _Watch:
+    """What `follow` knows of the runs it follows, fed by the engine's events."""
+
+    session: Session
+    engine: Any
+    targets: set[str]
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    latest: dict[str, RunRecord] = field(default_factory=dict)
+    observed: dict[str, float] = field(default_factory=dict)  # when its latest change came
+    shown: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    hinted: set[str] = field(default_factory=set)
+    rejected: dict[str, str] = field(default_factory=dict)  # crew -> why its token was refused
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, RunChanged) and event.run.local_id in self.targets:
+            self.latest[event.run.local_id] = event.run
+            self.observed[event.run.local_id] = time.time()
+            self.changed.set()
+        elif isinstance(event, CrewHealthChanged) and event.health is CrewHealth.TOKEN_REJECTED:
+            self.rejected[event.crew] = event.detail or "the token was rejected"
+            self.changed.set()
+
+    def take_current(self) -> None:
+        """The state now: some runs may have ended already."""
+        for local_id in self.targets:
+            run = self.engine.run(local_id)
+            if run is not None and local_id not in self.latest:
+                self.latest[local_id] = run
+                self.observed[local_id] = run.updated_at or run.created_at  # last observation
+        self.changed.set()
+
+    def show_changes(self) -> bool:
+        """Print what changed since last time; True once every run has ended. A crew whose
+        token was rejected while one of its runs goes on ends the follow (CliError)."""
+        out = self.session.out
+        for local_id, run in list(self.latest.items()):
+            key = _shown_key(run)
+            if self.shown.get(local_id) != key:
+                self.shown[local_id] = key
+                out.event(run_json(run), run_line(run, self.observed.get(local_id)))
+            _hint_human_input(self.session, self.engine, run, self.hinted)
+        for crew, detail in self.rejected.items():
+            if any(r.crew == crew and not r.is_final for r in self.latest.values()):
+                raise CliError(
+                    f"crew {crew}: {detail}; stopped following its runs",
+                    code=ExitCode.AUTH,
+                    kind="auth",
+                )
+        return len(self.latest) >= len(self.targets) and all(
+            r.is_final for r in self.latest.values()
+        )
+
+
 async def follow(
     session: Session,
     engine: Any,
@@ -79,60 +133,23 @@ async def follow(
 ) -> FollowResult:
     """Print every change of the given runs until all have ended, the monotonic `deadline`
     passes, or Ctrl+C. `engine` is a started `crewdash.core.engine.Engine`."""
-    out = session.out
-    targets = set(local_ids)
-    changed = asyncio.Event()
-    latest: dict[str, RunRecord] = {}
-    observed: dict[str, float] = {}  # local_id -> when its latest change reached us
-    shown: dict[str, tuple[object, ...]] = {}
-    hinted: set[str] = set()
-    rejected: dict[str, str] = {}
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, RunChanged) and event.run.local_id in targets:
-            latest[event.run.local_id] = event.run
-            observed[event.run.local_id] = time.time()
-            changed.set()
-        elif isinstance(event, CrewHealthChanged) and event.health is CrewHealth.TOKEN_REJECTED:
-            rejected[event.crew] = event.detail or "the token was rejected"
-            changed.set()
-
-    unsubscribe = engine.subscribe(on_event)
+    watch = _Watch(session, engine, set(local_ids))
+    unsubscribe = engine.subscribe(watch.on_event)
     try:
-        for local_id in targets:  # the state now: some may have ended already
-            run = engine.run(local_id)
-            if run is not None and local_id not in latest:
-                latest[local_id] = run
-                observed[local_id] = run.updated_at or run.created_at  # its last observation
-        changed.set()
+        watch.take_current()
         while True:
-            if changed.is_set():
-                changed.clear()
-                for local_id, run in list(latest.items()):
-                    key = _shown_key(run)
-                    if shown.get(local_id) != key:
-                        shown[local_id] = key
-                        out.event(run_json(run), run_line(run, observed.get(local_id)))
-                    _hint_human_input(session, engine, run, hinted)
-                for crew, detail in rejected.items():
-                    if any(r.crew == crew and not r.is_final for r in latest.values()):
-                        raise CliError(
-                            f"crew {crew}: {detail}; stopped following its runs",
-                            code=ExitCode.AUTH,
-                            kind="auth",
-                        )
-                if len(latest) >= len(targets) and all(r.is_final for r in latest.values()):
-                    return FollowResult("done", latest)
+            if watch.changed.is_set():
+                watch.changed.clear()
+                if watch.show_changes():
+                    return FollowResult("done", watch.latest)
             if session.interrupted.is_set():
-                return FollowResult("interrupted", latest)
+                return FollowResult("interrupted", watch.latest)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                return FollowResult("timeout", latest)
-            outcome = await session.wait_interrupt_or(changed.wait(), remaining)
-            if outcome == "interrupted":
-                return FollowResult("interrupted", latest)
-            if outcome == "timeout":
-                return FollowResult("timeout", latest)
+                return FollowResult("timeout", watch.latest)
+            outcome = await session.wait_interrupt_or(watch.changed.wait(), remaining)
+            if outcome in ("interrupted", "timeout"):
+                return FollowResult(outcome, watch.latest)
     finally:
         unsubscribe()
 

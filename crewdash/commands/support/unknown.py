@@ -84,7 +84,13 @@ async def _adopt(session: Session) -> int:
 
 
 async def _resend(session: Session) -> int:
-    from crewdash.commands.support.context import config_from, crew_client, crew_from, open_store
+    from crewdash.commands.support.context import (
+        config_from,
+        crew_client,
+        crew_from,
+        open_store,
+        pacer_of,
+    )
     from crewdash.commands.support.render import run_json
     from crewdash.core.runs import resolve
 
@@ -99,7 +105,7 @@ async def _resend(session: Session) -> int:
             )
         confirm_duplicate_risk(session, f"resend run {record.local_id}")
         async with crew_client(crew, store) as client:
-            updated = await resolve.resend(store, client, record, pacer=client.pacer)
+            updated = await resolve.resend(store, client, record, pacer=pacer_of(client))
     session.out.emit(
         run_json(updated, type_="kickoff"),
         f"run {updated.local_id} sent again: {updated.kickoff_id}",

@@ -35,9 +35,12 @@ def test_each_module_registers_exactly_the_command_named_after_it() -> None:
         (["--help"], ALL),
         (["-h", "kickoff"], ALL),
         (["--version"], ALL),
-        (["--conf", "c.toml", "runs"], ALL),  # an abbreviation: argparse decides
+        # an abbreviation: the first stage has the same options, so it expands it alike
+        (["--conf", "c.toml", "runs"], ("crewdash.commands.runs",)),
+        (["--bogus", "runs"], ("crewdash.commands.runs",)),  # the full parser refuses --bogus
         (["bogus"], ALL),  # the error lists every command
-        (["--config"], DASHBOARD),  # argparse reports the missing value
+        (["--config"], ALL),  # the first stage cannot read it: the full parser says why
+        (["--", "runs"], ALL),  # the full parser takes `--` for the command
     ],
 )
 def test_command_modules(argv: list[str], expected: tuple[str, ...]) -> None:
@@ -58,6 +61,13 @@ def test_command_modules(argv: list[str], expected: tuple[str, ...]) -> None:
         ["batch", "crew", "file", "--concurrency", "0"],
         ["kickoff"],
         ["bogus"],
+        ["--conf", "c.toml", "runs"],
+        ["--bogus", "runs"],
+        ["-x", "runs"],
+        ["--", "runs"],
+        ["--config"],
+        ["--config", "-c", "runs"],
+        ["runs", "--config", "c.toml"],
     ],
 )
 def test_the_parse_is_the_same_as_with_every_command(
