@@ -1,6 +1,6 @@
 """Typed, normalised values of the AOP API.
 
-Every variant a deployment may speak (see AOP-API.md) is parsed into these types, so the
+Every variant a deployment may speak (see docs/aop-api.md) is parsed into these types, so the
 rest of crewdash never looks at a raw body. Parsing lives in `crewdash.aop.parse`.
 
 The enums are defined in `crewdash.aop.enums`, `Secret` in `crewdash.aop.secret`, and the

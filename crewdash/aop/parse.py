@@ -2,7 +2,7 @@
 
 Pure functions with no I/O, shared by both clients and safe on any input: a parser returns a
 typed value or raises `ProtocolError`, never another exception (a property test holds us to it).
-Every variant in AOP-API.md is accepted; unknown keys are ignored.
+Every variant in docs/aop-api.md is accepted; unknown keys are ignored.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 
 class KickoffPhase(StrEnum):
-    """Where a kickoff is in the intent → POST → id protocol (DESIGN.md, data flow 3)."""
+    """Where a kickoff is in the intent → POST → id protocol (docs/design.md#kickoff-protocol)."""
 
     INTENT = "intent"  # row written, POST not (yet) sent
     ACCEPTED = "accepted"  # the server answered with a kickoff id

@@ -1,4 +1,5 @@
-"""Serve a SimApp with uvicorn inside the running event loop, with the FIELD-NOTES guards:
+"""Serve a SimApp with uvicorn inside the running event loop, with the guards of
+docs/field-notes.md#uvicorn-in-a-running-event-loop:
 no signal capture, a socket we bind ourselves (IPPROTO_TCP, so TCP_NODELAY applies),
 shutdown through `should_exit`, no logging config, no lifespan."""
 

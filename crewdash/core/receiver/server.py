@@ -17,7 +17,7 @@ accepted once (a replay cache as long as the window), every connection lives at 
 `max_connections` are open, JSON deeper than `MAX_DEPTH` or with strings UTF-8 cannot carry (lone
 surrogates) is refused before a handler sees it, and every refusal is one log line (reason,
 peer, path; rate-limited), never a traceback.
-Starlette and uvicorn are imported only when the receiver starts (FIELD-NOTES: import cost).
+Starlette and uvicorn are imported only when the receiver starts (docs/field-notes.md#import-cost).
 The checks are in `crewdash.core.receiver.checks`, the HTTP server in `.transport`.
 """
 

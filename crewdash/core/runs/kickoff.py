@@ -1,4 +1,4 @@
-"""The kickoff protocol (DESIGN.md, data flow 3): intent row, then the POST, then the id.
+"""The kickoff protocol (docs/design.md#kickoff-protocol): intent row, then the POST, then the id.
 
 A kickoff is not idempotent: a POST whose answer was lost may have started a run. So a kickoff
 is sent again only when the request provably never reached the server or the server said it

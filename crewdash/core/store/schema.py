@@ -14,8 +14,10 @@ Migration = Callable[[sqlite3.Connection], None]
 
 
 def _v1_runs(conn: sqlite3.Connection) -> None:
-    """The first schema: runs, their history, human-input requests, decisions, meta. Longer
-    than 60 lines, all SQL text: a released migration is never edited, so it stays whole."""
+    """The first schema: runs, their history, human-input requests, decisions, meta.
+
+    Long because it is all SQL text, and a released migration is never edited: it stays whole.
+    """
     conn.execute(
         """
         CREATE TABLE runs (
