@@ -1,7 +1,7 @@
 """The kickoff protocol's rows (docs/design.md#kickoff-protocol): the intent written before
-anything is sent, the send stamped and counted, the server's answer (ACCEPTED / REFUSED / UNKNOWN), and
-the rows a dead process left in INTENT. Every change of phase is a compare-and-set, so two
-processes never both send one row (PhaseConflict)."""
+anything is sent, the send stamped and counted, the server's answer (ACCEPTED / REFUSED /
+UNKNOWN), and the rows a dead process left in INTENT. Every change of phase is a
+compare-and-set, so two processes never both send one row (PhaseConflict)."""
 
 from __future__ import annotations
 
