@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events, work
+from textual.app import App
+from textual.binding import BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input
 
 from crewdash.aop.models import RunState
@@ -51,16 +53,26 @@ from crewdash.tui.run_actions import RunActions
 from crewdash.tui.textual_compat import (
     CrashReporting,
     guard_option_list_paging,
+    loaded_text_area_type,
     prune_footer_watchers,
     write_to_terminal,
 )
 from crewdash.tui.ui_state import UiState
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from crewdash.core.engine import Engine
     from crewdash.core.models import Event, HumanRequest, RunRecord
 
 AppResult = Literal["demo", "reload"] | None
+
+
+def crewdash_commands() -> type[Provider]:
+    """The command palette's crewdash verbs (imported when the palette first opens)."""
+    from crewdash.tui.commands import CrewdashCommands
+
+    return CrewdashCommands
 
 
 class CrewdashApp(CrashReporting[AppResult]):
@@ -74,7 +86,11 @@ class CrewdashApp(CrashReporting[AppResult]):
         for p in ("styles/app.tcss", "styles/screens.tcss")
         if (Path(__file__).parent / p).exists()
     ]  # absolute: Textual resolves relative paths against a subclass's own module
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)  # a copy: the type is wider
+    # a callable: the palette's provider is imported when the palette opens, not at start-up
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {
+        crewdash_commands
+    }
 
     def __init__(
         self,
@@ -87,11 +103,8 @@ class CrewdashApp(CrashReporting[AppResult]):
         demo: bool = False,
         after_first_frame: Callable[[], None] | None = None,
     ) -> None:
-        from crewdash.tui.commands import CrewdashCommands
-
         super().__init__()
         guard_option_list_paging()  # see textual_compat: a Textual 8.2 defect ended the app
-        self.COMMANDS = self.COMMANDS | {CrewdashCommands}
         self.engine = engine
         self.now = now
         self.config_path = config_path
@@ -140,7 +153,8 @@ class CrewdashApp(CrashReporting[AppResult]):
             return MainScreen()
         return super().get_default_screen()
 
-    def colors(self) -> dict[str, str]:
+    def color_map(self) -> dict[str, str]:
+        """The theme's colours by role (not `colors`: DOMNode's property has that name)."""
         return theme_colors(self)
 
     def on_mount(self) -> None:
@@ -192,7 +206,7 @@ class CrewdashApp(CrashReporting[AppResult]):
         traceback on the way out. A mount takes milliseconds: wait for it, a bounded time;
         then stop the workers that build forms, so that none starts another."""
         if self._exit_waits < 100 and any(
-            not widget.is_mounted for widget in self.screen.walk_children(with_self=False)
+            not widget.is_mounted for widget in self.screen.walk_children(Widget, with_self=False)
         ):
             self._exit_waits += 1
             self.call_after_refresh(self.exit, result, return_code, message)
@@ -310,9 +324,8 @@ class CrewdashApp(CrashReporting[AppResult]):
         return self._text_field_focused() and self.focused.id != "filter"  # type: ignore[union-attr]
 
     def _text_field_focused(self) -> bool:
-        # TextArea is imported only by the screens that use it (its import costs start-up)
-        text_area = sys.modules.get("textual.widgets._text_area")
-        kinds = (Input, text_area.TextArea) if text_area is not None else (Input,)
+        text_area = loaded_text_area_type()  # not imported by us: it costs start-up
+        kinds = (Input, text_area) if text_area is not None else (Input,)
         return isinstance(self.focused, kinds)
 
     def on_key(self, event: events.Key) -> None:

@@ -5,10 +5,11 @@ network wait runs in a worker."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -51,7 +52,7 @@ class FormArea(Vertical):
 class MainScreen(Screen[None]):
     """Crew pane | form | runs table."""
 
-    BINDINGS = MAIN_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(MAIN_BINDINGS)  # a copy: the type is wider
     AUTO_FOCUS = "#crews"
     # Screen.focused repaints the whole screen on every focus change (26 KB to the terminal
     # at 120x36, 15-30 ms under load); the widgets whose look depends on focus repaint
@@ -83,15 +84,15 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield CrewPane(
-                    list(app.engine.config.crews.values()), colors=app.colors, id="crews"
+                    list(app.engine.config.crews.values()), colors=app.color_map, id="crews"
                 )
                 yield FormArea(id="form-area")
             with Vertical(id="right"):
                 # Always there, one line: the operator sees the filter in force, and showing
                 # it would resize the table (a full repaint of 2,000 runs' visible rows).
                 yield Input(placeholder=FILTER_IDLE, id="filter", compact=True)
-                yield RunsTable(now=app.now, colors=app.colors, id="runs")
-        yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
+                yield RunsTable(now=app.now, colors=app.color_map, id="runs")
+        yield StatusBar(receiver_url=None, now=app.now, colors=app.color_map, id="status")
         yield QuietFooter()
 
     @property

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Collapsible,
@@ -299,7 +300,7 @@ class RunDetailScreen(Screen[None]):
         self.query_one(Timeline).update(tasks)
         task_list = self.query_one("#task-list", Vertical)
         task_list.remove_children()
-        widgets = []
+        widgets: list[Widget] = []
         for i, task in enumerate(tasks):
             seconds = task_seconds(task.execution_time)
             agent = task.agent or "unknown agent"
