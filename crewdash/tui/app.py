@@ -1,5 +1,6 @@
-"""The crewdash Textual app: owns the engine's lifetime on its event loop, routes engine events
-to the screen, opens the screens engineer B wrote, and gets the operator's attention.
+"""The crewdash Textual app: owns the engine's lifetime on its event loop, opens the screens and
+carries out what they ask for. Routing the engine's events and getting the operator's attention
+is its base class's (app_events.py).
 
 `CrewdashApp(engine).run()` returns what should happen next: None (quit), "demo" (open the demo)
 or "reload" (the config changed on the first-run screen: build a new engine and come back).
@@ -17,26 +18,23 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input
 
-from crewdash.aop.models import RunState
-from crewdash.core import models
 from crewdash.core.models import AnswerOutcome
+from crewdash.tui.app_events import AppResult, EngineEventsApp
 from crewdash.tui.bindings import APP_BINDINGS
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
-from crewdash.tui.format import short_id, theme_colors
+from crewdash.tui.format import theme_colors
 from crewdash.tui.gc_pacer import GcPacer
 from crewdash.tui.messages import (
     AnswerRequest,
     EditRun,
-    EngineEvents,
     EngineReady,
     OpenInbox,
     OpenRun,
@@ -48,12 +46,9 @@ from crewdash.tui.messages import (
     StopRun,
 )
 from crewdash.tui.notify import Notifier
-from crewdash.tui.request_attention import RequestAttention
 from crewdash.tui.run_actions import RunActions
 from crewdash.tui.textual_compat import (
-    CrashReporting,
     guard_option_list_paging,
-    loaded_text_area_type,
     prune_footer_watchers,
     write_to_terminal,
 )
@@ -61,11 +56,10 @@ from crewdash.tui.ui_state import UiState
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.notifications import SeverityLevel
 
     from crewdash.core.engine import Engine
-    from crewdash.core.models import Event, HumanRequest, RunRecord
-
-AppResult = Literal["demo", "reload"] | None
+    from crewdash.core.models import HumanRequest, RunRecord
 
 
 def crewdash_commands() -> type[Provider]:
@@ -75,7 +69,7 @@ def crewdash_commands() -> type[Provider]:
     return CrewdashCommands
 
 
-class CrewdashApp(CrashReporting[AppResult]):
+class CrewdashApp(EngineEventsApp):
     """The dashboard. `now` is the clock screens read (frozen in snapshot tests)."""
 
     TITLE = "crewdash"
@@ -116,10 +110,6 @@ class CrewdashApp(CrashReporting[AppResult]):
         self._after_first_frame = after_first_frame
         self._unsubscribe: Callable[[], None] | None = None
         self.actions = RunActions(self)
-        self.attention = RequestAttention()
-        self._waiting: dict[str, HumanRequest] = {}  # requests waiting for an answer, by id
-        self._event_buffer: list[Event] = []
-        self._flush_scheduled = False
         self.engine_ready = False
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
@@ -134,7 +124,7 @@ class CrewdashApp(CrashReporting[AppResult]):
             toast=lambda body, title, severity: self.notify(
                 body,
                 title=title,
-                severity=severity,  # type: ignore[arg-type]
+                severity=cast("SeverityLevel", severity),  # Notifier's are Textual's
             ),
             write=self._write_escape,
             bell=ui.bell,
@@ -253,110 +243,6 @@ class CrewdashApp(CrashReporting[AppResult]):
     def _write_escape(self, data: str) -> None:
         write_to_terminal(self, data)
 
-    @property
-    def main_screen(self) -> Any:
-        from crewdash.tui.screens.main import MainScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
-
-    # --- engine events --------------------------------------------------------------------
-
-    def _on_engine_event(self, event: Event) -> None:
-        """Called on the event loop for every engine event, in the engine's call: it must be
-        quick and cannot fail. Screens get the events as one `EngineEvents` message per turn
-        of the loop; the app itself only announces (it reads no widget).
-
-        The event classes are looked up on `crewdash.core.models` when the first event comes
-        (they are built on first use, after the first frame)."""
-        if not self.is_running:
-            return  # leaving (Ctrl+Q with a kickoff still answering): nothing left to show
-        self._event_buffer.append(event)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_events)
-        if isinstance(event, models.RunChanged):
-            self._announce_run(event.previous, event.run)
-        elif isinstance(event, models.InboxChanged):
-            self._request_changed(event.request)
-
-    def _flush_events(self) -> None:
-        self._flush_scheduled = False
-        events, self._event_buffer = tuple(self._event_buffer), []
-        if not events or not self.is_running:
-            return
-        for screen in self.screen_stack:
-            screen.post_message(EngineEvents(events))
-
-    def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:
-        if previous is None or previous.is_final or not run.is_final:
-            return
-        name = f"{run.crew} {short_id(run.kickoff_id)}"
-        if run.state is RunState.COMPLETED:
-            self.notifier("Run completed", f"{name} completed", loud=True)
-        elif run.state is RunState.ERROR:
-            detail = f": {run.error}" if run.error else ""
-            self.notifier("Run failed", f"{name} failed{detail}", severity="error", loud=True)
-
-    def _request_changed(self, request: HumanRequest) -> None:
-        if request.answered is not None:
-            self._waiting.pop(request.id, None)
-            return
-        self._waiting[request.id] = request
-        if not self.attention.is_new(request.id):
-            return
-        opening = self.can_open_request() and self.attention.idle()
-        self.notifier(
-            "Human input needed",
-            f"{request.crew} {short_id(request.kickoff_id)} asks: "
-            f"{request.prompt or 'review the output'} (i to answer)",
-            severity="warning",
-            loud=True,
-            toast=not opening,  # the modal itself says it; a toast would cover its buttons
-        )
-        if opening:
-            self.call_after_refresh(self._offer_request)
-
-    def is_typing(self) -> bool:
-        """Whether the operator is typing in a form (then a request waits for `i`)."""
-        return self._text_field_focused() and self.focused.id != "filter"  # type: ignore[union-attr]
-
-    def _text_field_focused(self) -> bool:
-        text_area = loaded_text_area_type()  # not imported by us: it costs start-up
-        kinds = (Input, text_area) if text_area is not None else (Input,)
-        return isinstance(self.focused, kinds)
-
-    def on_key(self, event: events.Key) -> None:
-        """A printable key that bubbled up to the app while a text field has the focus was
-        typed before the focus moved there: the app hands each key to the focused widget as
-        it arrives, so letters queued behind `n` or `/` (a paste, a fast typist) went to the
-        widget the focus left, then up here. Give them to the field. (A focused field takes
-        its own printable keys: they never bubble.)"""
-        if event.is_printable and self._text_field_focused():
-            event.prevent_default()  # no binding for it: it is text now
-            event.stop()
-            self.focused.post_message(events.Key(event.key, event.character))  # type: ignore[union-attr]
-
-    def can_open_request(self) -> bool:
-        """Whether a request's modal may open by itself now: the dashboard alone on screen,
-        no modal being answered, nothing being typed (see `request_attention`)."""
-        if self.actions.answering is not None or self.is_typing() or len(self.screen_stack) > 1:
-            return False
-        main = self.main_screen
-        return main is not None and self.screen is main
-
-    def _offer_request(self) -> None:
-        """Open the oldest waiting request by itself if the operator would lose nothing."""
-        if not self._waiting:
-            return
-        request = self.attention.next_to_open(
-            self._waiting.values(), can_open=self.can_open_request()
-        )
-        if request is not None:
-            self.actions.answer(request, by_itself=True)  # type: ignore[arg-type]
-
     # --- what screens ask for (messages from crewdash.tui.messages) -----------------------
 
     def on_start_run(self, message: StartRun) -> None:
@@ -455,3 +341,6 @@ class CrewdashApp(CrashReporting[AppResult]):
         remembered = dict(self.ui_state.get("last_inputs", {}))
         remembered[crew] = inputs
         self.ui_state.set("last_inputs", remembered)
+
+
+__all__ = ["AppResult", "CrewdashApp"]

@@ -4,17 +4,19 @@ and see what happened (accepted, answered elsewhere, no longer waiting, failed w
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from collections.abc import Sequence
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
+from crewdash.tui.bindings import ANSWER_BINDINGS
 from crewdash.tui.drafts import DraftStore, drafts_for
 from crewdash.tui.format import format_duration, short_id
 from crewdash.tui.messages import EngineEvents
@@ -79,28 +81,54 @@ def waited_text(request: HumanRequest, now: float) -> tuple[str, bool]:
     return text, late
 
 
+def request_title(req: HumanRequest) -> Text:
+    """The modal's title: who asks, for which run, task and attempt."""
+    where = f"run {short_id(req.kickoff_id)}"
+    if req.task_id:
+        where += f"  ·  task {req.task_id}"
+    if req.attempt > 1:  # the store reads old `#N` ids as their attempt
+        where += f"  ·  attempt {req.attempt}"
+    kind = "flow" if req.is_flow else "crew"
+    return Text.assemble(("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}")
+
+
+def answer_buttons(outcomes: Sequence[str]) -> list[Button]:
+    """One button per named outcome (a flow step), else Approve and Request changes."""
+    if outcomes:
+        return [
+            Button(
+                outcome,
+                id=f"hi-outcome-{i}",
+                classes="answer",
+                variant="primary" if i == 0 else "default",
+                tooltip=f"Answer with the outcome {outcome!r} (asks first)",
+            )
+            for i, outcome in enumerate(outcomes)
+        ]
+    return [
+        Button(
+            "Approve",
+            id="hi-approve",
+            classes="answer",
+            variant="success",
+            tooltip="Approve the output; the run continues (Ctrl+S)",
+        ),
+        Button(
+            "Request changes",
+            id="hi-changes",
+            classes="answer",
+            variant="warning",
+            tooltip="Send the feedback; the task runs again and asks again",
+        ),
+    ]
+
+
 class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     """Crews: Approve / Request changes (feedback required for changes). Flows: one button
     per allowed outcome. Dismisses with the outcome once one is known, None if cancelled."""
 
     CSS_PATH = "../styles/screens.tcss"
-    BINDINGS = [
-        Binding(
-            "ctrl+s",
-            "approve",
-            "Approve",
-            id="answer_approve",
-            tooltip="Approve the output (asks first)",
-        ),
-        Binding(
-            "ctrl+r",
-            "request_changes",
-            "Request changes",
-            id="answer_changes",
-            tooltip="Send the feedback; the task runs again (asks first)",
-        ),
-        Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(ANSWER_BINDINGS)  # a copy: the type is wider
 
     def __init__(
         self,
@@ -135,18 +163,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     def compose(self) -> ComposeResult:
         req = self.request
         with Vertical(id="hi-dialog"):
-            where = f"run {short_id(req.kickoff_id)}"
-            if req.task_id:
-                where += f"  ·  task {req.task_id}"
-            if req.attempt > 1:  # the store reads old `#N` ids as their attempt
-                where += f"  ·  attempt {req.attempt}"
-            kind = "flow" if req.is_flow else "crew"
-            yield Static(
-                Text.assemble(
-                    ("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}"
-                ),
-                id="hi-title",
-            )
+            yield Static(request_title(req), id="hi-title")
             yield Static("", id="hi-waited")
             yield Static(Text(req.prompt or "Review this output."), id="hi-prompt")
             review = VerticalScroll(id="hi-review")
@@ -168,30 +185,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             yield Static("", id="hi-feedback-error")
             yield Static("", id="hi-result")
             with Horizontal(id="hi-buttons"):
-                if self.has_outcomes:
-                    for i, outcome in enumerate(req.emit):
-                        yield Button(
-                            outcome,
-                            id=f"hi-outcome-{i}",
-                            classes="answer",
-                            variant="primary" if i == 0 else "default",
-                            tooltip=f"Answer with the outcome {outcome!r} (asks first)",
-                        )
-                else:
-                    yield Button(
-                        "Approve",
-                        id="hi-approve",
-                        classes="answer",
-                        variant="success",
-                        tooltip="Approve the output; the run continues (Ctrl+S)",
-                    )
-                    yield Button(
-                        "Request changes",
-                        id="hi-changes",
-                        classes="answer",
-                        variant="warning",
-                        tooltip="Send the feedback; the task runs again and asks again",
-                    )
+                yield from answer_buttons(req.emit if self.has_outcomes else ())
                 yield Button("Retry", id="hi-retry", variant="error", tooltip="Send again")
                 yield Button("Close", id="hi-close", tooltip="Escape")
         yield Footer()
