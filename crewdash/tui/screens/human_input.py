@@ -4,7 +4,6 @@ and see what happened (accepted, answered elsewhere, no longer waiting, failed w
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
 from rich.text import Text
@@ -18,8 +17,15 @@ from textual.widgets import Button, Footer, Markdown, Static, TextArea
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
 from crewdash.tui.bindings import ANSWER_BINDINGS
 from crewdash.tui.drafts import DraftStore, drafts_for
-from crewdash.tui.format import format_duration, short_id
+from crewdash.tui.format import format_duration
 from crewdash.tui.messages import EngineEvents
+from crewdash.tui.screens.answer_words import (
+    RESULT_WORDS,
+    accepted_text,
+    answer_buttons,
+    request_title,
+    waited_text,
+)
 from crewdash.tui.screens.confirm import ConfirmModal
 
 
@@ -35,92 +41,6 @@ class AnswerEngine(Protocol):
         outcome: str | None = None,
         seen: PauseIdentity | None = None,
     ) -> AnswerOutcome: ...
-
-
-RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
-    AnswerOutcome.ANSWERED_ELSEWHERE: (
-        "⚠ Someone else answered this request first; your answer was not used.",
-        "-elsewhere",
-    ),
-    AnswerOutcome.NOT_WAITING: (
-        "⚠ The run is no longer waiting for input; nothing was changed.",
-        "-not_waiting",
-    ),
-    AnswerOutcome.SUPERSEDED: (
-        "⚠ The run waits on other output now (a new round); your answer was not sent. "
-        "Close this to read the new one.",
-        "-not_waiting",
-    ),
-}
-
-
-def accepted_text(approve: bool | None, outcome: str | None) -> str:
-    """What happens now that the answer was taken, in the operator's words."""
-    if outcome:
-        return f"✓ Sent {outcome}: the flow continues."
-    if approve is False:
-        return "✓ Sent: the task runs again with your feedback, then asks again."
-    return "✓ Approved: the run continues."
-
-
-def waited_text(request: HumanRequest, now: float) -> tuple[str, bool]:
-    """'Waiting 3m 05s · SLA 30 min, 26m 55s left' and whether the SLA is exceeded."""
-    waited = max(0.0, now - request.received_at)
-    text = f"Waiting {format_duration(waited)}"
-    late = False
-    if request.sla_minutes:
-        left = request.sla_minutes * 60 - waited
-        sla = f"SLA {request.sla_minutes:g} min"
-        if left >= 0:
-            text += f"  ·  {sla}, {format_duration(left)} left"
-        else:
-            late = True
-            text += f"  ·  {sla} exceeded by {format_duration(-left)}"
-    if request.assigned_to:
-        text += f"  ·  assigned to {request.assigned_to}"
-    return text, late
-
-
-def request_title(req: HumanRequest) -> Text:
-    """The modal's title: who asks, for which run, task and attempt."""
-    where = f"run {short_id(req.kickoff_id)}"
-    if req.task_id:
-        where += f"  ·  task {req.task_id}"
-    if req.attempt > 1:  # the store reads old `#N` ids as their attempt
-        where += f"  ·  attempt {req.attempt}"
-    kind = "flow" if req.is_flow else "crew"
-    return Text.assemble(("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}")
-
-
-def answer_buttons(outcomes: Sequence[str]) -> list[Button]:
-    """One button per named outcome (a flow step), else Approve and Request changes."""
-    if outcomes:
-        return [
-            Button(
-                outcome,
-                id=f"hi-outcome-{i}",
-                classes="answer",
-                variant="primary" if i == 0 else "default",
-                tooltip=f"Answer with the outcome {outcome!r} (asks first)",
-            )
-            for i, outcome in enumerate(outcomes)
-        ]
-    return [
-        Button(
-            "Approve",
-            id="hi-approve",
-            classes="answer",
-            variant="success",
-            tooltip="Approve the output; the run continues (Ctrl+S)",
-        ),
-        Button(
-            "Request changes",
-            id="hi-changes",
-            classes="answer",
-            variant="warning",
-            tooltip="Send the feedback; the task runs again and asks again",
-        ),
-    ]
 
 
 class HumanInputModal(ModalScreen[AnswerOutcome | None]):
@@ -398,3 +318,6 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         result.update(text)
         result.set_classes(css)
         result.styles.display = "block" if text else "none"
+
+
+__all__ = ["AnswerEngine", "HumanInputModal", "waited_text"]  # tests read waited_text
