@@ -83,6 +83,9 @@ async def test_cache_keys_are_shaped_as_the_eviction_expects() -> None:
         assert indexes <= set(range(-1, 20))
         count = table._update_count
         table.update_cell("r3", "a", Text("changed"))
+        table._evict_stale_rows()  # what the next render does first
+        cached_rows = {k[0].value for k in table._cell_render_cache.keys()}  # noqa: SIM118
+        assert "r3" not in cached_rows and "r4" in cached_rows  # only the changed row went
         await pilot.pause()
         assert table._update_count == count  # the other rows' renders stay cached
         assert table.get_cell("r3", "a").plain == "changed"
