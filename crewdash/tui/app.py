@@ -1,5 +1,6 @@
-"""The crewdash Textual app: owns the engine's lifetime on its event loop, routes engine events
-to the screen, opens the screens engineer B wrote, and gets the operator's attention.
+"""The crewdash Textual app: owns the engine's lifetime on its event loop, opens the screens and
+carries out what they ask for. Routing the engine's events and getting the operator's attention
+is its base class's (app_events.py).
 
 `CrewdashApp(engine).run()` returns what should happen next: None (quit), "demo" (open the demo)
 or "reload" (the config changed on the first-run screen: build a new engine and come back).
@@ -14,27 +15,26 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events, work
+from textual.app import App
+from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widget import Widget
 
-from crewdash.aop.models import RunState
-from crewdash.core import models
 from crewdash.core.models import AnswerOutcome
+from crewdash.tui.app_events import AppResult, EngineEventsApp
 from crewdash.tui.bindings import APP_BINDINGS
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
-from crewdash.tui.format import short_id, theme_colors
+from crewdash.tui.format import theme_colors
 from crewdash.tui.gc_pacer import GcPacer
 from crewdash.tui.messages import (
     AnswerRequest,
     EditRun,
-    EngineEvents,
     EngineReady,
     OpenInbox,
     OpenRun,
@@ -46,10 +46,8 @@ from crewdash.tui.messages import (
     StopRun,
 )
 from crewdash.tui.notify import Notifier
-from crewdash.tui.request_attention import RequestAttention
 from crewdash.tui.run_actions import RunActions
 from crewdash.tui.textual_compat import (
-    CrashReporting,
     guard_option_list_paging,
     prune_footer_watchers,
     write_to_terminal,
@@ -57,13 +55,21 @@ from crewdash.tui.textual_compat import (
 from crewdash.tui.ui_state import UiState
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+    from textual.notifications import SeverityLevel
+
     from crewdash.core.engine import Engine
-    from crewdash.core.models import Event, HumanRequest, RunRecord
-
-AppResult = Literal["demo", "reload"] | None
+    from crewdash.core.models import HumanRequest, RunRecord
 
 
-class CrewdashApp(CrashReporting[AppResult]):
+def crewdash_commands() -> type[Provider]:
+    """The command palette's crewdash verbs (imported when the palette first opens)."""
+    from crewdash.tui.commands import CrewdashCommands
+
+    return CrewdashCommands
+
+
+class CrewdashApp(EngineEventsApp):
     """The dashboard. `now` is the clock screens read (frozen in snapshot tests)."""
 
     TITLE = "crewdash"
@@ -74,7 +80,11 @@ class CrewdashApp(CrashReporting[AppResult]):
         for p in ("styles/app.tcss", "styles/screens.tcss")
         if (Path(__file__).parent / p).exists()
     ]  # absolute: Textual resolves relative paths against a subclass's own module
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)  # a copy: the type is wider
+    # a callable: the palette's provider is imported when the palette opens, not at start-up
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {
+        crewdash_commands
+    }
 
     def __init__(
         self,
@@ -87,11 +97,8 @@ class CrewdashApp(CrashReporting[AppResult]):
         demo: bool = False,
         after_first_frame: Callable[[], None] | None = None,
     ) -> None:
-        from crewdash.tui.commands import CrewdashCommands
-
         super().__init__()
         guard_option_list_paging()  # see textual_compat: a Textual 8.2 defect ended the app
-        self.COMMANDS = self.COMMANDS | {CrewdashCommands}
         self.engine = engine
         self.now = now
         self.config_path = config_path
@@ -103,10 +110,6 @@ class CrewdashApp(CrashReporting[AppResult]):
         self._after_first_frame = after_first_frame
         self._unsubscribe: Callable[[], None] | None = None
         self.actions = RunActions(self)
-        self.attention = RequestAttention()
-        self._waiting: dict[str, HumanRequest] = {}  # requests waiting for an answer, by id
-        self._event_buffer: list[Event] = []
-        self._flush_scheduled = False
         self.engine_ready = False
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
@@ -121,7 +124,7 @@ class CrewdashApp(CrashReporting[AppResult]):
             toast=lambda body, title, severity: self.notify(
                 body,
                 title=title,
-                severity=severity,  # type: ignore[arg-type]
+                severity=cast("SeverityLevel", severity),  # Notifier's are Textual's
             ),
             write=self._write_escape,
             bell=ui.bell,
@@ -140,7 +143,8 @@ class CrewdashApp(CrashReporting[AppResult]):
             return MainScreen()
         return super().get_default_screen()
 
-    def colors(self) -> dict[str, str]:
+    def color_map(self) -> dict[str, str]:
+        """The theme's colours by role (not `colors`: DOMNode's property has that name)."""
         return theme_colors(self)
 
     def on_mount(self) -> None:
@@ -192,7 +196,7 @@ class CrewdashApp(CrashReporting[AppResult]):
         traceback on the way out. A mount takes milliseconds: wait for it, a bounded time;
         then stop the workers that build forms, so that none starts another."""
         if self._exit_waits < 100 and any(
-            not widget.is_mounted for widget in self.screen.walk_children(with_self=False)
+            not widget.is_mounted for widget in self.screen.walk_children(Widget, with_self=False)
         ):
             self._exit_waits += 1
             self.call_after_refresh(self.exit, result, return_code, message)
@@ -238,111 +242,6 @@ class CrewdashApp(CrashReporting[AppResult]):
 
     def _write_escape(self, data: str) -> None:
         write_to_terminal(self, data)
-
-    @property
-    def main_screen(self) -> Any:
-        from crewdash.tui.screens.main import MainScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
-
-    # --- engine events --------------------------------------------------------------------
-
-    def _on_engine_event(self, event: Event) -> None:
-        """Called on the event loop for every engine event, in the engine's call: it must be
-        quick and cannot fail. Screens get the events as one `EngineEvents` message per turn
-        of the loop; the app itself only announces (it reads no widget).
-
-        The event classes are looked up on `crewdash.core.models` when the first event comes
-        (they are built on first use, after the first frame)."""
-        if not self.is_running:
-            return  # leaving (Ctrl+Q with a kickoff still answering): nothing left to show
-        self._event_buffer.append(event)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_events)
-        if isinstance(event, models.RunChanged):
-            self._announce_run(event.previous, event.run)
-        elif isinstance(event, models.InboxChanged):
-            self._request_changed(event.request)
-
-    def _flush_events(self) -> None:
-        self._flush_scheduled = False
-        events, self._event_buffer = tuple(self._event_buffer), []
-        if not events or not self.is_running:
-            return
-        for screen in self.screen_stack:
-            screen.post_message(EngineEvents(events))
-
-    def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:
-        if previous is None or previous.is_final or not run.is_final:
-            return
-        name = f"{run.crew} {short_id(run.kickoff_id)}"
-        if run.state is RunState.COMPLETED:
-            self.notifier("Run completed", f"{name} completed", loud=True)
-        elif run.state is RunState.ERROR:
-            detail = f": {run.error}" if run.error else ""
-            self.notifier("Run failed", f"{name} failed{detail}", severity="error", loud=True)
-
-    def _request_changed(self, request: HumanRequest) -> None:
-        if request.answered is not None:
-            self._waiting.pop(request.id, None)
-            return
-        self._waiting[request.id] = request
-        if not self.attention.is_new(request.id):
-            return
-        opening = self.can_open_request() and self.attention.idle()
-        self.notifier(
-            "Human input needed",
-            f"{request.crew} {short_id(request.kickoff_id)} asks: "
-            f"{request.prompt or 'review the output'} (i to answer)",
-            severity="warning",
-            loud=True,
-            toast=not opening,  # the modal itself says it; a toast would cover its buttons
-        )
-        if opening:
-            self.call_after_refresh(self._offer_request)
-
-    def is_typing(self) -> bool:
-        """Whether the operator is typing in a form (then a request waits for `i`)."""
-        return self._text_field_focused() and self.focused.id != "filter"  # type: ignore[union-attr]
-
-    def _text_field_focused(self) -> bool:
-        # TextArea is imported only by the screens that use it (its import costs start-up)
-        text_area = sys.modules.get("textual.widgets._text_area")
-        kinds = (Input, text_area.TextArea) if text_area is not None else (Input,)
-        return isinstance(self.focused, kinds)
-
-    def on_key(self, event: events.Key) -> None:
-        """A printable key that bubbled up to the app while a text field has the focus was
-        typed before the focus moved there: the app hands each key to the focused widget as
-        it arrives, so letters queued behind `n` or `/` (a paste, a fast typist) went to the
-        widget the focus left, then up here. Give them to the field. (A focused field takes
-        its own printable keys: they never bubble.)"""
-        if event.is_printable and self._text_field_focused():
-            event.prevent_default()  # no binding for it: it is text now
-            event.stop()
-            self.focused.post_message(events.Key(event.key, event.character))  # type: ignore[union-attr]
-
-    def can_open_request(self) -> bool:
-        """Whether a request's modal may open by itself now: the dashboard alone on screen,
-        no modal being answered, nothing being typed (see `request_attention`)."""
-        if self.actions.answering is not None or self.is_typing() or len(self.screen_stack) > 1:
-            return False
-        main = self.main_screen
-        return main is not None and self.screen is main
-
-    def _offer_request(self) -> None:
-        """Open the oldest waiting request by itself if the operator would lose nothing."""
-        if not self._waiting:
-            return
-        request = self.attention.next_to_open(
-            self._waiting.values(), can_open=self.can_open_request()
-        )
-        if request is not None:
-            self.actions.answer(request, by_itself=True)  # type: ignore[arg-type]
 
     # --- what screens ask for (messages from crewdash.tui.messages) -----------------------
 
@@ -442,3 +341,6 @@ class CrewdashApp(CrashReporting[AppResult]):
         remembered = dict(self.ui_state.get("last_inputs", {}))
         remembered[crew] = inputs
         self.ui_state.set("last_inputs", remembered)
+
+
+__all__ = ["AppResult", "CrewdashApp"]

@@ -118,6 +118,87 @@ FIRST_RUN_BINDINGS: list[Binding] = [
     Binding("d", "demo", "Demo", id="demo", tooltip="Open the dashboard on the built-in simulator"),
 ]
 
+# the run detail screen (its keys are not in help: they are in its footer)
+DETAIL_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "Back", id="back", tooltip="Back to the runs"),
+    Binding("y", "copy", "Copy", id="copy", tooltip="Copy what this tab shows to the clipboard"),
+    Binding("w", "save", "Save", id="save", tooltip="Save the output (or .json: the whole run)"),
+    Binding("s", "stop_run", "Stop", id="stop_run", tooltip="Stop this run (asks first)"),
+    Binding(
+        "i",
+        "answer",
+        "Answer",
+        id="answer",
+        tooltip="Answer this run's human-input request",
+    ),
+    Binding(
+        "u",
+        "resolve_run",
+        "Resolve",
+        id="resolve_run",
+        tooltip="The kickoff's fate is unknown: adopt its id, send it again, or dismiss it",
+    ),
+    Binding(
+        "g",
+        "refresh_run",
+        "Poll now",
+        id="refresh_run",
+        tooltip="Ask the server for this run's status now",
+        show=False,
+    ),
+    Binding(
+        "a",
+        "run_again",
+        "Run again",
+        id="run_again",
+        tooltip="Start again with the same inputs",
+    ),
+    Binding(
+        "e",
+        "edit_run_again",
+        "Edit & run",
+        id="edit_run_again",
+        tooltip="Open the form with this run's inputs to change them first",
+    ),
+]
+
+# the human-input modal (in its footer, not in help)
+ANSWER_BINDINGS: list[Binding] = [
+    Binding(
+        "ctrl+s",
+        "approve",
+        "Approve",
+        id="answer_approve",
+        tooltip="Approve the output (asks first)",
+    ),
+    Binding(
+        "ctrl+r",
+        "request_changes",
+        "Request changes",
+        id="answer_changes",
+        tooltip="Send the feedback; the task runs again (asks first)",
+    ),
+    Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
+]
+
+# the kickoff form (in the footer while it has the focus)
+FORM_BINDINGS: list[Binding] = [
+    Binding(
+        "ctrl+s",
+        "submit",
+        "Start run",
+        id="submit_form",
+        tooltip="Check the inputs and start a run with them",
+    ),
+    Binding(
+        "ctrl+t",
+        "toggle_raw",
+        "Raw JSON",
+        id="toggle_raw_json",
+        tooltip="Edit all inputs as one JSON object, or go back to the fields",
+    ),
+]
+
 
 def all_bindings() -> list[tuple[str, list[Binding]]]:
     """Every group of keys, titled, for the help screen."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from crewdash.tui.widgets.runs_table import COLUMNS
+from crewdash.tui.widgets.runs_cells import COLUMNS
 
 
 class CrewdashCommands(Provider):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class Pending(Protocol):
@@ -23,6 +23,9 @@ class Pending(Protocol):
     def id(self) -> str: ...
     @property
     def received_at(self) -> float: ...
+
+
+P = TypeVar("P", bound=Pending)
 
 
 class RequestAttention:
@@ -55,7 +58,7 @@ class RequestAttention:
         """The operator closed this request's modal without answering."""
         self._set_aside.add(request_id)
 
-    def next_to_open(self, pending: Iterable[Pending], *, can_open: bool) -> Pending | None:
+    def next_to_open(self, pending: Iterable[P], *, can_open: bool) -> P | None:
         """The request whose modal may open by itself now, oldest first, or None."""
         if not can_open or not self.idle():
             return None

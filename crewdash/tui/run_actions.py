@@ -184,7 +184,7 @@ class RunActions:
         self, request_id: str | None = None, *, local_id: str | None = None
     ) -> HumanRequest | None:
         """The waiting request asked for: by id, by run, or the oldest. Says why when none."""
-        pending = [r for r in self.app.engine.inbox() if r.answered is None]
+        pending: list[HumanRequest] = [r for r in self.app.engine.inbox() if r.answered is None]
         if request_id is not None:
             found = [r for r in pending if r.id == request_id]
             if not found:

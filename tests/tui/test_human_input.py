@@ -7,7 +7,7 @@ from textual.widgets import Button, DataTable, Static, TextArea
 
 from crewdash.aop.errors import ConnectionFailedError
 from crewdash.core.models import AnswerOutcome, InboxChanged
-from crewdash.tui.answer_words import waited_text
+from crewdash.tui.screens.answer_words import waited_text
 from crewdash.tui.screens.confirm import ConfirmModal
 from crewdash.tui.screens.human_input import HumanInputModal
 from crewdash.tui.screens.inbox import InboxScreen

@@ -21,11 +21,17 @@ def test_the_app_methods_crewdash_overrides_exist_with_the_expected_signatures()
     source = inspect.getsource(App._handle_exception)
     assert "self._return_code = 1" in source
     assert "_driver" in inspect.getsource(App.bell)
+    assert app_source_has("App.bell", "self._driver")
+    assert App()._driver is None  # set when the app runs: write_to_terminal reads it
     assert set(textual_compat.HOOKED) == {
         "_handle_exception",
         "_print_error_renderables",
         "_driver",
         "OptionList._move_page",
+        "OptionList._index_to_line",
+        "Footer._bindings_ready",
+        "DOMNode.__watchers",
+        "textual.widgets._text_area",
     }
 
 
@@ -53,6 +59,27 @@ async def test_footer_watchers_are_where_prune_footer_watchers_looks() -> None:
         stale = len(watchers["compact"])
         textual_compat.prune_footer_watchers(list(app.screen_stack))
         assert 0 < len(watchers["compact"]) < stale
+
+
+def app_source_has(name: str, text: str) -> bool:
+    owner, attribute = name.split(".")
+    return text in inspect.getsource(getattr({"App": App}[owner], attribute))
+
+
+def test_footer_bindings_ready_is_textuals_private_reactive() -> None:
+    from textual.reactive import Reactive
+
+    assert isinstance(Footer.__dict__.get("_bindings_ready"), Reactive)
+    assert textual_compat.footer_bindings_ready(Footer()) is False
+
+
+def test_text_area_comes_from_the_private_module_textual_loads_it_from() -> None:
+    import sys
+
+    from textual.widgets import TextArea  # loads textual.widgets._text_area
+
+    assert textual_compat.TEXT_AREA_MODULE in sys.modules
+    assert textual_compat.loaded_text_area_type() is TextArea
 
 
 class Boom(Exception):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
@@ -44,7 +45,7 @@ def crew_from_fields(name: str, url: str, token: str, kind: str) -> CrewConfig:
 
 
 class FirstRunScreen(Screen[None]):
-    BINDINGS = FIRST_RUN_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(FIRST_RUN_BINDINGS)  # a copy: the type is wider
 
     app: Host  # type: ignore[assignment]  # narrowed to what the screen reads of its app
 

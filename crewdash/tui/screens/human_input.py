@@ -4,27 +4,28 @@ and see what happened (accepted, answered elsewhere, no longer waiting, failed w
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
-from crewdash.tui.answer_words import (
-    RESULT_WORDS,
-    accepted_text,
-    feedback_placeholder,
-    heading,
-    waited_text,
-)
+from crewdash.tui.bindings import ANSWER_BINDINGS
 from crewdash.tui.drafts import DraftStore, drafts_for
 from crewdash.tui.format import format_duration
 from crewdash.tui.messages import EngineEvents
+from crewdash.tui.screens.answer_words import (
+    RESULT_WORDS,
+    accepted_text,
+    answer_buttons,
+    request_title,
+    waited_text,
+)
 from crewdash.tui.screens.confirm import ConfirmModal
 
 
@@ -47,23 +48,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     per allowed outcome. Dismisses with the outcome once one is known, None if cancelled."""
 
     CSS_PATH = "../styles/screens.tcss"
-    BINDINGS = [
-        Binding(
-            "ctrl+s",
-            "approve",
-            "Approve",
-            id="answer_approve",
-            tooltip="Approve the output (asks first)",
-        ),
-        Binding(
-            "ctrl+r",
-            "request_changes",
-            "Request changes",
-            id="answer_changes",
-            tooltip="Send the feedback; the task runs again (asks first)",
-        ),
-        Binding("escape", "close", "Close", id="answer_close", tooltip="Close; answer later"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(ANSWER_BINDINGS)  # a copy: the type is wider
 
     def __init__(
         self,
@@ -98,7 +83,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
     def compose(self) -> ComposeResult:
         req = self.request
         with Vertical(id="hi-dialog"):
-            yield Static(heading(req), id="hi-title")
+            yield Static(request_title(req), id="hi-title")
             yield Static("", id="hi-waited")
             yield Static(Text(req.prompt or "Review this output."), id="hi-prompt")
             review = VerticalScroll(id="hi-review")
@@ -107,45 +92,23 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
                 yield Markdown(req.output or "*(no output was sent with this request)*")
             if req.context:
                 yield Static(Text(req.context), id="hi-context")
+            placeholder = (
+                "Optional note sent with the outcome"
+                if self.has_outcomes
+                else "Feedback: required to request changes, optional to approve"
+            )
             yield TextArea(
                 id="hi-feedback",
-                placeholder=feedback_placeholder(self.has_outcomes),
+                placeholder=placeholder,
                 tooltip="What the agent should know about your decision",
             )
             yield Static("", id="hi-feedback-error")
             yield Static("", id="hi-result")
             with Horizontal(id="hi-buttons"):
-                yield from self._answer_buttons()
+                yield from answer_buttons(req.emit if self.has_outcomes else ())
                 yield Button("Retry", id="hi-retry", variant="error", tooltip="Send again")
                 yield Button("Close", id="hi-close", tooltip="Escape")
         yield Footer()
-
-    def _answer_buttons(self) -> ComposeResult:
-        """One button per outcome of a flow step; Approve and Request changes for a crew."""
-        if self.has_outcomes:
-            for i, outcome in enumerate(self.request.emit):
-                yield Button(
-                    outcome,
-                    id=f"hi-outcome-{i}",
-                    classes="answer",
-                    variant="primary" if i == 0 else "default",
-                    tooltip=f"Answer with the outcome {outcome!r} (asks first)",
-                )
-        else:
-            yield Button(
-                "Approve",
-                id="hi-approve",
-                classes="answer",
-                variant="success",
-                tooltip="Approve the output; the run continues (Ctrl+S)",
-            )
-            yield Button(
-                "Request changes",
-                id="hi-changes",
-                classes="answer",
-                variant="warning",
-                tooltip="Send the feedback; the task runs again and asks again",
-            )
 
     @property
     def drafts(self) -> DraftStore:
@@ -355,3 +318,6 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         result.update(text)
         result.set_classes(css)
         result.styles.display = "block" if text else "none"
+
+
+__all__ = ["AnswerEngine", "HumanInputModal", "waited_text"]  # tests read waited_text

@@ -4,16 +4,15 @@ network wait runs in a worker."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from crewdash.aop.models import RunState
 from crewdash.core import models  # its records load on first use: after the first frame
@@ -27,9 +26,9 @@ from crewdash.tui.messages import (
     Prefill,
     ResolveRun,
     ShowRun,
-    StartRun,
     StopRun,
 )
+from crewdash.tui.screens.main_form import FormArea, FormScreen
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
 from crewdash.tui.widgets.runs_table import RunsTable
@@ -37,43 +36,29 @@ from crewdash.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from crewdash.core.records import Event, RunRecord
-    from crewdash.tui.host import Host
 
 
 FILTER_IDLE = "/ filter runs"
 FILTER_TYPING = "filter runs: text in any column, !text to hide it (Enter keeps, Esc clears)"
 
 
-class FormArea(Vertical):
-    """Where the selected crew's input form lives: loading, the form, or why it failed."""
-
-
-class MainScreen(Screen[None]):
+class MainScreen(FormScreen):
     """Crew pane | form | runs table."""
 
-    BINDINGS = MAIN_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(MAIN_BINDINGS)  # a copy: the type is wider
     AUTO_FOCUS = "#crews"
     # Screen.focused repaints the whole screen on every focus change (26 KB to the terminal
     # at 120x36, 15-30 ms under load); the widgets whose look depends on focus repaint
     # themselves when their styles change, so that full repaint only delayed keys like `/`.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
-    app: Host  # type: ignore[assignment]  # narrowed to what the screen reads of its app
-
     def __init__(self) -> None:
         super().__init__(id="main")
-        self.crew: str | None = None
         self._counts: dict[str, tuple[str, int, int]] = {}  # local_id -> (crew, active, waiting)
         self._counts_dirty = False
         self.ready = False  # composed and mounted: engine_started may run
         self._loaded = False  # engine_started ran
         self._empty_words = "-"  # what #runs-empty says ("-": not set yet)
-        # the form: the crew wanted, a counter of wishes, the wish last built (load_form)
-        self._form_wanted: str | None = None
-        self._form_serial = 0
-        self._form_built = 0
-        self._form_building = False
-        self._inputs_task: asyncio.Future[Any] | None = None
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -83,15 +68,15 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield CrewPane(
-                    list(app.engine.config.crews.values()), colors=app.colors, id="crews"
+                    list(app.engine.config.crews.values()), colors=app.color_map, id="crews"
                 )
                 yield FormArea(id="form-area")
             with Vertical(id="right"):
                 # Always there, one line: the operator sees the filter in force, and showing
                 # it would resize the table (a full repaint of 2,000 runs' visible rows).
                 yield Input(placeholder=FILTER_IDLE, id="filter", compact=True)
-                yield RunsTable(now=app.now, colors=app.colors, id="runs")
-        yield StatusBar(receiver_url=None, now=app.now, colors=app.colors, id="status")
+                yield RunsTable(now=app.now, colors=app.color_map, id="runs")
+        yield StatusBar(receiver_url=None, now=app.now, colors=app.color_map, id="status")
         yield QuietFooter()
 
     @property
@@ -234,85 +219,6 @@ class MainScreen(Screen[None]):
         self.app.ui_state.set("last_crew", event.crew)
         self.load_form(event.crew)
 
-    def load_form(self, crew: str) -> None:
-        """Show `crew`'s form (again: Retry, Edit & run). The newest wish wins.
-
-        One builder at a time, never cancelled half-way: Textual's DOM changes must not be
-        cancelled (a removal cancelled under Down held in the crew list ended the app's
-        message loop, and the app with it). Only the wait for the server's answer is cancelled
-        when the operator has moved on; the builder then builds the newest wanted form."""
-        self._form_wanted = crew
-        self._form_serial += 1
-        asking = self._inputs_task
-        if asking is not None and not asking.done():
-            asking.cancel()
-        if not self._form_building:
-            self._form_building = True
-            self._build_forms()
-
-    @work(group="form", name="load inputs")
-    async def _build_forms(self) -> None:
-        try:
-            while self._form_built != self._form_serial:
-                serial, crew = self._form_serial, self._form_wanted
-                if crew is None:
-                    return
-                area = self.query_one(FormArea)
-                await area.remove_children()
-                title = self.app.engine.config.crews[crew].title
-                await area.mount(Static(f"Loading the inputs of {title}…", classes="form-note"))
-                asking = asyncio.ensure_future(self.app.engine.inputs(crew))
-                self._inputs_task = asking
-                await asyncio.wait({asking})
-                if serial != self._form_serial:
-                    continue  # the operator moved on meanwhile: build the newest instead
-                error = asking.exception()
-                if error is not None:  # every AOPError and anything odd: the form must come
-                    await self._show_form(crew, [], problem=str(error) or type(error).__name__)
-                else:
-                    await self._show_form(crew, asking.result())
-                self._form_built = serial
-        finally:
-            self._form_building = False
-
-    async def _show_form(self, crew: str, specs: list[Any], problem: str | None = None) -> None:
-        from crewdash.tui.widgets.input_form import InputForm
-
-        area = self.query_one(FormArea)
-        await area.remove_children()
-        config = self.app.engine.config.crews[crew]
-        widgets: list[Any] = [Static(f"New run of [b]{config.title}[/b]", classes="form-title")]
-        if problem is not None:
-            widgets.append(
-                Static(
-                    f"Could not read the inputs: {problem}\n"
-                    "Retry, or type the inputs as JSON below.",
-                    classes="form-problem",
-                )
-            )
-            widgets.append(Button("Retry", id="retry-inputs", variant="warning"))
-        last = self.app.last_inputs(crew)
-        widgets.append(
-            InputForm(
-                specs,
-                values=last or None,
-                presets=config.presets or None,
-                id="form",
-                compact=True,
-            )
-        )
-        await area.mount_all(widgets)
-
-    @on(Button.Pressed, "#retry-inputs")
-    def _retry_inputs(self) -> None:
-        if self.crew is not None:
-            self.load_form(self.crew)
-
-    def on_input_form_submitted(self, event: Any) -> None:
-        event.stop()
-        if self.crew is not None:
-            self.post_message(StartRun(self.crew, dict(event.values)))
-
     def on_prefill(self, message: Prefill) -> None:
         self.prefill(message.crew, message.inputs)
 
@@ -329,23 +235,6 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self.action_new_run)
 
     # --- actions --------------------------------------------------------------------------
-
-    def action_new_run(self) -> None:
-        """Focus the first field of the form (the crew list when there is no form yet)."""
-        from textual.widgets import TextArea
-
-        from crewdash.tui.widgets.input_form import InputForm
-
-        forms = self.query(InputForm)
-        if not forms:
-            self.set_focus(self.crews)
-            return
-        form = forms.first()
-        fields = [w for w in form.query("*") if w.focusable and w.display]
-        typing = [w for w in fields if isinstance(w, Input | TextArea)]
-        target = (typing or fields or [None])[0]
-        if target is not None:
-            self.set_focus(target)
 
     # Focus moves that keys ask for happen at once (`set_focus`), not after the keys already
     # queued behind them as `Widget.focus()` does: `n` or `/` typed with the next letters in
@@ -433,3 +322,6 @@ class MainScreen(Screen[None]):
             self.post_message(AnswerRequest(local_id=run.local_id))
         else:
             self.post_message(AnswerRequest())
+
+
+__all__ = ["FILTER_IDLE", "FILTER_TYPING", "FormArea", "MainScreen"]

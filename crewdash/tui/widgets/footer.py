@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Footer
 
+from crewdash.tui.textual_compat.widgets import footer_bindings_ready
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -53,7 +55,7 @@ class QuietFooter(Footer):
             return
         palette = self.app.COMMAND_PALETTE_BINDING if self.show_command_palette else None
         shown = shown_keys(screen, palette)
-        if shown == self._shown and self._bindings_ready:
+        if shown == self._shown and footer_bindings_ready(self):
             return
         self._shown = shown
         self.rebuilds += 1

@@ -4,17 +4,18 @@ for power users, named presets, validation as you type and before sending."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Label, Select, Static, Switch, TextArea
 
 from crewdash.aop.models import InputSpec
 from crewdash.core.inputs import preset_values
+from crewdash.tui.bindings import FORM_BINDINGS
 from crewdash.tui.widgets.fields import MISSING, FieldError, InputField, field_dom_id
 from crewdash.tui.widgets.raw_json import (
     RAW_KEY,
@@ -47,22 +48,7 @@ class InputForm(Vertical):
     InputForm .hint { color: $text-muted; }
     """
 
-    BINDINGS = [
-        Binding(
-            "ctrl+s",
-            "submit",
-            "Start run",
-            id="submit_form",
-            tooltip="Check the inputs and start a run with them",
-        ),
-        Binding(
-            "ctrl+t",
-            "toggle_raw",
-            "Raw JSON",
-            id="toggle_raw_json",
-            tooltip="Edit all inputs as one JSON object, or go back to the fields",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(FORM_BINDINGS)  # keys: bindings.py
 
     class Submitted(Message):
         """Valid, typed values the operator asked to start a run with."""

@@ -3,14 +3,10 @@
 Cost matters (FIELD-NOTES: a DataTable frame costs ~35 ms whatever changed), so changes are
 only recorded when they arrive (`upsert`, O(1)) and applied by a timer a few times a second:
 each changed row is rendered to cells, compared with what the table holds, and only differing
-cells are written with `update_cell`. Rows are added or removed only when a run appears or the
-filter changes; the table is never rebuilt.
-
-Why a frame cost 35 ms: DataTable's `update_cell` bumps a counter that is part of every render
-cache key, so one changed cell re-rendered every visible cell through Rich. `RunsTable`'s
-`update_cell` keeps the counter and evicts only the changed rows' cached renders (and repaints
-only their lines), so a frame costs what changed. It relies on DataTable internals of Textual
-8 and falls back to the stock method if they are not there.
+cells are written with `update_cell`, which re-renders only those rows (`TargetedDataTable`,
+in textual_compat: it rewrites DataTable internals). Rows are added or removed only when a run
+appears or the filter changes; the table is never rebuilt. What each row shows is
+runs_cells.py.
 """
 
 from __future__ import annotations
@@ -18,183 +14,38 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import events
+from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
-from textual.strip import Strip
-from textual.widget import PseudoClasses, Widget
 from textual.widgets import DataTable
-from textual.widgets.data_table import (
-    CellDoesNotExist,
-    CellKey,
-    ColumnKey,
-    RowDoesNotExist,
-    RowKey,
-)
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
-from crewdash.aop.models import RunState
-from crewdash.core.models import KickoffPhase
 from crewdash.tui.bindings import RUNS_BINDINGS
-from crewdash.tui.format import (
-    DEFAULT_COLORS,
-    format_clock,
-    format_duration,
-    phase_label,
-    progress_bar,
-    short_id,
-    state_label,
+from crewdash.tui.format import DEFAULT_COLORS
+from crewdash.tui.textual_compat.data_table import TargetedDataTable
+from crewdash.tui.widgets.runs_cells import (
+    COLUMN_KEYS,
+    COLUMNS,
+    header_label,
+    matches,
+    parse_filter,
+    run_cells,
+    sort_value,
 )
 
 if TYPE_CHECKING:  # the records load with the engine, after the first frame
     from crewdash.core.records import RunRecord
 
-
-class Column(NamedTuple):  # not a dataclass: cheaper to build at start-up
-    key: str
-    label: str
-    width: int
-
-
-# Widths include one trailing space: the table has no cell padding, so a 120-column terminal
-# shows every column beside the crew pane and the form.
-COLUMNS: tuple[Column, ...] = (
-    Column("crew", "Crew", 10),
-    Column("id", "Id", 9),  # 8 characters, as toasts, the inbox and the detail show it
-    Column("state", "State", 12),
-    Column("task", "Task", 13),
-    Column("progress", "Progress", 10),  # "████ 1/3 "; 10 tasks or more fill it
-    Column("elapsed", "Elapsed", 9),
-    Column("started", "Start", 7),
-    Column("attention", "Alert", 9),
-)
-# Every label leaves room for the sort mark (▲ ascending, ▼ descending) and a space after it.
-SORT_MARKS = {False: "▲", True: "▼"}
-
-
-def header_label(column: Column, sorted_by: str, reverse: bool) -> str:
-    """A column's header: its label, with the sort mark when the runs are sorted by it."""
-    if column.key != sorted_by:
-        return column.label
-    spaced = f"{column.label} {SORT_MARKS[reverse]}"
-    return spaced if len(spaced) < column.width else column.label + SORT_MARKS[reverse]
-
-
-COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-BAR_WIDTH = 4
 OFFSCREEN_BUDGET = 200  # off-screen rows brought up to date per flush
-# DataTable's render caches whose keys start with the row key (cells, rows), the one keyed by
-# (update count, row index), and the per-line one: what a targeted cell update must evict
-_ROW_KEYED_CACHES = ("_cell_render_cache", "_row_render_cache")
-_TABLE_INTERNALS = (
-    *_ROW_KEYED_CACHES,
-    "_row_renderable_cache",
-    "_line_cache",
-    "_data",
-    "_row_locations",
-    "_column_locations",
-)
 
 
-class KeyedText(Text):
-    """A cell that knows its run, so sorting can look at the record, not at the words."""
-
-    def __init__(self, text: str, local_id: str, **kwargs: Any) -> None:
-        super().__init__(text, **kwargs)
-        self.local_id = local_id
-
-
-def _clip(text: str | None, width: int) -> str:
-    text = (text or "").replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def elapsed_seconds(run: RunRecord, now: float) -> float | None:
-    """Seconds since the run was started: until now while it goes, `RunRecord.duration` after
-    (None when no run existed or its end is unknown)."""
-    if run.is_final:
-        return None if run.duration is None else max(0.0, run.duration)
-    return max(0.0, now - run.created_at)
-
-
-def attention(run: RunRecord, colors: Mapping[str, str]) -> Text:
-    """The mark in the last column: input awaited, crew offline, stalled."""
-    if run.offline_since is not None and not run.is_final:
-        return Text("! offline", style=f"bold {colors['error']}")
-    if run.state is RunState.AWAITING_INPUT and not run.is_final:
-        return Text("◆ input", style=f"bold {colors['warning']}")
-    if run.stalled and not run.is_final:
-        return Text("! stalled", style=f"bold {colors['warning']}")
-    return Text("")
-
-
-def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str, Text]:
-    """The cells of one run's row, keyed by column."""
-    widths = {c.key: c.width for c in COLUMNS}
-    state = (
-        phase_label(run.phase, colors=colors) if run.phase is not KickoffPhase.ACCEPTED else None
-    )
-    if state is None:
-        state = state_label(run.state, run.raw_state, colors=colors)
-    done = run.completed_tasks
-    if run.state is RunState.COMPLETED and run.total_tasks:
-        # some deployments stop reporting progress once a run ends: completed means all done
-        done = run.total_tasks
-    return {
-        "crew": KeyedText(_clip(run.crew, widths["crew"] - 1), run.local_id),
-        "id": Text(short_id(run.kickoff_id)),
-        "state": state,
-        "task": Text(_clip(run.current_task or "", widths["task"] - 1)),
-        "progress": progress_bar(done, run.total_tasks, BAR_WIDTH, colors=colors),
-        "elapsed": Text(format_duration(elapsed_seconds(run, now))),
-        "started": Text(format_clock(run.created_at, now=now, seconds=False)),
-        "attention": attention(run, colors),
-    }
-
-
-def parse_filter(text: str) -> tuple[str, bool]:
-    """'!error' -> ('error', True): the needle, lower-cased, and whether to invert."""
-    text = text.strip()
-    if text.startswith("!"):
-        return text[1:].strip().lower(), True
-    return text.lower(), False
-
-
-def matches(run: RunRecord, cells: Mapping[str, Text], needle: str, invert: bool) -> bool:
-    """Whether a row passes the filter: the needle in any column (or the full ids)."""
-    if not needle:
-        return True
-    hay = " ".join(c.plain for c in cells.values())
-    hay = f"{hay} {run.kickoff_id or ''} {run.local_id} {run.raw_state} {run.state.value}".lower()
-    return (needle in hay) != invert
-
-
-def sort_value(run: RunRecord, column: str, now: float) -> Any:
-    """What a column sorts by: the record's value, not the words on screen."""
-    if column == "crew":
-        return (run.crew, -run.created_at)
-    if column == "id":
-        return run.kickoff_id or ""
-    if column == "state":
-        return (run.state.value, -run.created_at)
-    if column == "task":
-        return run.current_task or ""
-    if column == "progress":
-        total = run.total_tasks or 0
-        return (run.completed_tasks or 0) / total if total else -1.0
-    if column == "elapsed":
-        return elapsed_seconds(run, now) or 0.0
-    if column == "attention":
-        return (run.offline_since is not None, run.stalled, run.state.value == "awaiting_input")
-    return run.created_at
-
-
-class RunsTable(DataTable[Text]):
+class RunsTable(TargetedDataTable[Text]):
     """All crews' runs merged; `upsert` records a change, the timer paints it."""
 
-    BINDINGS = RUNS_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(RUNS_BINDINGS)  # a copy: the type is wider
 
     class RunSelected(Message):
         """The operator chose a run (Enter)."""
@@ -234,14 +85,9 @@ class RunsTable(DataTable[Text]):
         self.sort_column = "started"
         self.sort_reverse = True
         self.paints = 0  # flushes that changed something: tests and benchmarks read it
-        self._stale_rows: set[RowKey] = set()  # rows whose cached renders are out of date
         # rows off screen whose change is not in the table yet: painted when scrolled to
         self._unpainted: set[str] = set()
         self._sorted_by: dict[str, Any] = {}  # local_id -> its sort value when last placed
-        self._targeted = all(hasattr(self, name) for name in _TABLE_INTERNALS)
-        self._look_check = False  # styles were updated: see `notify_style_update`
-        self._look: tuple[Any, ...] | None = None
-        self._painted_focused = False  # whether the last paint looked focused
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -317,116 +163,9 @@ class RunsTable(DataTable[Text]):
 
     # --- painting -------------------------------------------------------------------------
 
-    def update_cell(
-        self,
-        row_key: RowKey | str,
-        column_key: ColumnKey | str,
-        value: Text,
-        *,
-        update_width: bool = False,
-        repaint: bool = True,
-    ) -> None:
-        """`DataTable.update_cell`, but only the row's cached renders go stale (see above).
-        `repaint=False`: the caller is rendering already (no second frame)."""
-        if update_width or not self._targeted:
-            super().update_cell(row_key, column_key, value, update_width=update_width)
-            return
-        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
-        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        if row_key not in self._row_locations or column_key not in self._column_locations:
-            raise CellDoesNotExist(f"No cell exists for {row_key!r}, {column_key!r}.")
-        self._data[row_key][column_key] = value
-        self._stale_rows.add(row_key)
-        row = self._row_locations.get(row_key)
-        top = int(self.scroll_y)
-        if repaint and top - 1 <= row <= top + self.size.height:
-            # on screen (rows are one line high): repaint its line; a row off screen is
-            # evicted before the next render and painted when scrolled to
-            self.refresh_row(row)
-
-    def _evict_stale_rows(self) -> None:
-        rows, self._stale_rows = self._stale_rows, set()
-        for name in _ROW_KEYED_CACHES:
-            cache = getattr(self, name)
-            for key in [k for k in cache.keys() if k[0] in rows]:  # noqa: SIM118 (not a dict)
-                cache.discard(key)
-        indexes = {self._row_locations.get(row) for row in rows}
-        cache = self._row_renderable_cache
-        for key in [k for k in cache.keys() if k[1] in indexes]:  # noqa: SIM118
-            cache.discard(key)
-        self._line_cache.clear()  # lines are cheap to join again from the cached rows
-
-    # --- focus without a full repaint -----------------------------------------------------
-    # The table looks focused while the focus is anywhere in its container, i.e. also while
-    # the operator types in its filter (app.tcss styles it by `:focus-within`). Stock
-    # DataTable drops every cached cell on any style update and keys its caches on its own
-    # focus, so `/` re-rendered every visible cell through Rich (~30 ms) for a table that
-    # looked just the same; this checks, at the next render, whether its look changed.
-
-    @property
-    def looks_focused(self) -> bool:
-        focused = self.screen.focused if self.is_attached else None
-        if focused is None:
-            return False
-        return focused is self or (self.parent is not None and self.parent in focused.ancestors)
-
-    def _on_focus(self, event: events.Focus) -> None:
-        self._focus_changed(event, True)
-
-    def _on_blur(self, event: events.Blur) -> None:
-        self._focus_changed(event, False)
-
-    def _focus_changed(self, event: events.Focus | events.Blur, focused: bool) -> None:
-        """Widget's own focus handler, minus its full repaint when the look stays the same."""
-        if not self._targeted:
-            return  # Widget's handler runs next, as stock
-        event.prevent_default()
-        self.has_focus = focused
-        if self.looks_focused != self._painted_focused:
-            self.refresh()
-        if self.parent is not None:
-            cls = events.DescendantFocus if focused else events.DescendantBlur
-            self.parent.post_message(cls(self))
-
-    def get_pseudo_class_state(self) -> PseudoClasses:
-        state = super().get_pseudo_class_state()
-        return state._replace(focus=self.looks_focused) if self._targeted else state
-
-    def notify_style_update(self) -> None:
-        if not self._targeted:
-            super().notify_style_update()
-            return
-        # Not DataTable's, which clears every cache. No refresh either: a style that really
-        # changed has refreshed the table already (Textual refreshes on a changed rule or
-        # component style), and a focus change that changed nothing must not repaint it.
-        Widget.notify_style_update(self)
-        self._look_check = True
-
-    def _current_look(self) -> tuple[Any, ...]:
-        """Everything DataTable's cached renders were made with."""
-        components = sorted(self.COMPONENT_CLASSES)
-        return (
-            self.rich_style,
-            self.styles.background_tint,
-            *(self.get_component_rich_style(name, partial=True) for name in components),
-            *(self.get_component_rich_style(name) for name in components),
-        )
-
-    def render_lines(self, crop: Any) -> list[Strip]:
-        self._painted_focused = self.looks_focused
-        if self._look_check:
-            # component styles are final only after the update that called us: check now
-            self._look_check = False
-            look = self._current_look()
-            if look != self._look:
-                self._look = look
-                self._stale_rows.clear()
-                self._clear_caches()
+    def prepare_render(self) -> None:
         if self._unpainted:
             self._paint_scrolled_into_view()
-        if self._stale_rows:
-            self._evict_stale_rows()
-        return super().render_lines(crop)
 
     def _paint_scrolled_into_view(self) -> None:
         """Bring rows the flush left unpainted up to date once they are on screen."""
@@ -486,49 +225,12 @@ class RunsTable(DataTable[Text]):
                 continue
             self._write_cells(local_id, cells)
             changed_sort_column |= self._sort_value_changed(run)
-        self._remove_rows(removed)
+        self.remove_rows(removed)
         if added or changed_sort_column:
             self._apply_sort()
         if first_rows and self.row_count:
             self.move_cursor(row=0, animate=False)
         self.paints += 1
-
-    def _remove_rows(self, local_ids: list[str]) -> None:
-        """`remove_row` for many rows at once. DataTable renumbers every row on each removal
-        (O(rows)), so a filter that hid 500 of 2,000 runs took ~370 ms; this renumbers once."""
-        try:
-            from textual._two_way_dict import TwoWayDict  # DataTable's own index type
-        except ImportError:  # internals moved: the stock method, row by row
-            TwoWayDict = None
-        if (
-            len(local_ids) < 8
-            or TwoWayDict is None
-            or not self._targeted
-            or not hasattr(self, "_updated_cells")
-        ):
-            for local_id in local_ids:
-                self.remove_row(local_id)
-            return
-        gone = {RowKey(local_id) for local_id in local_ids}
-        keep = sorted(
-            (index, key)
-            for key in self._row_locations
-            if key not in gone and (index := self._row_locations.get(key)) is not None
-        )
-        self._row_locations = TwoWayDict({key: n for n, (_, key) in enumerate(keep)})
-        for key in gone:
-            for column_key in self._data.get(key, {}):
-                self._updated_cells.discard(CellKey(key, column_key))
-            self.rows.pop(key, None)
-            self._data.pop(key, None)
-            self._stale_rows.discard(key)
-        # what DataTable.remove_row does after the renumbering, once
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.cursor_coordinate = self.cursor_coordinate
-        self.hover_coordinate = self.hover_coordinate
-        self._update_count += 1
-        self.refresh(layout=True)
 
     def _sort_value_changed(self, run: RunRecord) -> bool:
         """Remember where `run` sorts; True if that moved (elapsed never re-sorts by itself)."""

@@ -1,9 +1,12 @@
-"""What the human-input modal says: its heading, how long a request has waited, and what an
-answer's outcome means for the run. Pure functions, so tests check the words without a screen."""
+"""What the human-input modal says: its title, how long the request waited, its answer
+buttons, and what each answer's outcome means (screens/human_input.py puts them on screen)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
+from textual.widgets import Button
 
 from crewdash.core.models import AnswerOutcome, HumanRequest
 from crewdash.tui.format import format_duration, short_id
@@ -52,21 +55,43 @@ def waited_text(request: HumanRequest, now: float) -> tuple[str, bool]:
     return text, late
 
 
-def heading(request: HumanRequest) -> Text:
-    """'Human input · Research (crew) · run 1a2b3c4d · task write · attempt 2'."""
-    where = f"run {short_id(request.kickoff_id)}"
-    if request.task_id:
-        where += f"  ·  task {request.task_id}"
-    if request.attempt > 1:  # the store reads old `#N` ids as their attempt
-        where += f"  ·  attempt {request.attempt}"
-    kind = "flow" if request.is_flow else "crew"
-    return Text.assemble(
-        ("Human input  ·  ", "bold"), (request.crew, "bold"), f" ({kind})  ·  {where}"
-    )
+def request_title(req: HumanRequest) -> Text:
+    """The modal's title: who asks, for which run, task and attempt."""
+    where = f"run {short_id(req.kickoff_id)}"
+    if req.task_id:
+        where += f"  ·  task {req.task_id}"
+    if req.attempt > 1:  # the store reads old `#N` ids as their attempt
+        where += f"  ·  attempt {req.attempt}"
+    kind = "flow" if req.is_flow else "crew"
+    return Text.assemble(("Human input  ·  ", "bold"), (req.crew, "bold"), f" ({kind})  ·  {where}")
 
 
-def feedback_placeholder(has_outcomes: bool) -> str:
-    """A flow's note is optional; a crew's feedback is what a request for changes says."""
-    if has_outcomes:
-        return "Optional note sent with the outcome"
-    return "Feedback: required to request changes, optional to approve"
+def answer_buttons(outcomes: Sequence[str]) -> list[Button]:
+    """One button per named outcome (a flow step), else Approve and Request changes."""
+    if outcomes:
+        return [
+            Button(
+                outcome,
+                id=f"hi-outcome-{i}",
+                classes="answer",
+                variant="primary" if i == 0 else "default",
+                tooltip=f"Answer with the outcome {outcome!r} (asks first)",
+            )
+            for i, outcome in enumerate(outcomes)
+        ]
+    return [
+        Button(
+            "Approve",
+            id="hi-approve",
+            classes="answer",
+            variant="success",
+            tooltip="Approve the output; the run continues (Ctrl+S)",
+        ),
+        Button(
+            "Request changes",
+            id="hi-changes",
+            classes="answer",
+            variant="warning",
+            tooltip="Send the feedback; the task runs again and asks again",
+        ),
+    ]
