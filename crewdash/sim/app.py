@@ -1,8 +1,8 @@
 """`SimApp`: the simulator's state (crews, runs, stats, deliveries) behind a Starlette app.
 
-HTTP parsing lives in `crewdash.sim.routes`; the run state machine in `crewdash.sim.runs`.
-Nothing here depends on ASGI lifespan (httpx.ASGITransport never runs it): the webhook
-ticker starts lazily, on the first run that has something to deliver.
+HTTP lives in `crewdash.sim.routes` and the handler modules it names; the run state machine
+in `crewdash.sim.runs`. Nothing here depends on ASGI lifespan (httpx.ASGITransport never
+runs it): the webhook ticker starts lazily, on the first run that has something to deliver.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import random
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ import httpx
 
 from crewdash.sim import payloads
 from crewdash.sim.clock import SimClock, SystemClock
+from crewdash.sim.crew_state import CallbackError, CrewState, match_outcome
 from crewdash.sim.faults import FaultInjector
 from crewdash.sim.runs import Event, NotPausedError, Run, Snapshot, UnknownTaskError
 from crewdash.sim.scenario import CrewSpec, FaultSpec, FlowWebhook, OfflineMode, Scenario
@@ -31,35 +32,6 @@ if TYPE_CHECKING:  # starlette is imported lazily (start-up cost), its types onl
 __all__ = ["CallbackError", "NotPausedError", "SimApp", "UnknownTaskError"]
 
 _OFFLINE_MODES: dict[str, OfflineMode] = {"503": "503", "drop": "drop"}
-
-
-class CallbackError(Exception):
-    """A flow callback that cannot be applied; `status` is the HTTP answer."""
-
-    def __init__(self, status: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.message = message
-
-
-@dataclass
-class CrewState:
-    spec: CrewSpec
-    token: str
-    faults: FaultInjector
-    rng: random.Random
-    runs: dict[str, Run] = field(default_factory=dict)
-
-
-def match_outcome(feedback: str, emit: tuple[str, ...]) -> str | None:
-    """The emit option a reviewer's text names: `approve`, or `reject: too vague`."""
-    text = feedback.strip().lower()
-    for option in emit:
-        low = option.lower()
-        if text == low or text.startswith((low + ":", low + " ", low + "\n")):
-            return option
-    return None
 
 
 class SimApp:
@@ -78,7 +50,7 @@ class SimApp:
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
-        from crewdash.sim.routes import build_routes  # routes import this module's types
+        from crewdash.sim.routes import build_routes  # Starlette loads with the first app
 
         self.scenario = scenario
         self.seed = seed

@@ -254,85 +254,90 @@ def demo_scenario() -> Scenario:
     )
 
 
+# The `testing` scenario's crews: frozen, so every call can share them, as the demo's do.
+_QUICK_BASIC = CrewSpec(
+    "basic",
+    inputs=(InputField("topic"),),
+    queue_delay=0.5,
+    tasks=(
+        TaskSpec("first", "Researcher", 1.0, "First about {topic}"),
+        TaskSpec("second", "Writer", 1.0, "# Report on {topic}"),
+    ),
+)
+
+_QUICK_REVIEW = CrewSpec(
+    "review",
+    inputs_style="required",
+    queue_delay=0.5,
+    inputs=(InputField("brief"), InputField("tone", required=False)),
+    tasks=(
+        TaskSpec("draft", "Writer", 1.0, "Draft of {brief}"),
+        TaskSpec(
+            "review",
+            "Editor",
+            1.0,
+            "Reviewed draft of {brief}",
+            human_input=True,
+            prompt="Approve the draft?",
+        ),
+        TaskSpec("publish", "Publisher", 1.0, "Published {brief}"),
+    ),
+)
+
+_QUICK_FLOW = CrewSpec(
+    "flow",
+    kind="flow",
+    pause_state="awaiting_human_feedback",
+    queue_delay=0.5,
+    inputs=(InputField("amount"),),
+    tasks=(
+        TaskSpec(
+            "check",
+            "Checker",
+            1.0,
+            "Checked {amount}",
+            human_input=True,
+            prompt="Decide on {amount}",
+            emit=("approve", "reject", "escalate"),
+        ),
+        TaskSpec("finish", "Closer", 1.0, "Done with {amount}"),
+    ),
+)
+
+_QUICK_LEGACY = CrewSpec(
+    "legacy",
+    inputs_style="typed",
+    status_route="legacy",
+    error_field="error_message",
+    stop="405",
+    expire_after=30.0,
+    queue_delay=0.5,
+    inputs=(
+        InputField("count", "integer"),
+        InputField("ratio", "number"),
+        InputField("flag", "boolean", required=False),
+        InputField("mode", "enum", required=False, options=("a", "b")),
+        InputField("extra", "object", required=False),
+    ),
+    tasks=(TaskSpec("only", "Solo", 1.0, "Counted {count}"),),
+)
+
+_QUICK_FAILING = CrewSpec(
+    "failing",
+    queue_delay=0.5,
+    inputs=(InputField("x"),),
+    tasks=(
+        TaskSpec("ok", "A", 1.0, "fine"),
+        TaskSpec("boom", "B", 1.0, "never", fail_rate=1.0, error="Boom on {x}"),
+    ),
+)
+
+
 def quick_scenario() -> Scenario:
     """Small and quick (about 1 simulated second per task) for tests; no faults."""
-    t = TaskSpec
     return Scenario(
         name="testing",
-        crews=(
-            CrewSpec(
-                "basic",
-                inputs=(InputField("topic"),),
-                queue_delay=0.5,
-                tasks=(
-                    t("first", "Researcher", 1.0, "First about {topic}"),
-                    t("second", "Writer", 1.0, "# Report on {topic}"),
-                ),
-            ),
-            CrewSpec(
-                "review",
-                inputs_style="required",
-                queue_delay=0.5,
-                inputs=(InputField("brief"), InputField("tone", required=False)),
-                tasks=(
-                    t("draft", "Writer", 1.0, "Draft of {brief}"),
-                    t(
-                        "review",
-                        "Editor",
-                        1.0,
-                        "Reviewed draft of {brief}",
-                        human_input=True,
-                        prompt="Approve the draft?",
-                    ),
-                    t("publish", "Publisher", 1.0, "Published {brief}"),
-                ),
-            ),
-            CrewSpec(
-                "flow",
-                kind="flow",
-                pause_state="awaiting_human_feedback",
-                queue_delay=0.5,
-                inputs=(InputField("amount"),),
-                tasks=(
-                    t(
-                        "check",
-                        "Checker",
-                        1.0,
-                        "Checked {amount}",
-                        human_input=True,
-                        prompt="Decide on {amount}",
-                        emit=("approve", "reject", "escalate"),
-                    ),
-                    t("finish", "Closer", 1.0, "Done with {amount}"),
-                ),
-            ),
-            CrewSpec(
-                "legacy",
-                inputs_style="typed",
-                status_route="legacy",
-                error_field="error_message",
-                stop="405",
-                expire_after=30.0,
-                queue_delay=0.5,
-                inputs=(
-                    InputField("count", "integer"),
-                    InputField("ratio", "number"),
-                    InputField("flag", "boolean", required=False),
-                    InputField("mode", "enum", required=False, options=("a", "b")),
-                    InputField("extra", "object", required=False),
-                ),
-                tasks=(t("only", "Solo", 1.0, "Counted {count}"),),
-            ),
-            CrewSpec(
-                "failing",
-                queue_delay=0.5,
-                inputs=(InputField("x"),),
-                tasks=(
-                    t("ok", "A", 1.0, "fine"),
-                    t("boom", "B", 1.0, "never", fail_rate=1.0, error="Boom on {x}"),
-                ),
-            ),
-        ),
+        crews=(_QUICK_BASIC, _QUICK_REVIEW, _QUICK_FLOW, _QUICK_LEGACY, _QUICK_FAILING),
     )
 
 
