@@ -1,10 +1,10 @@
 """`TargetedDataTable`: a DataTable whose updates re-render only what changed.
 
-Why (FIELD-NOTES: a DataTable frame cost ~35 ms whatever changed): DataTable's `update_cell`
-bumps `_update_count`, which is part of every render cache key, so one changed cell
-re-rendered every visible cell through Rich. Here `update_cell` keeps the counter and evicts
-only the changed rows' cached renders (and repaints only their lines), so a frame costs what
-changed. Likewise a focus change or a style update that leaves the table looking the same
+Why (docs/field-notes.md#datatable-cost: a frame cost ~35 ms whatever changed): DataTable's
+`update_cell` bumps `_update_count`, which is part of every render cache key, so one changed
+cell re-rendered every visible cell through Rich. Here `update_cell` keeps the counter and
+evicts only the changed rows' cached renders (and repaints only their lines), so a frame costs
+what changed. Likewise a focus change or a style update that leaves the table looking the same
 keeps its caches, and `remove_rows` renumbers the rows once, not once per removed row.
 
 All of it rewrites DataTable internals of Textual 8.2 (pinned in pyproject.toml). There is no

@@ -1,12 +1,12 @@
 """The runs table: every run of every crew, live.
 
-Cost matters (FIELD-NOTES: a DataTable frame costs ~35 ms whatever changed), so changes are
-only recorded when they arrive (`upsert`, O(1)) and applied by a timer a few times a second:
-each changed row is rendered to cells, compared with what the table holds, and only differing
-cells are written with `update_cell`, which re-renders only those rows (`TargetedDataTable`,
-in textual_compat: it rewrites DataTable internals). Rows are added or removed only when a run
-appears or the filter changes; the table is never rebuilt. What each row shows is
-runs_cells.py.
+Cost matters (docs/field-notes.md#datatable-cost: a DataTable frame costs ~35 ms whatever
+changed), so changes are only recorded when they arrive (`upsert`, O(1)) and applied by a timer
+a few times a second: each changed row is rendered to cells, compared with what the table holds,
+and only differing cells are written with `update_cell`, which re-renders only those rows
+(`TargetedDataTable`, in textual_compat: it rewrites DataTable internals). Rows are added or
+removed only when a run appears or the filter changes; the table is never rebuilt. What each row
+shows is runs_cells.py.
 """
 
 from __future__ import annotations
