@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from crewdash.core.monitor.settings import MonitorSettings
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """One planned poll; a tuple, so the heap orders entries by due time, then seq."""
+
     due: float
     seq: int  # ties broken by push order: first planned, first sent
     local_id: str
@@ -26,7 +27,7 @@ class DueHeap:
     """Due times of runs, earliest first."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, str, int]] = []
+        self._heap: list[Entry] = []
         self._seq = 0
 
     def __len__(self) -> int:
@@ -36,19 +37,17 @@ class DueHeap:
         """Plan `local_id` (at generation `gen`) for `due`; True if it is now the earliest
         entry (the driver's wait must be re-planned)."""
         self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, local_id, gen))
+        heapq.heappush(self._heap, Entry(due, self._seq, local_id, gen))
         return self._heap[0][1] == self._seq
 
     def peek(self) -> Entry | None:
-        if not self._heap:
-            return None
-        return Entry(*self._heap[0])
+        return self._heap[0] if self._heap else None
 
     def next_due(self) -> float | None:
         return self._heap[0][0] if self._heap else None
 
     def pop(self) -> Entry:
-        return Entry(*heapq.heappop(self._heap))
+        return heapq.heappop(self._heap)
 
 
 class InFlightCap:

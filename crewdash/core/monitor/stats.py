@@ -11,6 +11,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 STATS_WINDOW = 300.0  # seconds of requests the latency and error figures cover
 LOG_SIZE = 2000  # requests kept per crew: bounds memory whatever the poll rate
@@ -25,8 +26,9 @@ def percentile(values: Iterable[float], fraction: float) -> float | None:
     return ordered[rank - 1]
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
+    """One sent request (a tuple: the log takes one per poll, so it must be cheap)."""
+
     at: float  # monotonic time of the answer (or failure)
     ok: bool
     latency: float | None  # seconds; None when no answer came
