@@ -44,7 +44,7 @@ from crewdash.core.monitor.phases import Phase, phase_of
 from crewdash.core.monitor.ports import MonitorStore, StatusClient
 from crewdash.core.monitor.settings import MonitorSettings
 from crewdash.core.monitor.stats import CrewStats
-from crewdash.core.monitor.tracking import NOTE_EXPIRED, Tracking, _Crew, _Run, _seen_key
+from crewdash.core.monitor.tracking import NOTE_EXPIRED, TrackedCrew, TrackedRun, Tracking, seen_key
 from crewdash.core.timing import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class Monitor(Tracking):
             self._launch(run, crew, now)
         return self._in_flight >= self.cap
 
-    def _launch(self, run: _Run, crew: _Crew, now: float) -> None:
+    def _launch(self, run: TrackedRun, crew: TrackedCrew, now: float) -> None:
         run.in_flight = True
         run.urgent = False
         self._in_flight += 1
@@ -171,7 +171,7 @@ class Monitor(Tracking):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _poll(self, run: _Run, crew: _Crew, sent_at: float) -> None:
+    async def _poll(self, run: TrackedRun, crew: TrackedCrew, sent_at: float) -> None:
         delay: float | None
         try:
             delay = await self._poll_outcome(run, crew, sent_at)
@@ -196,7 +196,9 @@ class Monitor(Tracking):
         if delay is not None:
             self._push(run, self.clock.monotonic() + delay)
 
-    async def _poll_outcome(self, run: _Run, crew: _Crew, sent_at: float) -> float | None:
+    async def _poll_outcome(
+        self, run: TrackedRun, crew: TrackedCrew, sent_at: float
+    ) -> float | None:
         """One status request and what follows from it; returns the delay to the next."""
         kickoff_id = run.record.kickoff_id
         assert kickoff_id is not None
@@ -223,7 +225,9 @@ class Monitor(Tracking):
         except Exception as exc:
             return self._on_error(run, crew, exc, sent_at)
 
-    def _on_error(self, run: _Run, crew: _Crew, exc: Exception, sent_at: float) -> float | None:
+    def _on_error(
+        self, run: TrackedRun, crew: TrackedCrew, exc: Exception, sent_at: float
+    ) -> float | None:
         """A status request failed: what follows; the delay to the next (None: no more)."""
         if isinstance(exc, AuthenticationError):
             self._token_rejected(crew)
@@ -248,7 +252,7 @@ class Monitor(Tracking):
     # --- outcomes of one poll ------------------------------------------------------------
 
     def _on_status(
-        self, run: _Run, crew: _Crew, status: RunStatus, sent_at: float, now: float
+        self, run: TrackedRun, crew: TrackedCrew, status: RunStatus, sent_at: float, now: float
     ) -> float | None:
         was_offline = crew.health.offline_since is not None
         event = crew.health.succeeded(now - sent_at, now, self.clock.time())
@@ -276,9 +280,11 @@ class Monitor(Tracking):
             run, crew.phases, crew.config, now, changed=changed, waiting=run.waiting
         )
 
-    def _apply(self, run: _Run, crew: _Crew, status: RunStatus, sent_at: float, now: float) -> bool:
+    def _apply(
+        self, run: TrackedRun, crew: TrackedCrew, status: RunStatus, sent_at: float, now: float
+    ) -> bool:
         """Store what the status says, learn from a change and announce it; True if changed."""
-        key = _seen_key(status)
+        key = seen_key(status)
         if key == run.seen:
             # Most polls: nothing changed since the status the store last applied. The record
             # in memory is current (every write of ours goes through run.record).
@@ -301,7 +307,7 @@ class Monitor(Tracking):
         self.bus.publish(RunChanged(run.record, previous))
         return True
 
-    def _learn_phase(self, run: _Run, crew: _Crew, sent_at: float, now: float) -> bool:
+    def _learn_phase(self, run: TrackedRun, crew: TrackedCrew, sent_at: float, now: float) -> bool:
         """Date the change just seen and learn from it; True if the old phase just became
         known or trusted (the runs waiting in it may be due sooner)."""
         new_phase = phase_of(run.record)
@@ -320,7 +326,7 @@ class Monitor(Tracking):
         run.phase, run.phase_started, run.start_slack = new_phase, dated.started, dated.slack
         return dated.news
 
-    def _phase_news(self, crew: _Crew, phase: Phase, now: float) -> None:
+    def _phase_news(self, crew: TrackedCrew, phase: Phase, now: float) -> None:
         """`phase` just became known or trusted: a run waiting in it on the runs ahead (or on
         its stretch) is due when the learnt length says, if that is sooner."""
         if crew.phases.expected(phase) is None:
@@ -338,7 +344,7 @@ class Monitor(Tracking):
             if due is not None and due < run.due - self.settings.slack:
                 self._push(run, due)
 
-    def _on_failure(self, run: _Run, crew: _Crew, exc: AOPError) -> float:
+    def _on_failure(self, run: TrackedRun, crew: TrackedCrew, exc: AOPError) -> float:
         """The crew did not answer (or the client held the request back)."""
         held = isinstance(exc, CircuitOpenError)  # not sent: no evidence either way
         was_offline = crew.health.offline_since is not None

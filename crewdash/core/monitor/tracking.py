@@ -42,13 +42,15 @@ _DURATIONS_KEPT = 50  # completed runs whose durations say how long a crew's run
 
 
 @dataclass(slots=True, kw_only=True)
-class _Run(Timing):
+class TrackedRun(Timing):
+    """One run being polled: its timing (see `plan.Timing`) and the poller's bookkeeping."""
+
     record: RunRecord
     gen: int = 0  # bumped on every re-plan: older heap entries are stale
     in_flight: bool = False
     again: bool = False  # poll once more right after the one in flight
     last_progress: float = 0.0  # monotonic time of the last observed change
-    seen: tuple[Any, ...] | None = None  # the last status the store has applied (see _seen_key)
+    seen: tuple[Any, ...] | None = None  # the last status the store has applied (see seen_key)
     seen_at: float | None = None  # wall time of the last answer that found the run unfinished
     waiters: list[asyncio.Future[RunRecord]] = field(default_factory=list)
 
@@ -59,7 +61,9 @@ class _Run(Timing):
 
 
 @dataclass(slots=True)
-class _Crew:
+class TrackedCrew:
+    """One configured crew: its client, health, learnt phases, pacing and figures."""
+
     config: CrewConfig
     client: StatusClient
     health: HealthState
@@ -71,7 +75,7 @@ class _Crew:
     requests: int = 0
 
 
-def _seen_key(status: RunStatus) -> tuple[Any, ...]:
+def seen_key(status: RunStatus) -> tuple[Any, ...]:
     """Everything of a status the store derives a record from: the same key twice means the
     second changes nothing, so the monitor need not read the store to find that out."""
     progress = status.progress
@@ -100,12 +104,11 @@ class Tracking:
         self.store = store
         self.bus = bus
         self.clock: Clock = clock or LoopClock()
-        self.rng = rng or random.Random()
         self._settings = settings or MonitorSettings()
-        self._planner = Planner(self._settings, self.rng)
+        self._planner = Planner(self._settings, rng or random.Random())
         self._cap = InFlightCap(self._settings)
-        self._crews: dict[str, _Crew] = {}
-        self._runs: dict[str, _Run] = {}
+        self._crews: dict[str, TrackedCrew] = {}
+        self._runs: dict[str, TrackedRun] = {}
         self._heap = DueHeap()
         self._wake = asyncio.Event()  # set when the earliest due time moved earlier
 
@@ -124,6 +127,15 @@ class Tracking:
             crew.phases.settings = settings
 
     @property
+    def rng(self) -> random.Random:
+        """Jitters the intervals (seed it for a repeatable test)."""
+        return self._planner.rng
+
+    @rng.setter
+    def rng(self, rng: random.Random) -> None:
+        self._planner.rng = rng
+
+    @property
     def cap(self) -> int:
         """The cap on status requests in flight now."""
         return self._cap.cap
@@ -136,7 +148,7 @@ class Tracking:
         """`rate`: the crew's pacer's, shared with every other request to the crew."""
         health = HealthState(config.name, self._settings)
         phases = PhaseModel(self._settings)
-        self._crews[config.name] = _Crew(config, client, health, phases, rate or CrewRate())
+        self._crews[config.name] = TrackedCrew(config, client, health, phases, rate or CrewRate())
 
     def set_client(self, crew: str, client: StatusClient) -> None:
         """A new client for a crew (say, a fixed token): polling of parked runs resumes."""
@@ -223,7 +235,7 @@ class Tracking:
         if record.local_id in self._runs:
             return
         now = self.clock.monotonic()
-        run = _Run(record=record, interval=crew.config.poll_min, last_progress=now)
+        run = TrackedRun(record=record, interval=crew.config.poll_min, last_progress=now)
         run.phase = phase_of(record)
         self._runs[record.local_id] = run
         if delay <= 0 and self._just_accepted(run, crew, now):
@@ -234,7 +246,7 @@ class Tracking:
             )
         self._push(run, now + max(0.0, delay))
 
-    def _just_accepted(self, run: _Run, crew: _Crew, now: float) -> bool:
+    def _just_accepted(self, run: TrackedRun, crew: TrackedCrew, now: float) -> bool:
         """A run accepted moments ago and not yet polled: its kickoff answer was the first
         observation (queued, at `updated_at`), and its queue phase began after `created_at`.
         Knowing both lets the first change be dated, so the phases after it are learnt and
@@ -273,36 +285,36 @@ class Tracking:
             self._push(run, self.clock.monotonic())
         return True
 
-    def _push(self, run: _Run, due: float) -> None:
+    def _push(self, run: TrackedRun, due: float) -> None:
         run.gen += 1
         run.due = due
         if self._heap.push(run.record.local_id, run.gen, due):
             self._wake.set()  # the new entry is the earliest: re-plan the wait
 
-    def _left_phase(self, run: _Run) -> None:
+    def _left_phase(self, run: TrackedRun) -> None:
         crew = self._crews.get(run.record.crew)
         if crew is not None:
             crew.phases.left(run.phase, run.record.local_id)
 
-    def _check_stall(self, run: _Run, crew: _Crew, now: float) -> None:
+    def _check_stall(self, run: TrackedRun, crew: TrackedCrew, now: float) -> None:
         after = self.stall_after(crew.config.name)
         if newly_stalled(run.record, now - run.last_progress, after):
             run.record = self._flags(run.record, stalled=True)
 
     # --- a crew's token ------------------------------------------------------------------
 
-    def _token_rejected(self, crew: _Crew) -> None:
+    def _token_rejected(self, crew: TrackedCrew) -> None:
         self._publish(crew.health.reject(self.clock.time()))
         for run in [r for r in self._runs.values() if r.record.crew == crew.config.name]:
             self._park(crew, run)
 
-    def _park(self, crew: _Crew, run: _Run) -> None:
+    def _park(self, crew: TrackedCrew, run: TrackedRun) -> None:
         if run.record.note != NOTE_TOKEN:
             run.record = self._flags(run.record, note=NOTE_TOKEN)
         crew.parked.add(run.record.local_id)
         self.untrack(run.record.local_id)
 
-    def _unpark(self, state: _Crew, health: CrewHealth, detail: str) -> None:
+    def _unpark(self, state: TrackedCrew, health: CrewHealth, detail: str) -> None:
         self._publish(state.health.unreject(health, detail, self.clock.time()))
         for local_id in sorted(state.parked):
             record = self.store.get(local_id)
@@ -312,7 +324,7 @@ class Tracking:
                 self.track(record)
         state.parked.clear()
 
-    def _expired(self, run: _Run) -> None:
+    def _expired(self, run: TrackedRun) -> None:
         run.record = self._flags(run.record, note=NOTE_EXPIRED)
         self.untrack(run.record.local_id)
 
@@ -324,7 +336,7 @@ class Tracking:
             self.bus.publish(RunChanged(updated, record))
         return updated
 
-    def _flag_offline(self, crew: _Crew, since: float | None) -> None:
+    def _flag_offline(self, crew: TrackedCrew, since: float | None) -> None:
         """Every run of `crew` shows the outage (`since`) or no longer does (None)."""
         for other in list(self._runs.values()):
             if other.record.crew == crew.config.name and (
@@ -336,11 +348,11 @@ class Tracking:
         if event is not None:
             self.bus.publish(event)
 
-    def _resolve(self, run: _Run) -> None:
+    def _resolve(self, run: TrackedRun) -> None:
         waiters, run.waiters = run.waiters, []
         for fut in waiters:
             if not fut.done():
                 fut.set_result(run.record)
 
 
-__all__ = ["NOTE_EXPIRED", "Tracking"]
+__all__ = ["NOTE_EXPIRED", "TrackedCrew", "TrackedRun", "Tracking", "seen_key"]
