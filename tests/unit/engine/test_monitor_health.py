@@ -48,10 +48,10 @@ def test_offline_takes_failures_in_a_row_and_a_silence() -> None:
     h = state()
     for t in (1.0, 2.0, 3.0, 4.0):  # failures enough, but only 3 s since the first
         h.failed("connection", now=t, wall=100.0 + t)
-    assert h.offline_since is None and h.health is CrewHealth.SLOW
+    assert (h.offline_since, h.health) == (None, CrewHealth.SLOW)
     event = h.failed("connection", now=11.5, wall=111.5)
     assert event is not None and event.health is CrewHealth.OFFLINE
-    assert h.offline_since == 111.5 and event.since == 111.5
+    assert (h.offline_since, event.since) == (111.5, 111.5)
     assert h.failed("connection", now=12.0, wall=112.0) is None  # offline stays offline
 
 
@@ -82,4 +82,4 @@ def test_a_rejected_token_parks_until_replaced_or_accepted() -> None:
     )
     assert h.rejected and h.reject(wall=6.0) is None
     event = h.unreject(CrewHealth.UNKNOWN, "token replaced; checking", wall=7.0)
-    assert event is not None and not h.rejected and h.health is CrewHealth.UNKNOWN
+    assert event is not None and (h.rejected, h.health) == (False, CrewHealth.UNKNOWN)
