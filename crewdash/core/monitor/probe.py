@@ -19,7 +19,6 @@ import logging
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from crewdash.aop.errors import AOPError, AuthenticationError, CircuitOpenError
 from crewdash.core.models import CrewHealth, CrewHealthChanged
@@ -80,7 +79,7 @@ class HealthProbe:
     def __init__(
         self,
         crews: Callable[[], list[str]],
-        client_for: Callable[[str], Any],
+        client_for: Callable[[str], object],  # any client: one without `health` is skipped
         polled: Callable[[], set[str]],
         publish: Callable[[CrewHealthChanged], None],
         *,
