@@ -4,8 +4,8 @@ each crew that has no run being polled (the monitor's polls tell its health then
 One failed check is not "offline": the crew is checked again after `retry_after_failure`
 seconds and shown "flaky" (health SLOW) meanwhile; it is offline once `offline_after_failures`
 checks failed in a row and none passed for `offline_after_seconds` (the monitor's rule for its
-polls, see `crewdash.core.monitor.poller`). One passing check ends it. A check the client's circuit
-breaker held back was never sent and counts for nothing.
+polls, see `crewdash.core.monitor.health`). One passing check ends it. A check the client's
+circuit breaker held back was never sent and counts for nothing.
 
 A crew that stays down is logged once when it goes down and once when it comes back, never
 once per probe: a night of an offline crew must not fill the log.
@@ -19,7 +19,6 @@ import logging
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from crewdash.aop.errors import AOPError, AuthenticationError, CircuitOpenError
 from crewdash.core.models import CrewHealth, CrewHealthChanged
@@ -80,7 +79,7 @@ class HealthProbe:
     def __init__(
         self,
         crews: Callable[[], list[str]],
-        client_for: Callable[[str], Any],
+        client_for: Callable[[str], object],  # any client: one without `health` is skipped
         polled: Callable[[], set[str]],
         publish: Callable[[CrewHealthChanged], None],
         *,

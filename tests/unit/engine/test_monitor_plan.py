@@ -1,0 +1,97 @@
+"""When to look at a run next: pure policy, no jitter, no loop."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from crewdash.core.monitor.phases import PhaseModel
+from crewdash.core.monitor.plan import Planner, Timing
+from crewdash.core.monitor.settings import MonitorSettings
+from engine.fakes import crew_config
+
+TASK = ("running", "a")
+CFG = crew_config(poll_min=1.0, poll_max=30.0)
+S = MonitorSettings(jitter=0.0, stretch=1.5, survivors=2, aim_floor=0.05)
+
+
+def setup() -> tuple[Planner, PhaseModel]:
+    return Planner(S, random.Random(1)), PhaseModel(S)
+
+
+def trusted(model: PhaseModel, length: float = 10.0) -> None:
+    for _ in range(3):
+        model.learn(TASK, length, length - 0.1, length + 0.1)
+    assert model.trusted(TASK)
+
+
+def test_quiet_polls_stretch_up_to_poll_max_and_a_change_resets() -> None:
+    plan, model = setup()
+    t = Timing(interval=1.0, phase=TASK)
+    delays = [plan.next_delay(t, model, CFG, 0.0, changed=False, waiting=False) for _ in range(9)]
+    assert delays[:3] == [1.5, 2.25, 3.375]
+    assert delays[-1] == 30.0
+    assert plan.next_delay(t, model, CFG, 0.0, changed=True, waiting=False) == 1.0
+
+
+def test_a_trusted_phase_is_looked_at_once_just_after_its_end() -> None:
+    plan, model = setup()
+    trusted(model)
+    t = Timing(interval=1.0, phase=TASK, phase_started=100.0)
+    delay = plan.next_delay(t, model, CFG, 101.0, changed=True, waiting=False)
+    aim = 100.0 + 10.0 + 0.1 + 0.05  # end + usual error + a sliver of poll_min
+    assert delay == pytest.approx(aim - 101.0)
+
+
+def test_an_unknown_phase_follows_the_runs_ahead() -> None:
+    plan, model = setup()
+    model.survived(TASK, "r1", 20.0)
+    model.survived(TASK, "r2", 20.0)
+    t = Timing(interval=1.0, phase=TASK, phase_started=100.0)
+    delay = plan.next_delay(t, model, CFG, 101.0, changed=True, waiting=False)
+    assert delay == pytest.approx(100.0 + 1.5 * 20.0 - 101.0)  # not before the runs ahead
+    assert plan.next_delay(t, model, CFG, 101.0, changed=True, waiting=True) == 1.0
+
+
+def test_a_learning_phase_is_looked_at_just_before_its_expected_end() -> None:
+    plan, model = setup()
+    model.learn(TASK, 10.0, 9.0, 11.0)  # known, not trusted
+    t = Timing(interval=30.0, phase=TASK, phase_started=100.0)
+    delay = plan.next_delay(t, model, CFG, 101.0, changed=False, waiting=False)
+    assert delay == pytest.approx(110.0 - 0.1 - 101.0)
+
+
+def test_past_the_expected_end_looks_get_rarer_the_later_it_gets() -> None:
+    plan, model = setup()
+    model.learn(TASK, 10.0, 9.0, 11.0)
+    t = Timing(interval=30.0, phase=TASK, phase_started=100.0)
+    assert plan.next_delay(t, model, CFG, 111.0, changed=False, waiting=False) == 1.0
+    late = plan.next_delay(t, model, CFG, 130.0, changed=False, waiting=False)
+    assert late == pytest.approx(0.5 * 20.0)
+
+
+def test_replan_puts_off_a_poll_that_would_see_nothing_but_never_past_poll_max() -> None:
+    plan, model = setup()
+    trusted(model, 100.0)
+    t = Timing(interval=1.0, phase=TASK, phase_started=0.0, last_poll=1.0)
+    assert plan.replan(t, model, CFG, 5.0, waiting=False) == 31.0  # last poll + poll_max
+    t.urgent = True
+    assert plan.replan(t, model, CFG, 5.0, waiting=False) is None
+    t.urgent = False
+    assert plan.replan(t, model, CFG, 5.0, waiting=True) is None
+
+
+def test_news_of_a_phase_brings_a_waiting_run_forward() -> None:
+    plan, model = setup()
+    t = Timing(interval=30.0, phase=TASK, phase_started=100.0)
+    assert plan.news_due(t, model, CFG, 101.0) is None
+    model.learn(TASK, 10.0, 9.0, 11.0)
+    assert plan.news_due(t, model, CFG, 101.0) == pytest.approx(109.9)
+    assert plan.news_due(t, model, CFG, 200.0) == 200.0  # never in the past
+
+
+def test_stretch_is_bounded_by_poll_max() -> None:
+    plan, _model = setup()
+    t = Timing(interval=25.0)
+    assert plan.stretch(t, CFG) == 30.0 and t.interval == 30.0
