@@ -10,7 +10,8 @@ import httpx
 
 from crewdash.aop.classify import parse_retry_after
 from crewdash.aop.models import HumanInputWebhook, InputSpec, ResumeResult, RunStatus, Webhooks
-from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T, shared_ssl_context
+from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T
+from crewdash.aop.transports import AsyncSchemeTransport
 
 
 class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
@@ -21,9 +22,9 @@ class AsyncCrewClient(CrewProtocol[httpx.AsyncBaseTransport]):
     `pacer`, every request but a kickoff (whose protocol paces it) waits for its turn."""
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-        if transport is not None:  # the transport owns TLS; no context is needed
+        if transport is not None:  # the transport owns TLS (a test's, a mock's)
             return httpx.AsyncClient(transport=transport, follow_redirects=False)
-        return httpx.AsyncClient(verify=shared_ssl_context(), follow_redirects=False)
+        return httpx.AsyncClient(transport=AsyncSchemeTransport(), follow_redirects=False)
 
     async def __aenter__(self) -> Self:
         return self

@@ -10,7 +10,8 @@ from typing import Any, Self
 import httpx
 
 from crewdash.aop.models import HumanInputWebhook, InputSpec, ResumeResult, RunStatus, Webhooks
-from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T, shared_ssl_context
+from crewdash.aop.protocol import CrewProtocol, Plan, Sleep, T
+from crewdash.aop.transports import SchemeTransport
 
 
 class CrewClient(CrewProtocol[httpx.BaseTransport]):
@@ -20,9 +21,9 @@ class CrewClient(CrewProtocol[httpx.BaseTransport]):
     test's fake clock should too), else `time.sleep`."""
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
-        if transport is not None:  # the transport owns TLS; no context is needed
+        if transport is not None:  # the transport owns TLS (a test's, a mock's)
             return httpx.Client(transport=transport, follow_redirects=False)
-        return httpx.Client(verify=shared_ssl_context(), follow_redirects=False)
+        return httpx.Client(transport=SchemeTransport(), follow_redirects=False)
 
     def __enter__(self) -> Self:
         return self

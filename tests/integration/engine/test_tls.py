@@ -4,16 +4,19 @@ A loopback TLS server with a self-signed certificate made by `openssl` for the t
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from crewdash.aop import AsyncCrewClient, RetryPolicy
+from crewdash.aop import AsyncCrewClient, CrewClient, RetryPolicy
 from crewdash.aop.errors import AOPError
 from crewdash.aop.protocol import shared_ssl_context
+from crewdash.aop.transports import AsyncSchemeTransport
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
@@ -53,8 +56,6 @@ def fresh_context() -> Iterator[None]:
 
 @pytest.fixture
 async def tls_url(cert: Path) -> AsyncIterator[str]:
-    import ssl
-
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, cert.parent / "key.pem")
 
@@ -92,18 +93,49 @@ async def test_an_untrusted_certificate_is_refused(tls_url: str, fresh_context: 
 
 
 async def test_clients_share_one_context_built_once(
-    fresh_context: None, monkeypatch: pytest.MonkeyPatch
+    tls_url: str, cert: Path, fresh_context: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[object] = []
-    real = httpx.create_ssl_context
-
-    def counting(*args: object, **kwargs: object) -> object:
-        made.append(args)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(httpx, "create_ssl_context", counting)
-    clients = [AsyncCrewClient(f"http://127.0.0.1:1/crews/c{i}", "tok") for i in range(3)]
-    clients.append(AsyncCrewClient("https://example.invalid/crews/d", "tok"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    clients = [AsyncCrewClient(tls_url, "tok", retry=RetryPolicy.none()) for _ in range(3)]
     for client in clients:
+        assert await client.health() >= 0.0
         await client.aclose()
-    assert len(made) == 1
+    assert shared_ssl_context.cache_info().misses == 1
+
+
+async def test_plain_http_never_loads_the_ca_bundle(
+    sim_server: Any, fresh_context: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain-HTTP crew (the simulator, a deployment behind a local tunnel) makes no TLS
+    connection, so it must not pay for the verifying context (~35 ms of blocked loop at start)."""
+    loaded: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(self: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loaded.append(args)
+        real(self, *args, **kwargs)  # type: ignore[arg-type]  # passes the caller's own args
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    url, token = sim_server.crew_url("basic"), sim_server.token("basic")
+    async with AsyncCrewClient(url, token, retry=RetryPolicy.none()) as client:
+        assert await client.health() >= 0.0
+
+    def blocking_health() -> float:  # in a thread: the simulator serves on this test's loop
+        with CrewClient(url, token, retry=RetryPolicy.none()) as blocking:
+            return blocking.health()
+
+    assert await asyncio.to_thread(blocking_health) >= 0.0
+    assert loaded == []
+    assert shared_ssl_context.cache_info().misses == 0
+
+
+async def test_an_https_request_from_a_plain_http_client_still_verifies(
+    tls_url: str, fresh_context: None
+) -> None:
+    """The TLS pool of a client is built on its first https request (an absolute URL, say):
+    with the verifying context, so an untrusted certificate is still refused."""
+    plain = AsyncSchemeTransport()
+    async with httpx.AsyncClient(transport=plain) as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get(tls_url)
+    assert shared_ssl_context.cache_info().misses == 1
