@@ -36,7 +36,7 @@ Values that are already typed (an inputs file, a JSONL row, a preset, the form's
   form's field and from the CLI alike. A crew that publishes no inputs gets values as given.
 
 Errors name the input, the type expected and the value given:
-`input 'age' expects an integer, got 'thirty'`.
+`input 'age' expects a whole number, got 'thirty'`.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def is_object(spec: InputSpec) -> bool:
 
 
 def expected(spec: InputSpec) -> str:
-    """What the input takes, in words: "an integer", "one of formal, casual"."""
+    """What the input takes, in words: "a whole number", "one of formal, casual"."""
     kind = spec.type
     if kind is InputType.CHOICE and spec.choices:
         return "one of " + ", ".join(spec.choices)
@@ -123,7 +123,7 @@ def expected(spec: InputSpec) -> str:
     return {
         InputType.STRING: "text",
         InputType.TEXT: "text",
-        InputType.INTEGER: "an integer",
+        InputType.INTEGER: "a whole number",
         InputType.NUMBER: "a number",
         InputType.BOOLEAN: "a boolean (yes/no, true/false, 1/0)",
         InputType.CHOICE: "a choice",

@@ -107,9 +107,9 @@ async def test_start_a_run_from_the_form_watch_it_complete_and_open_it(
         assert app.focused is count
         await pilot.press(*"twelve")
         await pilot.press("ctrl+s")
-        assert form.errors()["count"] == "input 'count' expects an integer, got 'twelve'"
+        assert form.errors()["count"] == "input 'count' expects a whole number, got 'twelve'"
         shown = form.field("count").query_one(".field-error").render()
-        assert "expects an integer, got 'twelve'" in str(shown)
+        assert "expects a whole number, got 'twelve'" in str(shown)
         count.value = "12"
         form.field("ratio").query_one(Input).value = "0.5"
         await pilot.pause()

@@ -86,7 +86,7 @@ async def test_wrong_value_is_named_as_you_type_and_blocks_submit() -> None:
         await pilot.pause()
         field = form.field("age")
         assert field.has_class("-invalid")
-        message = "input 'age' expects an integer, got 'abc'"  # the CLI's words
+        message = "input 'age' expects a whole number, got 'abc'"  # the CLI's words
         assert message in str(field.query_one(".field-error").render())
         assert form.errors() == {"age": message}
         assert "age" not in form.current_values()
@@ -144,7 +144,7 @@ async def test_raw_json_round_trips_with_the_fields() -> None:
             "tone": "neutral",
             "sources": ["arxiv"],
         }
-        assert form.errors() == {"age": "input 'age' expects an integer, got 'x1'"}
+        assert form.errors() == {"age": "input 'age' expects a whole number, got 'x1'"}
 
         raw.load_text(
             json.dumps({"topic": "ships", "age": 9, "deep": False, "tone": "formal", "extra": [1]})

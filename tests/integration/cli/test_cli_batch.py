@@ -50,7 +50,7 @@ async def test_csv_rows_are_converted_and_a_bad_row_refuses_the_batch(
     refused = await cli.run("batch", "legacy", str(bad), "--json")
     assert refused.code == 2
     assert refused.records[0]["message"] == (
-        f"{bad} row 2: input 'count' expects an integer, got 'lots'"
+        f"{bad} row 2: input 'count' expects a whole number, got 'lots'"
     )
     stats = await cli.sim_stats()
     assert stats["kickoffs_accepted"] == 0 and cli.kickoff_requests(stats, "legacy") == 0

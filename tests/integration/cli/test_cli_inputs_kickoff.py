@@ -67,10 +67,10 @@ async def test_wrong_or_missing_values_are_refused_before_sending(cli: CliEnv) -
     assert error == {
         "type": "error",
         "kind": "validation",
-        "message": "input 'count' expects an integer, got 'many'",
+        "message": "input 'count' expects a whole number, got 'many'",
         "exit_code": 2,
     }
-    assert "crewdash: error: input 'count' expects an integer" in wrong.err
+    assert "crewdash: error: input 'count' expects a whole number" in wrong.err
     assert "Traceback" not in wrong.err
 
     missing = await cli.run("kickoff", "review", "-i", "tone=dry")

@@ -59,8 +59,8 @@ def test_text_values_are_converted_with_the_specs() -> None:
 @pytest.mark.parametrize(
     ("assignment", "expected_words"),
     [
-        ("age=thirty", ["'age'", "integer", "thirty"]),
-        ("age=3.5", ["'age'", "integer"]),
+        ("age=thirty", ["'age'", "whole number", "thirty"]),
+        ("age=3.5", ["'age'", "whole number"]),
         ("budget=lots", ["'budget'", "number"]),
         ("budget=nan", ["'budget'", "number"]),
         ("urgent=maybe", ["'urgent'", "boolean"]),
@@ -101,7 +101,7 @@ def test_typed_file_values_are_checked_and_command_line_wins(tmp_path: Path) -> 
     file.write_text(json.dumps({"topic": "from file", "age": 40, "urgent": False}))
     values = build_inputs(SPECS, typed=read_inputs_file(file), texts={"topic": "typed"})
     assert values["topic"] == "typed" and values["age"] == 40 and values["urgent"] is False
-    with pytest.raises(InputValueError, match="'age' expects an integer"):
+    with pytest.raises(InputValueError, match="'age' expects a whole number"):
         build_inputs(SPECS, typed={"topic": "x", "age": True})
     with pytest.raises(InputValueError, match="'topic' expects"):
         build_inputs(SPECS, typed={"topic": 5, "age": 1})

@@ -115,8 +115,8 @@ def test_messages_name_the_input_the_type_and_the_value() -> None:
             check_value(spec, given)
         return caught.value.message
 
-    assert message(INTEGER, "thirty") == "input 'i' expects an integer, got 'thirty'"
-    assert message(INTEGER, True) == "input 'i' expects an integer, got true"
+    assert message(INTEGER, "thirty") == "input 'i' expects a whole number, got 'thirty'"
+    assert message(INTEGER, True) == "input 'i' expects a whole number, got true"
     assert message(CHOICE, "x") == "input 'c' expects one of formal, casual, Casual, got 'x'"
     assert message(OBJECT, "[1]") == "input 'o' expects a JSON object, got '[1]'"
     assert message(OBJECT, "{oops").startswith(
