@@ -37,11 +37,15 @@ class CrewRate:
         self,
         *,
         window: float = 5.0,
-        safety: float = 0.9,
+        safety: float = 0.95,
         min_rate: float = 0.2,
         burst: float = 0.05,
     ) -> None:
         self.window = window
+        # the share of the learnt rate to send at, and the factor of each later lowering:
+        # 0.9 capped a batch at 90% of the crew's limit before any pause (issue 17); a rate
+        # learnt from what was sent before the refused request and sent evenly (no bursts:
+        # see `burst`) needs less slack
         self.safety = safety
         self.min_rate = min_rate
         # seconds' worth of requests that may go at once (at least one): against a server
@@ -94,7 +98,10 @@ class CrewRate:
         took it down to 19 (issue 17)."""
         first = self._first_sent if self._first_sent is not None else sent_at
         span = min(self.window, max(1.0, sent_at - first))
-        return sum(1 for at in self._sent if sent_at - span <= at < sent_at) / span
+        # up to and including `sent_at`, less the refused request itself: requests sent on
+        # the same tick of a coarse (or fake) clock are counted, as the server may have
+        sent = sum(1 for at in self._sent if sent_at - span <= at <= sent_at)
+        return max(0, sent - 1) / span
 
     def learn_429(
         self, now: float, retry_after: float | None, sent_at: float | None = None
