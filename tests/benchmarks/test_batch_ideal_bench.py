@@ -2,7 +2,8 @@
 ideal (issue 17). Two cases, each with 100 ms of latency and `--concurrency 10`:
 
 - latency only: ideal = rows x latency / concurrency (2.0 s);
-- a limit of 20 requests/s: ideal = requests let through / 20 (about 10 s).
+- a limit of 20 requests/s: ideal = requests let through / 20 (about 10 s), once with the
+  rate still to learn (a fresh data dir) and once more with the rate learnt by that run.
 
 Run on demand:
 
@@ -47,13 +48,13 @@ class _TimedKickoffs(list[dict[str, Any]]):
         super().append(item)
 
 
-async def _run(tmp_path: Path, faults: dict[str, Any]) -> dict[str, Any]:
+async def _run(tmp_path: Path, faults: dict[str, Any], name: str = "rows") -> dict[str, Any]:
     app = SimApp(load_scenario("testing"), seed=5, speed=10.0)
     app.configure("basic", faults=faults)
     timed = _TimedKickoffs()
     app.stats.kickoffs = timed
-    rows = tmp_path / "rows.jsonl"
-    rows.write_text("".join(json.dumps({"topic": f"row{n}"}) + "\n" for n in range(ROWS)))
+    rows = tmp_path / f"{name}.jsonl"
+    rows.write_text("".join(json.dumps({"topic": f"{name}{n}"}) + "\n" for n in range(ROWS)))
     async with serve_in_background(app, "127.0.0.1", 0) as server:
         config = tmp_path / "config.toml"
         write_config(
@@ -126,4 +127,15 @@ async def test_batch_under_a_rate_limit(tmp_path: Path) -> None:
     result = await _run(tmp_path, faults)
     ideal = result["through"] / LIMIT
     _report(f"{ROWS} rows, {LIMIT} req/s limit, --concurrency {CONCURRENCY}", result, ideal)
+    assert result["accepted"] == ROWS
+
+
+@pytest.mark.benchmark
+@pytest.mark.timeout(300)
+async def test_batch_under_a_learnt_rate_limit(tmp_path: Path) -> None:
+    faults = {"latency": LATENCY, "rate_limit": LIMIT, "rate_window": 1.0}
+    await _run(tmp_path, faults, "first")  # learns the rate, keeps it in the data dir
+    result = await _run(tmp_path, faults, "second")
+    ideal = result["through"] / LIMIT
+    _report(f"{ROWS} rows, {LIMIT} req/s limit, rate learnt by an earlier batch", result, ideal)
     assert result["accepted"] == ROWS
