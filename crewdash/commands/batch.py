@@ -31,8 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="start one run per row of a JSONL or CSV file (resumable)",
         description="Start one run per row of FILE: JSONL (one JSON object of inputs per "
         "line) or CSV (a header row naming the inputs; empty cells are left out). All rows "
-        "are checked before anything is sent. Concurrency adapts (halves on 429/5xx) up to "
-        "--concurrency; every request waits for the crew's pace (learnt from 429s). A 429 or "
+        "are checked before anything is sent. Concurrency starts at --concurrency (fewer when "
+        "the crew's learnt rate says they will do) and halves on 429/5xx; every request waits "
+        "for the crew's pace (learnt from 429s, requests spaced evenly). A 429 or "
         "503 sends the same row again. Ctrl+C stops starting rows and lets those on the wire "
         "finish; the same command again carries on: it sends the rows that never reached the "
         "server and never those that may have (unknown: see adopt, resend, dismiss). Exits "

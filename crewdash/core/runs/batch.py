@@ -1,7 +1,8 @@
 """Batch kickoff: many runs of one crew from a list of input sets.
 
 Every request waits for the crew's pacer (the rate learnt from 429s, kept in the store), and
-concurrency adapts (AIMD): it grows by about one per round of successes and halves on a 429,
+concurrency adapts (AIMD): it starts at `max_concurrency` (fewer when the crew's learnt rate
+says so: `initial_concurrency`), grows by about one per round of successes and halves on a 429,
 an open circuit or an unreachable crew, always within [1, max_concurrency]. Each row goes
 through the kickoff protocol of `crewdash.core.runs.kickoff` with its batch row recorded in the
 same transaction as the intent: one store row per input row, whatever number of requests it
@@ -35,7 +36,13 @@ from crewdash.aop.errors import (
 )
 from crewdash.aop.models import HumanInputWebhook, Webhooks
 from crewdash.core.models import KickoffPhase, RunRecord
-from crewdash.core.runs.batch_types import AIMDLimit, BatchProgress, BatchResult, batch_key
+from crewdash.core.runs.batch_types import (
+    AIMDLimit,
+    BatchProgress,
+    BatchResult,
+    batch_key,
+    initial_concurrency,
+)
 from crewdash.core.runs.kickoff import (
     KickoffClient,
     KickoffNotSent,
@@ -73,7 +80,10 @@ async def run_batch(
     after the kickoffs in flight. `resend_unknown` sends again the rows an earlier run left
     UNKNOWN (the caller has confirmed the risk of a duplicate)."""
     clock = clock or LoopClock()
-    limit = AIMDLimit(max_concurrency)
+    pacer = pacer or Pacer(crew, clock=clock, store=store)
+    limit = AIMDLimit(
+        max_concurrency, start=initial_concurrency(max_concurrency, pacer.learnt_rate)
+    )
     batch = _Batch(
         store,
         _NotTakenWatch(client, lambda: limit.backoff(clock.monotonic())),
@@ -82,7 +92,7 @@ async def run_batch(
         key=key or batch_key(rows),
         limit=limit,
         clock=clock,
-        pacer=pacer or Pacer(crew, clock=clock, store=store),
+        pacer=pacer,
         hooks=(webhooks, human_input_webhook),
         max_attempts=max_attempts,
         stop=stop,

@@ -37,11 +37,15 @@ class CrewRate:
         self,
         *,
         window: float = 5.0,
-        safety: float = 0.9,
+        safety: float = 0.95,
         min_rate: float = 0.2,
         burst: float = 0.05,
     ) -> None:
         self.window = window
+        # the share of the learnt rate to send at, and the factor of each later lowering:
+        # 0.9 capped a batch at 90% of the crew's limit before any pause (issue 17); a rate
+        # learnt from what was sent before the refused request and sent evenly (no bursts:
+        # see `burst`) needs less slack
         self.safety = safety
         self.min_rate = min_rate
         # seconds' worth of requests that may go at once (at least one): against a server
@@ -86,6 +90,19 @@ class CrewRate:
             span = min(self.window, max(1.0, now - self._first_sent))
         return max(0, len(self._sent) - len(self._refused)) / span
 
+    def _rate_before(self, sent_at: float) -> float:
+        """Requests per second sent before `sent_at`: what the server had already counted
+        when it refused the request sent then. `observed_rate` also counts the requests still
+        on the wire at the 429 (a whole round of `--concurrency` of them, all refused too):
+        at 10 in flight against 20/s it learnt 26/s, and three more 429s, each with a pause,
+        took it down to 19 (issue 17)."""
+        first = self._first_sent if self._first_sent is not None else sent_at
+        span = min(self.window, max(1.0, sent_at - first))
+        # up to and including `sent_at`, less the refused request itself: requests sent on
+        # the same tick of a coarse (or fake) clock are counted, as the server may have
+        sent = sum(1 for at in self._sent if sent_at - span <= at <= sent_at)
+        return max(0, sent - 1) / span
+
     def learn_429(
         self, now: float, retry_after: float | None, sent_at: float | None = None
     ) -> float:
@@ -98,6 +115,8 @@ class CrewRate:
             return self.bucket.rate
         self._learnt_at = now
         observed = self.observed_rate(now)
+        if sent_at is not None:
+            observed = min(observed, self._rate_before(sent_at))
         target = max(self.min_rate, observed * self.safety)
         if self.bucket is None:
             self.bucket = TokenBucket(target, capacity=target * self.burst, now=now)

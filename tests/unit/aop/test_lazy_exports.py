@@ -16,6 +16,16 @@ def test_importing_the_models_does_not_import_httpx() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_the_client_does_not_import_httpx_command_line_tool() -> None:
+    # httpx would import click, rich and pygments for its CLI: ~0.3 s of every command's start
+    code = (
+        "import sys, crewdash.aop.client; "
+        "print(sorted(m for m in ('click', 'rich', 'pygments') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_every_exported_name_resolves_and_unknown_names_raise() -> None:
     for name in aop.__all__:
         assert getattr(aop, name) is not None

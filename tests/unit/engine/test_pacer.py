@@ -31,3 +31,14 @@ async def test_a_learnt_rate_is_kept_for_the_next_process(store: RunStore) -> No
     fresh = Pacer("c", clock=clock, store=store)  # the next command on this data dir
     assert fresh.learnt_rate == learnt
     assert load_rate(store, "other", clock.time()) is None
+
+
+def test_the_first_429_learns_what_was_sent_before_it_not_what_is_still_on_the_wire() -> None:
+    rate = CrewRate()
+    for round_ in range(3):  # 10 in flight, answered in 100 ms: a round every 100 ms
+        for n in range(10):
+            assert rate.admit(round_ * 0.1 + n * 1e-4) == 0.0
+    # a 20/s server took the first two rounds and refuses all of the third; the first 429
+    # comes back while the rest of that round is still on the wire
+    learnt = rate.learn_429(0.3, 1.0, sent_at=0.2)
+    assert learnt == 20 * rate.safety  # not 29 (everything sent, less the one refused)

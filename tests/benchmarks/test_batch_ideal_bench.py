@@ -1,0 +1,141 @@
+"""`crewdash batch` (a real process) of 200 rows against the simulator, measured against the
+ideal (issue 17). Two cases, each with 100 ms of latency and `--concurrency 10`:
+
+- latency only: ideal = rows x latency / concurrency (2.0 s);
+- a limit of 20 requests/s: ideal = requests let through / 20 (about 10 s), once with the
+  rate still to learn (a fresh data dir) and once more with the rate learnt by that run.
+
+Run on demand:
+
+    uv run pytest -m benchmark tests/benchmarks/test_batch_ideal_bench.py -s
+
+Reports process wall, time from the process start to the first kickoff request reaching the
+server, the kickoff span (first request to last answer), effective concurrency (latency x
+kickoffs per second over the span), 429 answers, and % of the ideal (process wall and span).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crewdash.commands.sim import config_text, write_config
+from crewdash.sim import SimApp, load_scenario, serve_in_background
+
+ROWS = 200
+LATENCY = 0.1
+CONCURRENCY = 10
+LIMIT = 20
+
+
+class _TimedKickoffs(list[dict[str, Any]]):
+    """The simulator's list of accepted kickoffs, stamped when each was taken (the sim is
+    served in this process, so its stamps share our clock)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: list[float] = []
+
+    def append(self, item: dict[str, Any]) -> None:
+        self.at.append(time.perf_counter())
+        super().append(item)
+
+
+async def _run(tmp_path: Path, faults: dict[str, Any], name: str = "rows") -> dict[str, Any]:
+    app = SimApp(load_scenario("testing"), seed=5, speed=10.0)
+    app.configure("basic", faults=faults)
+    timed = _TimedKickoffs()
+    app.stats.kickoffs = timed
+    rows = tmp_path / f"{name}.jsonl"
+    rows.write_text("".join(json.dumps({"topic": f"{name}{n}"}) + "\n" for n in range(ROWS)))
+    async with serve_in_background(app, "127.0.0.1", 0) as server:
+        config = tmp_path / "config.toml"
+        write_config(
+            str(config),
+            config_text([("basic", server.crew_url("basic"), server.token("basic"), "crew")]),
+        )
+        env = {
+            **os.environ,
+            "CREWDASH_CONFIG": str(config),
+            "CREWDASH_DATA_DIR": str(tmp_path / "d"),
+        }
+        started = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "crewdash", "batch", "basic", str(rows),
+            "--concurrency", str(CONCURRENCY), "--json",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        out, err = await proc.communicate()
+        wall = time.perf_counter() - started
+        stats = server.stats()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    codes: dict[str, int] = {}
+    for route, by_code in stats["requests"]["basic"].items():
+        for code, n in by_code.items():
+            key = f"{route} {code}"
+            codes[key] = codes.get(key, 0) + n
+    kickoff_codes = {k: n for k, n in codes.items() if "kickoff" in k}
+    first_sent = timed.at[0] - LATENCY - started
+    span = timed.at[-1] - (timed.at[0] - LATENCY)
+    return {
+        "wall": wall,
+        "first": first_sent,
+        "span": span,
+        "concurrency": len(timed) * LATENCY / span,
+        "429": sum(n for k, n in kickoff_codes.items() if k.endswith(" 429")),
+        "kickoff_requests": sum(kickoff_codes.values()),
+        "through": sum(n for k, n in codes.items() if not k.endswith((" 429", " 0"))),
+        "accepted": len(timed),
+        "out": out,
+    }
+
+
+def _report(name: str, result: dict[str, Any], ideal: float) -> None:
+    share = result["429"] / result["kickoff_requests"]
+    print(
+        f"\n{name} (load average {os.getloadavg()[0]:.2f}): {result['accepted']} accepted; "
+        f"process wall {result['wall']:.2f} s, first kickoff sent at {result['first']:.2f} s, "
+        f"kickoff span {result['span']:.2f} s, effective concurrency "
+        f"{result['concurrency']:.1f}; 429s {result['429']}/{result['kickoff_requests']} "
+        f"({share:.1%}); ideal {ideal:.2f} s: {ideal / result['wall']:.0%} of the ideal by "
+        f"process wall, {ideal / result['span']:.0%} by kickoff span"
+    )
+
+
+@pytest.mark.benchmark
+@pytest.mark.timeout(300)
+async def test_batch_at_latency(tmp_path: Path) -> None:
+    result = await _run(tmp_path, {"latency": LATENCY})
+    ideal = ROWS * LATENCY / CONCURRENCY
+    _report(
+        f"{ROWS} rows, {LATENCY * 1000:.0f} ms latency, --concurrency {CONCURRENCY}", result, ideal
+    )
+    assert result["accepted"] == ROWS
+
+
+@pytest.mark.benchmark
+@pytest.mark.timeout(300)
+async def test_batch_under_a_rate_limit(tmp_path: Path) -> None:
+    faults = {"latency": LATENCY, "rate_limit": LIMIT, "rate_window": 1.0}
+    result = await _run(tmp_path, faults)
+    ideal = result["through"] / LIMIT
+    _report(f"{ROWS} rows, {LIMIT} req/s limit, --concurrency {CONCURRENCY}", result, ideal)
+    assert result["accepted"] == ROWS
+
+
+@pytest.mark.benchmark
+@pytest.mark.timeout(300)
+async def test_batch_under_a_learnt_rate_limit(tmp_path: Path) -> None:
+    faults = {"latency": LATENCY, "rate_limit": LIMIT, "rate_window": 1.0}
+    await _run(tmp_path, faults, "first")  # learns the rate, keeps it in the data dir
+    result = await _run(tmp_path, faults, "second")
+    ideal = result["through"] / LIMIT
+    _report(f"{ROWS} rows, {LIMIT} req/s limit, rate learnt by an earlier batch", result, ideal)
+    assert result["accepted"] == ROWS
