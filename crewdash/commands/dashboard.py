@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # types only: each is imported where it is used, after the first frame
     import argparse
+    import contextlib
     from pathlib import Path
 
     from crewdash.core.config.model import Config
@@ -88,7 +89,7 @@ async def run_app(
     config_path: Path | None,
     *,
     demo: bool = False,
-    before_engine: Callable[[], Awaitable[None]] | None = None,
+    before_engine: Callable[[contextlib.AsyncExitStack], Awaitable[None]] | None = None,
     crash_dir: Path | None = None,
 ) -> str | None:
     """The app on the running loop (so the demo's simulator can share it).
@@ -96,7 +97,8 @@ async def run_app(
     The engine and its store are built by the app after its first frame (`DeferredEngine`):
     the engine's imports (httpx, uvicorn) and start-up do not delay the first paint.
     `before_engine` is awaited then too, just before the engine is built (the demo starts
-    its simulator there).
+    its simulator there), on the engine's thread: what it enters into the exit stack it is
+    given (the simulator's server) is closed there, after the engine stopped.
 
     The garbage collector is off from the app's import until its first frame is on the
     screen: what is built meanwhile (modules, mostly Textual's, then the screen, widgets,
@@ -109,16 +111,19 @@ async def run_app(
     An unexpected error ends the app with a crash report (under `crash_dir`, else the data
     directory) and raises DashboardCrashed; warnings and errors that are logged go to
     `crewdash.log` in the data directory, never to the terminal the app draws on."""
+    import contextlib
     import gc
 
     stores: list[RunStore] = []
+    resources = contextlib.AsyncExitStack()  # entered and closed on the engine's thread
     gc.disable()
     try:
         app = _make_app(
             config,
             data_dir,
             config_path,
-            _engine_builder(config, data_dir, before_engine, stores),
+            _engine_builder(config, data_dir, before_engine, stores, resources),
+            resources.aclose,
             demo=demo,
             crash_dir=crash_dir,
         )
@@ -134,8 +139,9 @@ async def run_app(
 def _engine_builder(
     config: Config,
     data_dir: Path,
-    before_engine: Callable[[], Awaitable[None]] | None,
+    before_engine: Callable[[contextlib.AsyncExitStack], Awaitable[None]] | None,
     stores: list[RunStore],
+    resources: contextlib.AsyncExitStack,
 ) -> Callable[[], Awaitable[Engine]]:
     """What the app calls after its first frame to get its engine; the store it opens is
     appended to `stores`, for `run_app` to close."""
@@ -144,7 +150,7 @@ def _engine_builder(
         from crewdash.core.engine import Engine
 
         if before_engine is not None:
-            await before_engine()
+            await before_engine(resources)
         store = _open_store(data_dir)
         stores.append(store)
         return Engine(config, store)
@@ -165,17 +171,20 @@ def _make_app(
     data_dir: Path,
     config_path: Path | None,
     build_engine: Callable[[], Awaitable[Engine]],
+    after_stop: Callable[[], Awaitable[None]],
     *,
     demo: bool,
     crash_dir: Path | None,
 ) -> CrewdashApp:
-    """The app, imported here: with the garbage collector off (see `run_app`)."""
+    """The app, imported here: with the garbage collector off (see `run_app`). Its engine
+    runs on a thread of its own (`crewdash.core.engine_thread`)."""
+    from crewdash.core.engine_thread import EngineThread
     from crewdash.tui.app import CrewdashApp
     from crewdash.tui.engine_handle import DeferredEngine
 
     log_to_file(data_dir)
     app = CrewdashApp(
-        DeferredEngine(config, build_engine),
+        DeferredEngine(config, build_engine, thread=EngineThread(), after_stop=after_stop),
         data_dir=data_dir,
         config_path=config_path,
         demo=demo,

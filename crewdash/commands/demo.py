@@ -100,25 +100,26 @@ async def _demo(speed: float) -> None:
         root = Path(tmp)
         config = demo_config(planned, scenario, root / "config.toml")
         try:
-            async with contextlib.AsyncExitStack() as serving:
 
-                async def serve() -> None:
-                    from crewdash.sim import serve_in_background
+            async def serve(serving: contextlib.AsyncExitStack) -> None:
+                # on the engine's thread: the simulator is served beside the engine, not on
+                # the loop that paints (closed there after the engine stopped)
+                from crewdash.sim import serve_in_background
 
-                    server = await serving.enter_async_context(
-                        serve_in_background(sim, host, planned.port)
-                    )
-                    assert server.url == planned.url
-
-                # crash reports outlive the demo's temporary folder
-                crashes = Path(tempfile.gettempdir()) / "crewdash-crashes"
-                await run_app(
-                    config,
-                    root / "data",
-                    None,
-                    demo=True,
-                    before_engine=serve,
-                    crash_dir=crashes,
+                server = await serving.enter_async_context(
+                    serve_in_background(sim, host, planned.port)
                 )
+                assert server.url == planned.url
+
+            # crash reports outlive the demo's temporary folder
+            crashes = Path(tempfile.gettempdir()) / "crewdash-crashes"
+            await run_app(
+                config,
+                root / "data",
+                None,
+                demo=True,
+                before_engine=serve,
+                crash_dir=crashes,
+            )
         finally:
             await sim.aclose()  # also when the operator left before it was served

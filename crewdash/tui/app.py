@@ -234,7 +234,9 @@ class CrewdashApp(EngineEventsApp):
             loop.remove_signal_handler(sig)
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if self._manage_engine and self.engine_ready:
+        if self._manage_engine and (self.engine_ready or isinstance(self.engine, DeferredEngine)):
+            # a deferred engine stops at any stage: one still starting on its own thread
+            # must not go on writing to a store that is closed next
             await self.engine.stop()
 
     def _prune_footer_watchers(self) -> None:

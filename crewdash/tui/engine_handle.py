@@ -5,15 +5,25 @@ receiver (uvicorn) are even imported: the app is given a `DeferredEngine` holdin
 and a factory, and starts it after the first refresh. Until then the queries answer "nothing
 yet" (no runs, no requests, health unknown) and the verbs (`inputs`, `kickoff`, ...) wait for
 the engine, then go to it. Afterwards every attribute is the real engine's.
+
+Given an `EngineThread` (the `crewdash` dashboard), the engine is built, started and run on
+that thread's loop, so that a key never waits behind a status poll or a commit: the verbs are
+awaited there, the synchronous ones that change state are called there, and the engine's
+events come back through an `EventRelay` (coalesced, at most 20 deliveries a second). The
+queries read the store, which is safe from any thread (one connection under a lock), or
+plain dictionaries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crewdash.core.config.model import Config
+from crewdash.core.engine_thread import EngineThread, EventRelay
 from crewdash.core.models import CrewHealth
 
 if TYPE_CHECKING:
@@ -22,18 +32,40 @@ if TYPE_CHECKING:
 
 EngineFactory = Callable[[], "Engine | Awaitable[Engine]"]
 CONNECTING = "connecting…"
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# What the UI reads without going through the engine's thread: store reads (thread-safe) and
+# dictionary lookups.
+_QUERIES = frozenset(
+    {"config", "store", "crews", "crew_latency", "learnt_rate", "requests_sent", "receiver_note"}
+)
 
 
 class DeferredEngine:
     """An engine built by `factory` when `start()` is awaited; usable before that."""
 
-    def __init__(self, config: Config, factory: EngineFactory) -> None:
+    def __init__(
+        self,
+        config: Config,
+        factory: EngineFactory,
+        *,
+        thread: EngineThread | None = None,
+        after_stop: Callable[[], Awaitable[None]] | None = None,
+        min_interval: float = 0.05,
+    ) -> None:
         self.config = config
         self._factory = factory
+        self._thread = thread
+        self._after_stop = after_stop  # awaited where the engine ran, once it stopped
+        self._min_interval = min_interval
         self._engine: Engine | None = None
+        self._built: Engine | None = None  # built, maybe not (fully) started
         self._ready: asyncio.Event | None = None  # made on the loop that uses it
         self._callbacks: list[Callable[[Event], None]] = []
         self._unsubscribes: dict[int, Callable[[], None]] = {}
+        self._relay: EventRelay | None = None
+        self._stopped = False
 
     @property
     def engine(self) -> Engine | None:
@@ -53,24 +85,80 @@ class DeferredEngine:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Build the engine (imports the HTTP stack), hand it the early subscribers, start it."""
-        if self._engine is not None:
+        """Build the engine (imports the HTTP stack), hand it the early subscribers, start it
+        (on the engine's thread, given one)."""
+        if self._engine is not None or self._stopped:
             return
-        built = self._factory()
-        engine = await built if isinstance(built, Awaitable) else built
-        self._engine = engine
-        for callback in self._callbacks:
-            self._unsubscribes[id(callback)] = engine.subscribe(callback)
-        await engine.start()
+        if self._thread is None:
+            engine = await self._build()
+            self._engine = engine
+            for callback in self._callbacks:
+                self._unsubscribes[id(callback)] = engine.subscribe(callback)
+            await engine.start()
+        else:
+            self._thread.start()
+            relay = EventRelay(
+                asyncio.get_running_loop(), self._deliver, min_interval=self._min_interval
+            )
+            self._relay = relay
+
+            async def build_and_start() -> Engine:
+                engine = await self._build()
+                engine.subscribe(relay.push)
+                await engine.start()
+                return engine
+
+            self._engine = await self._thread.run(build_and_start)
         self._ready_event().set()
 
+    async def _build(self) -> Engine:
+        built = self._factory()
+        engine = await built if isinstance(built, Awaitable) else built
+        self._built = engine
+        return engine
+
     async def stop(self) -> None:
-        if self._engine is not None:
-            await self._engine.stop()
+        """Stop the engine, whether it started, is starting or never was built; then end its
+        thread. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread is None:
+            if self._built is not None:
+                await self._built.stop()
+            if self._after_stop is not None:
+                await self._after_stop()
+            return
+        if self._relay is not None:
+            self._relay.close()
+        try:
+            await self._thread.run(self._stop_in_thread)
+        except Exception:
+            log.exception("stopping the engine failed")
+        finally:
+            self._thread.stop()
+
+    async def _stop_in_thread(self) -> None:
+        try:
+            if self._built is not None:
+                await self._built.stop()
+        finally:
+            if self._after_stop is not None:
+                await self._after_stop()
+
+    def _deliver(self, events: list[Event]) -> None:
+        """The relay's delivery, on this loop: every subscriber gets every event (a broken
+        subscriber is logged and does not stop the others, as on the engine's own bus)."""
+        for callback in list(self._callbacks):
+            for event in events:
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("event subscriber failed")
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         self._callbacks.append(callback)
-        if self._engine is not None:
+        if self._engine is not None and self._thread is None:
             self._unsubscribes[id(callback)] = self._engine.subscribe(callback)
 
         def unsubscribe() -> None:
@@ -112,30 +200,51 @@ class DeferredEngine:
     def store(self) -> Any:
         return self._engine.store if self._engine is not None else None
 
-    # --- verbs: wait for the engine --------------------------------------------------------
+    # --- verbs: wait for the engine, then run where it runs ---------------------------------
+
+    async def _on_engine(self, verb: Callable[[Engine], Awaitable[T]]) -> T:
+        engine = await self._started()
+        if self._thread is None:
+            return await verb(engine)
+        return await self._thread.run(lambda: verb(engine))
 
     async def inputs(self, crew: str) -> Any:
-        return await (await self._started()).inputs(crew)
+        return await self._on_engine(lambda engine: engine.inputs(crew))
 
     async def kickoff(self, crew: str, inputs: Mapping[str, Any]) -> RunRecord:
-        return await (await self._started()).kickoff(crew, inputs)
+        return await self._on_engine(lambda engine: engine.kickoff(crew, inputs))
 
     async def kickoff_batch(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self._started()).kickoff_batch(*args, **kwargs)
+        return await self._on_engine(lambda engine: engine.kickoff_batch(*args, **kwargs))
 
     async def stop_run(self, local_id: str) -> RunRecord:
-        return await (await self._started()).stop_run(local_id)
+        return await self._on_engine(lambda engine: engine.stop_run(local_id))
 
     async def refresh(self, local_id: str) -> RunRecord:
-        return await (await self._started()).refresh(local_id)
+        return await self._on_engine(lambda engine: engine.refresh(local_id))
 
     async def answer(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self._started()).answer(*args, **kwargs)
+        return await self._on_engine(lambda engine: engine.answer(*args, **kwargs))
 
     def __getattr__(self, name: str) -> Any:
         # everything else is the engine's; before it exists, the attribute is missing (so
-        # `getattr(engine, name, default)` gives the default)
+        # `getattr(engine, name, default)` gives the default). On a thread, a method that is
+        # not a plain read runs on the engine's loop (awaited, or called and waited for).
         engine = self.__dict__.get("_engine")
         if engine is None or name.startswith("__"):
             raise AttributeError(name)
-        return getattr(engine, name)
+        value = getattr(engine, name)
+        thread: EngineThread | None = self.__dict__.get("_thread")
+        if thread is None or name in _QUERIES or not callable(value):
+            return value
+        if inspect.iscoroutinefunction(value):
+
+            async def awaited(*args: Any, **kwargs: Any) -> Any:
+                return await thread.run(lambda: value(*args, **kwargs))
+
+            return awaited
+
+        def called(*args: Any, **kwargs: Any) -> Any:
+            return thread.call(lambda: value(*args, **kwargs))
+
+        return called

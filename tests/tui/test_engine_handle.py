@@ -4,11 +4,15 @@ updates of the runs table."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from crewdash.core.config.model import Config
-from crewdash.core.models import CrewHealth, Event, RunChanged
+from crewdash.core.engine_thread import EngineThread, EngineThreadError
+from crewdash.core.models import CrewHealth, Event, RunChanged, RunRecord
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
 from tests.tui.fake_engine import FakeEngine, crew
@@ -70,3 +74,93 @@ async def test_a_changed_cell_is_repainted_and_other_rows_keep_their_renders(
         lines = [table.render_line(y).text for y in range(3)]
         assert "brand_new" in lines[1]
         assert lines[2] == before
+
+
+class ThreadNoting(FakeEngine):
+    """A fake engine that notes on which thread each of its coroutines ran."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config, [make_run(1)])
+        self.threads: dict[str, str] = {}
+        self.dismissed: list[str] = []
+
+    async def start(self) -> None:
+        self.threads["start"] = threading.current_thread().name
+        await super().start()
+
+    async def stop(self) -> None:
+        self.threads["stop"] = threading.current_thread().name
+        await super().stop()
+
+    async def kickoff(self, crew: str, inputs: dict[str, object]) -> RunRecord:
+        self.threads["kickoff"] = threading.current_thread().name
+        return await super().kickoff(crew, inputs)
+
+    def dismiss(self, local_id: str, reason: str = "") -> str:
+        self.threads["dismiss"] = threading.current_thread().name
+        self.dismissed.append(local_id)
+        return local_id
+
+
+async def test_on_a_thread_verbs_run_there_and_events_come_back_to_this_loop() -> None:
+    config = Config(path=None, crews={"research": crew("research")})
+    real = ThreadNoting(config)
+    cleaned: list[str] = []
+
+    async def after_stop() -> None:
+        cleaned.append(threading.current_thread().name)
+
+    deferred = DeferredEngine(
+        config,
+        lambda: real,  # type: ignore[arg-type, return-value]
+        thread=EngineThread(name="engine-under-test"),
+        after_stop=after_stop,
+    )
+    seen: list[tuple[Event, str]] = []
+    arrived = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        seen.append((event, threading.current_thread().name))
+        arrived.set()
+
+    deferred.subscribe(on_event)
+    await deferred.start()
+    assert real.threads["start"] == "engine-under-test"
+    assert [r.local_id for r in deferred.runs()] == ["l1"]  # a read: here, no thread hop
+    run = await deferred.kickoff("research", {"topic": "x"})
+    assert real.threads["kickoff"] == "engine-under-test" and run.local_id == "l1"
+    await asyncio.wait_for(arrived.wait(), 5)
+    [(event, where)] = seen
+    assert isinstance(event, RunChanged) and event.run.inputs == {"topic": "x"}
+    assert where == threading.current_thread().name  # delivered on this loop's thread
+    assert deferred.dismiss("l1") == "l1"  # a synchronous verb: called there, waited for
+    assert real.threads["dismiss"] == "engine-under-test"
+    await deferred.stop()
+    assert real.threads["stop"] == "engine-under-test" and cleaned == ["engine-under-test"]
+    await deferred.stop()  # twice is harmless
+    assert cleaned == ["engine-under-test"]
+
+
+async def test_stopping_while_the_engine_still_starts_stops_it_on_its_thread() -> None:
+    config = Config(path=None, crews={"research": crew("research")})
+    real = ThreadNoting(config)
+    building = threading.Event()
+    release = threading.Event()
+
+    async def slow_factory() -> FakeEngine:
+        building.set()
+        await asyncio.to_thread(release.wait, 5)  # imports and a store that take a while
+        return real
+
+    thread = EngineThread()
+    deferred = DeferredEngine(config, slow_factory, thread=thread)  # type: ignore[arg-type]
+    starting = asyncio.ensure_future(deferred.start())
+    await asyncio.to_thread(building.wait, 5)
+    starting.cancel()  # the app leaves: its start worker is cancelled...
+    release.set()
+    await deferred.stop()  # ...and it stops the engine, whatever stage it reached
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    assert not real.started or real.stopped
+    with pytest.raises(EngineThreadError):
+        thread.call(lambda: None)  # the thread is gone
