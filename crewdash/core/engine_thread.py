@@ -18,10 +18,10 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from crewdash.core.events import event_key
-from crewdash.core.models import Event, RunChanged
+if TYPE_CHECKING:  # the records are built after the first frame: imported by the relay
+    from crewdash.core.models import Event
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -141,6 +141,11 @@ class EventRelay:
         min_interval: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        from crewdash.core.events import event_key
+        from crewdash.core.models import RunChanged
+
+        self._key = event_key
+        self._run_changed = RunChanged
         self._loop = loop
         self._deliver = deliver
         self._min_interval = min_interval
@@ -157,10 +162,11 @@ class EventRelay:
         with self._lock:
             if self._closed:
                 return
-            key = event_key(event)
+            key = self._key(event)
             older = self._pending.pop(key, None)
-            if isinstance(event, RunChanged) and isinstance(older, RunChanged):
-                event = RunChanged(event.run, older.previous)
+            changed = self._run_changed
+            if isinstance(event, changed) and isinstance(older, changed):
+                event = changed(event.run, older.previous)
             self._pending[key] = event  # re-inserted: order follows the newest occurrence
             if self._scheduled:
                 return

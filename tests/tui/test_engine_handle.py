@@ -164,3 +164,23 @@ async def test_stopping_while_the_engine_still_starts_stops_it_on_its_thread() -
     assert not real.started or real.stopped
     with pytest.raises(EngineThreadError):
         thread.call(lambda: None)  # the thread is gone
+
+
+async def test_the_app_follows_an_engine_on_its_own_thread(tmp_path: Path) -> None:
+    real = make_engine([make_run(1)])
+    thread = EngineThread()
+    deferred = DeferredEngine(real.config, lambda: real, thread=thread)  # type: ignore[arg-type, return-value]
+    app = CrewdashApp(deferred, now=lambda: T0, data_dir=tmp_path)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        table = app.main_screen.runs
+        thread.call(lambda: real.publish(RunChanged(replace(make_run(1), current_task="far"))))
+        for _ in range(200):  # each pause lets the relay's delivery and the repaint through
+            await pilot.pause(0.01)
+            table.flush()
+            if "far" in table.get_cell("l1", "task").plain:
+                break
+        assert "far" in table.get_cell("l1", "task").plain
+    assert real.stopped
+    with pytest.raises(EngineThreadError):
+        thread.call(lambda: None)
