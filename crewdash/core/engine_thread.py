@@ -126,12 +126,9 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
 
 class EventRelay:
     """Engine events from any thread, delivered on `loop` in order, coalesced per run,
-    request and crew, at most once per `min_interval` seconds.
-
-    The first event after a quiet spell goes at once; events that come while a delivery is
-    pending or too soon after the last join it. Coalescing keeps the newest event per key;
-    for a run it keeps the `previous` of the oldest event it replaces, so a change from
-    running to completed is still seen as one (announcements compare the two)."""
+    request and crew (`crewdash.core.events.coalesce`), at most once per `min_interval`
+    seconds. The first event after a quiet spell goes at once; events that come while a
+    delivery is pending or too soon after the last join it."""
 
     def __init__(
         self,
@@ -141,33 +138,25 @@ class EventRelay:
         min_interval: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        from crewdash.core.events import event_key
-        from crewdash.core.models import RunChanged
+        from crewdash.core.events import coalesce
 
-        self._key = event_key
-        self._run_changed = RunChanged
+        self._coalesce = coalesce
         self._loop = loop
         self._deliver = deliver
         self._min_interval = min_interval
         self._clock = clock
         self._lock = threading.Lock()
-        self._pending: dict[tuple[str, str], Event] = {}
+        self._pending: list[Event] = []
         self._scheduled = False
         self._last = float("-inf")
         self._closed = False
-        self.deliveries = 0
 
     def push(self, event: Event) -> None:
         """Take an event (any thread; never blocks on the receiving loop, never raises)."""
         with self._lock:
             if self._closed:
                 return
-            key = self._key(event)
-            older = self._pending.pop(key, None)
-            changed = self._run_changed
-            if isinstance(event, changed) and isinstance(older, changed):
-                event = changed(event.run, older.previous)
-            self._pending[key] = event  # re-inserted: order follows the newest occurrence
+            self._pending.append(event)
             if self._scheduled:
                 return
             self._scheduled = True
@@ -192,12 +181,10 @@ class EventRelay:
 
     def _flush(self) -> None:
         with self._lock:
-            events = list(self._pending.values())
-            self._pending.clear()
+            events, self._pending = self._pending, []
             self._scheduled = False
             self._last = self._clock()
             if self._closed:
                 return
         if events:
-            self.deliveries += 1
-            self._deliver(events)
+            self._deliver(self._coalesce(events))

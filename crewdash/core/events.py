@@ -28,11 +28,15 @@ def event_key(event: Event) -> tuple[str, str]:
 
 
 def coalesce(events: Iterable[Event]) -> list[Event]:
-    """Keep only the latest event per key, in the order of those latest events."""
+    """Keep only the latest event per key, in the order of those latest events. A run's
+    change keeps the `previous` of the oldest change it replaces, so a change from running to
+    completed is still seen as one (announcements compare the two)."""
     latest: dict[tuple[str, str], Event] = {}
     for event in events:
         key = event_key(event)
-        latest.pop(key, None)  # re-insert so order follows the newest occurrence
+        older = latest.pop(key, None)  # re-insert so order follows the newest occurrence
+        if isinstance(event, RunChanged) and isinstance(older, RunChanged):
+            event = RunChanged(event.run, older.previous)
         latest[key] = event
     return list(latest.values())
 

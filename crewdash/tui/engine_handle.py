@@ -35,11 +35,9 @@ CONNECTING = "connecting…"
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-# What the UI reads without going through the engine's thread: store reads (thread-safe) and
-# dictionary lookups.
-_QUERIES = frozenset(
-    {"config", "store", "crews", "crew_latency", "learnt_rate", "requests_sent", "receiver_note"}
-)
+# The engine's methods the UI may call from its own thread (dictionary lookups); every other
+# method goes through the engine's thread.
+_QUERIES = frozenset({"crew_latency", "learnt_rate", "requests_sent"})
 
 
 class DeferredEngine:

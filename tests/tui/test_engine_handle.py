@@ -174,12 +174,12 @@ async def test_the_app_follows_an_engine_on_its_own_thread(tmp_path: Path) -> No
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, app)
         table = app.main_screen.runs
+        delivered = asyncio.Event()
+        deferred.subscribe(lambda event: delivered.set())  # after the app's own subscriber
         thread.call(lambda: real.publish(RunChanged(replace(make_run(1), current_task="far"))))
-        for _ in range(200):  # each pause lets the relay's delivery and the repaint through
-            await pilot.pause(0.01)
-            table.flush()
-            if "far" in table.get_cell("l1", "task").plain:
-                break
+        await asyncio.wait_for(delivered.wait(), 5)
+        await pilot.pause()  # the app's EngineEvents message reaches the screen
+        table.flush()
         assert "far" in table.get_cell("l1", "task").plain
     assert real.stopped
     with pytest.raises(EngineThreadError):
