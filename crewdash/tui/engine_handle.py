@@ -63,6 +63,7 @@ class DeferredEngine:
         self._callbacks: list[Callable[[Event], None]] = []
         self._unsubscribes: dict[int, Callable[[], None]] = {}
         self._relay: EventRelay | None = None
+        self._starting: asyncio.Task[Any] | None = None  # on the engine's loop
         self._stopped = False
 
     @property
@@ -101,6 +102,7 @@ class DeferredEngine:
             self._relay = relay
 
             async def build_and_start() -> Engine:
+                self._starting = asyncio.current_task()
                 engine = await self._build()
                 engine.subscribe(relay.push)
                 await engine.start()
@@ -137,6 +139,13 @@ class DeferredEngine:
             self._thread.stop()
 
     async def _stop_in_thread(self) -> None:
+        # A start still under way is ended first: the caller's cancellation may not have
+        # reached this loop yet, and a build that finished after the look below would start
+        # an engine nobody stops.
+        starting = self._starting
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.wait([starting])
         try:
             if self._built is not None:
                 await self._built.stop()

@@ -166,6 +166,43 @@ async def test_stopping_while_the_engine_still_starts_stops_it_on_its_thread() -
         thread.call(lambda: None)  # the thread is gone
 
 
+async def test_a_build_that_ends_just_after_the_stop_looked_is_never_started() -> None:
+    # CI caught the race: the app's cancellation of its start had not reached the engine's
+    # loop when the stop looked for a built engine; the build then finished and started one
+    config = Config(path=None, crews={"research": crew("research")})
+    real = ThreadNoting(config)
+    building = threading.Event()
+    looked = threading.Event()
+    built = threading.Event()
+
+    async def factory_finishing_after_the_look() -> FakeEngine:
+        building.set()
+        await asyncio.to_thread(looked.wait, 5)
+        built.set()
+        return real
+
+    async def after_stop() -> None:
+        # runs once the stop has looked for a built engine: the build may finish now, and
+        # is given the moment it needs (it never comes when the stop ended the build first)
+        looked.set()
+        await asyncio.to_thread(built.wait, 0.5)
+
+    thread = EngineThread()
+    deferred = DeferredEngine(
+        config,
+        factory_finishing_after_the_look,
+        thread=thread,
+        after_stop=after_stop,  # type: ignore[arg-type]
+    )
+    starting = asyncio.ensure_future(deferred.start())
+    await asyncio.to_thread(building.wait, 5)
+    await deferred.stop()
+    assert looked.is_set()
+    assert not real.started
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+
+
 async def test_the_app_follows_an_engine_on_its_own_thread(tmp_path: Path) -> None:
     real = make_engine([make_run(1)])
     thread = EngineThread()

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Footer, Select, Switch, TextArea
 
 from crewdash.core.config.model import Config, CrewKind
 from crewdash.core.models import AnswerOutcome, CrewHealth, CrewHealthChanged, InboxChanged
+from crewdash.tui import run_actions
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.screens.human_input import HumanInputModal
 from tests.tui.fake_engine import FakeEngine, crew
@@ -85,8 +87,11 @@ async def test_tab_walks_the_fields_then_start_then_the_raw_switch(tmp_path: Pat
 
 
 async def test_the_crew_modal_focuses_the_feedback_and_has_its_own_footer(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the window stays open until the test ends it: on a loaded machine 0.6 s of wall clock
+    # can pass between the modal opening and the first assertion
+    monkeypatch.setattr(run_actions, "SETTLE_SECONDS", 600.0)
     engine = sample_engine([make_run(1)])
     app = make_app(engine, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
