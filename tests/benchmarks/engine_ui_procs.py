@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -154,7 +155,7 @@ class Sim:
 
     def close(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, 9)
+            os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
 
@@ -183,6 +184,46 @@ def seed(tree: Tree, sim: Sim, data_dir: Path, runs: int) -> float:
             f"seeding {runs} runs with {tree.label} failed (exit {done.returncode}):\n"
             f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         )
+    return time.perf_counter() - started
+
+
+def prime(tree: Tree, sim: Sim, data_dir: Path, runs: int) -> float:
+    """Let the tree's `crewdash watch` see every run of `data_dir` running (each run's first
+    change after its kickoff is then in the store), so every dashboard session starts from
+    the same steady state, not with `runs` changes to write and show. Returns its seconds."""
+    started = time.perf_counter()
+    watch = subprocess.Popen(
+        [str(tree.script), "watch", CREW, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env={**bench_env(), **dashboard_env(sim, data_dir)},
+        cwd=data_dir.parent,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+    assert watch.stdout is not None
+    running: set[str] = set()
+    try:
+        deadline = time.monotonic() + 900
+        for line in watch.stdout:
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event.get("state") == "running":
+                    running.add(str(event.get("local_id")))
+            if len(running) >= runs or time.monotonic() > deadline:
+                break
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(watch.pid, signal.SIGINT)
+        try:
+            watch.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(watch.pid, signal.SIGKILL)
+            watch.wait(5)
+    if len(running) < runs:
+        raise RuntimeError(f"{tree.label}: `crewdash watch` saw {len(running)} of {runs} running")
     return time.perf_counter() - started
 
 

@@ -1,6 +1,8 @@
 """The dashboard as an operator meets it (issue 17): the real `crewdash` script on a 120x36 pty,
 its real engine polling a simulator (`crewdash sim`, its own process) that holds live runs
-kicked off through real HTTP by `crewdash batch`. Helpers: `engine_ui_procs.py`, `tui_pty.py`.
+kicked off through real HTTP by `crewdash batch`, then followed by `crewdash watch` until the
+store has seen every one running (so each session starts from the same steady state, not with
+N first changes to write and show). Helpers: `engine_ui_procs.py`, `tui_pty.py`.
 
 - Keys: Down/Up in the runs table while the engine polls BENCH_RUNS live runs (default 2000;
   `2000,10000` runs both). After the crew pane shows "N active" and BENCH_SETTLE s (10) more,
@@ -45,6 +47,7 @@ from tests.benchmarks.engine_ui_procs import (
     dashboard_env,
     env_float,
     load,
+    prime,
     quantiles,
     seed,
     spread,
@@ -144,6 +147,7 @@ class Session:
     bursts: list[float] = field(default_factory=list)  # ms, last key of a burst to its row
     misses: int = 0
     requests_per_s: float = 0.0
+    sim_cpu_pct: float = 0.0
     cpu_pct: float = 0.0
     rss_mb: float = 0.0
     crashed: str = ""
@@ -199,11 +203,13 @@ def _key_session(tree: Tree, sim: Sim, data_dir: Path, runs: int, spawned: list[
         session.shown_s = _wait_runs_shown(app, tree, runs)
         time.sleep(env_float("BENCH_SETTLE", 10))  # the engine's first round of polls
         style = _cursor_style(app, tree)
-        requests, cpu, started = sim.status_requests(), cpu_seconds(app.pid), time.perf_counter()
+        requests, cpu, sim_cpu = sim.status_requests(), cpu_seconds(app.pid), sim.cpu_seconds()
+        started = time.perf_counter()
         _press_keys(app, style, session)
         wall = time.perf_counter() - started
         session.requests_per_s = (sim.status_requests() - requests) / wall
         session.cpu_pct = (cpu_seconds(app.pid) - cpu) / wall * 100
+        session.sim_cpu_pct = (sim.cpu_seconds() - sim_cpu) / wall * 100
         session.rss_mb = app.rss_mb()
     finally:
         code = app.process.poll()
@@ -221,7 +227,8 @@ def _print_session(label: str, runs: int, session: Session) -> None:
         f"max {top:.0f} ms over {len(session.singles)} keys, {session.misses} not shown in "
         f"{MISS:.0f} s; bursts of {BURST} (last key to screen) p50 {bursts[0]:.0f} / max "
         f"{bursts[3]:.0f} ms over {len(session.bursts)}; '{runs} active' shown after "
-        f"{session.shown_s:.1f} s; sim answered {session.requests_per_s:.0f} status req/s; "
+        f"{session.shown_s:.1f} s; sim answered {session.requests_per_s:.0f} status req/s "
+        f"(its CPU {session.sim_cpu_pct:.0f}%); "
         f"dashboard CPU {session.cpu_pct:.0f}% of a core, RSS {session.rss_mb:.0f} MB; {load()}"
     )
     if session.crashed:
@@ -237,7 +244,11 @@ def test_keys_on_the_real_engine(
     print(f"\nkeys with {runs} live runs; {load()}")
     for tree in measured:
         took = seed(tree, sim, data[tree.label], runs)
-        print(f"seeded {runs} runs for {tree.label} with its `crewdash batch` in {took:.1f} s")
+        seen = prime(tree, sim, data[tree.label], runs)
+        print(
+            f"seeded {runs} runs for {tree.label}: its `crewdash batch` {took:.1f} s, its "
+            f"`crewdash watch` saw them all running after {seen:.1f} s"
+        )
     live = sim.live_runs()
     assert live >= runs * len(measured), f"only {live} runs live on the simulator"
     sessions: dict[str, list[Session]] = {tree.label: [] for tree in measured}
@@ -275,6 +286,7 @@ def test_idle_cpu_beside_a_bare_textual_app(
     for i, tree in enumerate(measured):
         data_dir = tmp_path / f"data-{i}"
         seed(tree, sim, data_dir, runs)
+        prime(tree, sim, data_dir, runs)
         apps[tree.label] = _dashboard(tree, sim, data_dir, runs, spawned)
     started = time.perf_counter()
     apps["bare Textual"] = bare = python_app("bare")
