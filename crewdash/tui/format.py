@@ -125,6 +125,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{d}d {h:02d}h"
 
 
+def duration_changes_in(seconds: float) -> float:
+    """Seconds until `format_duration` of a duration growing from `seconds` shows other words:
+    each second below an hour ('3m 12s'), each minute below a day ('2h 05m'), then each hour."""
+    s = max(0.0, seconds)
+    step = 1 if s < 3600 else 60 if s < 86400 else 3600
+    return (int(s) // step + 1) * step - s
+
+
 def format_clock(ts: float | None, *, now: float | None = None, seconds: bool = True) -> str:
     """Local wall-clock time: 'HH:MM:SS' (or 'HH:MM') today, 'Mon DD HH:MM' on another day."""
     if ts is None:

@@ -7,6 +7,7 @@ import pytest
 from crewdash.aop.models import RunState
 from crewdash.core.models import CrewHealth, KickoffPhase
 from crewdash.tui.format import (
+    duration_changes_in,
     format_ago,
     format_duration,
     health_label,
@@ -64,3 +65,25 @@ def test_progress_bar_shows_n_of_m_and_clamps() -> None:
     assert progress_bar(2, 4, 4).plain == "██░░ 2/4"
     assert progress_bar(9, 4, 4).plain == "████ 4/4"
     assert progress_bar(None, None).plain == "—"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "left"),
+    [
+        (0.0, 1.0),
+        (42.25, 0.75),
+        (192.5, 0.5),
+        (3599.0, 1.0),
+        (3600.0, 60.0),
+        (7530.0, 30.0),
+        (86399.5, 0.5),
+        (90000.0, 3600.0),
+        (-5.0, 1.0),
+    ],
+)
+def test_duration_changes_in_is_when_its_words_next_change(seconds: float, left: float) -> None:
+    assert duration_changes_in(seconds) == pytest.approx(left)
+    if seconds >= 0:
+        later = seconds + left
+        assert format_duration(seconds + left * 0.99) == format_duration(seconds)
+        assert format_duration(later) != format_duration(seconds)
