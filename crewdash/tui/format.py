@@ -146,6 +146,13 @@ def format_clock(ts: float | None, *, now: float | None = None, seconds: bool = 
     return time.strftime("%b %d %H:%M", when)
 
 
+def next_midnight(now: float) -> float:
+    """The next local midnight after `now`: where `format_clock` of an earlier time changes
+    from 'HH:MM' to a date."""
+    day = time.localtime(now)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday + 1, 0, 0, 0, 0, 0, -1))
+
+
 def format_ago(seconds: float | None) -> str:
     """How long ago: 'just now', '12s ago', '5m ago', '3h ago', '2d ago'."""
     if seconds is None:

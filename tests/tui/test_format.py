@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from crewdash.aop.models import RunState
@@ -9,8 +11,10 @@ from crewdash.core.models import CrewHealth, KickoffPhase
 from crewdash.tui.format import (
     duration_changes_in,
     format_ago,
+    format_clock,
     format_duration,
     health_label,
+    next_midnight,
     phase_label,
     progress_bar,
     short_id,
@@ -87,3 +91,11 @@ def test_duration_changes_in_is_when_its_words_next_change(seconds: float, left:
         later = seconds + left
         assert format_duration(seconds + left * 0.99) == format_duration(seconds)
         assert format_duration(later) != format_duration(seconds)
+
+
+def test_next_midnight_is_where_a_clock_shows_a_date() -> None:
+    now = time.mktime((2026, 12, 31, 23, 59, 30, 0, 0, -1))
+    midnight = next_midnight(now)
+    assert time.localtime(midnight)[:6] == (2027, 1, 1, 0, 0, 0)
+    assert format_clock(now - 3600, now=midnight - 1, seconds=False) == "22:59"
+    assert format_clock(now - 3600, now=midnight, seconds=False) == "Dec 31"

@@ -31,6 +31,19 @@ def aged(i: int, age: float, **changes: Any) -> RunRecord:
     return replace(make_run(i, **changes), created_at=T0 - age)
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[object]:
+    """Each call of method `name` of `cls` (timers hold the method from the class) appends."""
+    calls: list[object] = []
+    original = getattr(cls, name)
+
+    def counting(self: object) -> None:
+        calls.append(self)
+        original(self)
+
+    monkeypatch.setattr(cls, name, counting)
+    return calls
+
+
 def shown(table: RunsTable) -> str:
     lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
     return "\n".join(line.text for line in lines)
@@ -83,14 +96,7 @@ async def test_a_tick_repaints_only_the_elapsed_cells_whose_words_changed(
 async def test_an_idle_table_wakes_only_when_a_clock_on_screen_changes_its_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    flushes: list[float] = []
-    original = RunsTable.flush
-
-    def counting(self: RunsTable) -> None:
-        flushes.append(self._now())
-        original(self)
-
-    monkeypatch.setattr(RunsTable, "flush", counting)
+    flushes = count_calls(monkeypatch, RunsTable, "flush")
     clock = Clock(T0)
     # "2h 00m" now, "2h 01m" 30 s from now; a finished run never ticks
     runs = [
@@ -112,3 +118,24 @@ async def test_an_idle_table_wakes_only_when_a_clock_on_screen_changes_its_words
         await pilot.pause(0.5)
         assert table.get_cell("l0", "elapsed").plain == "1m 01s"
         assert table.clock_due == pytest.approx(T0 + 1)
+
+
+async def test_the_crew_counts_wake_for_a_change_not_four_times_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crewdash.tui.screens.main import MainScreen
+
+    calls = count_calls(monkeypatch, MainScreen, "_flush_counts")
+    engine = make_engine([make_run(1), make_run(2, "writer")])
+    app = CrewdashApp(engine, now=lambda: T0, data_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(0.4)
+        calls.clear()
+        await pilot.pause(0.6)  # the old screen counted every 0.25 s, whatever changed
+        assert calls == []
+        pane = app.main_screen.crews
+        assert pane._counts["research"] == (1, 0)
+        engine.publish(RunChanged(make_run(3)))  # a third run: research has 2 going
+        await pilot.pause(0.5)
+        assert len(calls) == 1 and pane._counts["research"] == (2, 0)

@@ -1,12 +1,13 @@
 """The runs table: every run of every crew, live.
 
 Cost matters (docs/field-notes.md#datatable-cost: a DataTable frame costs ~35 ms whatever
-changed), so changes are only recorded when they arrive (`upsert`, O(1)) and applied by a timer
-a few times a second: each changed row is rendered to cells, compared with what the table holds,
-and only differing cells are written with `update_cell`, which re-renders only those rows
-(`TargetedDataTable`, in textual_compat: it rewrites DataTable internals). Rows are added or
-removed only when a run appears or the filter changes; the table is never rebuilt. What each row
-shows is runs_cells.py.
+changed), so changes are only recorded when they arrive (`upsert`, O(1)) and applied 0.25 s
+later by a one-shot timer: each changed row is rendered to cells, compared with what the table
+holds, and only differing cells are written with `update_cell`, which re-renders only those
+cells (`TargetedDataTable`, in textual_compat: it rewrites DataTable internals). The elapsed
+clocks on screen wake it only when one shows other words (each second, minute or hour: issue
+17); an idle table runs no timer. Rows are added or removed only when a run appears or the
+filter changes; the table is never rebuilt. What each row shows is runs_cells.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 from crewdash.tui.bindings import RUNS_BINDINGS
-from crewdash.tui.format import DEFAULT_COLORS
+from crewdash.tui.format import DEFAULT_COLORS, next_midnight
 from crewdash.tui.textual_compat.data_table import TargetedDataTable
 from crewdash.tui.widgets.runs_cells import (
     COLUMN_KEYS,
@@ -46,12 +47,6 @@ if TYPE_CHECKING:  # the records load with the engine, after the first frame
 OFFSCREEN_BUDGET = 200  # off-screen rows brought up to date per flush
 
 
-def next_midnight(now: float) -> float:
-    """The next local midnight after `now`."""
-    day = time.localtime(now)
-    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday + 1, 0, 0, 0, 0, 0, -1))
-
-
 class RunsTable(TargetedDataTable[Text]):
     """All crews' runs merged; `upsert` records a change, the timer paints it."""
 
@@ -63,6 +58,9 @@ class RunsTable(TargetedDataTable[Text]):
         def __init__(self, local_id: str) -> None:
             self.local_id = local_id
             super().__init__()
+
+    class RowsChanged(Message):
+        """Rows were added or removed (the screen says why an empty table is empty)."""
 
     class ViewChanged(Message):
         """Filter or sort changed (so the app can remember them)."""
@@ -95,6 +93,7 @@ class RunsTable(TargetedDataTable[Text]):
         self._timer: Timer | None = None  # the one wake-up pending, if any
         self._timer_at = math.inf  # when it fires (time.monotonic)
         self._flush_soon = False  # a wake-up for the changes recorded is pending
+        self._live = False  # mounted: timers can be set
         self._viewport: tuple[int, int] = (-1, -1)  # (scroll_y, height) the clocks were for
         self.filter_text = ""
         self.sort_column = "started"
@@ -108,22 +107,22 @@ class RunsTable(TargetedDataTable[Text]):
         for column in COLUMNS:
             label = header_label(column, self.sort_column, self.sort_reverse)
             self.add_column(label, key=column.key, width=column.width)
+        self._live = self._flush_soon = True
         self._wake(self._repaint_interval)
 
     def _wake(self, delay: float) -> None:
         """Flush in `delay` s, unless a flush comes sooner already. No timer ticks while
         nothing changes: the table wakes for a change, or when a clock on screen changes."""
-        if not self.is_mounted:
-            self._flush_soon = False
+        if not self._live:
             return  # on_mount wakes it
-        delay = max(delay, 0.001)  # Textual's timers take no 0
         at = time.monotonic() + delay
         if self._timer is not None:
             if self._timer_at <= at + 0.001:
                 return
             self._timer.stop()
         self._timer_at = at
-        self._timer = self.set_timer(delay, self._woken, name="runs-table-flush")
+        # (Textual's timers take no 0)
+        self._timer = self.set_timer(max(delay, 0.001), self._woken, name="runs-table-flush")
 
     def _woken(self) -> None:
         self._timer, self._timer_at = None, math.inf
@@ -303,6 +302,8 @@ class RunsTable(TargetedDataTable[Text]):
         self.remove_rows(removed)
         if removed:
             self._recheck_clocks()  # rows below moved up
+        if added or removed:
+            self.post_message(self.RowsChanged())
         if added or changed_sort_column:
             self._apply_sort()
         if first_rows and self.row_count:
