@@ -125,6 +125,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{d}d {h:02d}h"
 
 
+def duration_changes_in(seconds: float) -> float:
+    """Seconds until `format_duration` of a duration growing from `seconds` shows other words:
+    each second below an hour ('3m 12s'), each minute below a day ('2h 05m'), then each hour."""
+    s = max(0.0, seconds)
+    step = 1 if s < 3600 else 60 if s < 86400 else 3600
+    return (int(s) // step + 1) * step - s
+
+
 def format_clock(ts: float | None, *, now: float | None = None, seconds: bool = True) -> str:
     """Local wall-clock time: 'HH:MM:SS' (or 'HH:MM') today, 'Mon DD HH:MM' on another day."""
     if ts is None:
@@ -136,6 +144,13 @@ def format_clock(ts: float | None, *, now: float | None = None, seconds: bool = 
     if not seconds:
         return time.strftime("%b %d", when)
     return time.strftime("%b %d %H:%M", when)
+
+
+def next_midnight(now: float) -> float:
+    """The next local midnight after `now`: where `format_clock` of an earlier time changes
+    from 'HH:MM' to a date."""
+    day = time.localtime(now)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday + 1, 0, 0, 0, 0, 0, -1))
 
 
 def format_ago(seconds: float | None) -> str:

@@ -5,11 +5,17 @@
 - `load N MEAN`: the same while each run changes on average every MEAN seconds (random runs,
   published in 50 ms ticks, as the engine's monitor delivers them).
 - `flood N PERIOD`: every one of the N runs changes every PERIOD seconds, all at once.
+- `idle N AGE`: N runs still going, started between AGE and AGE + N minutes ago (their elapsed
+  clocks tick), on the real clock, and nothing else happens (test_idle_repaint_bench.py).
+
+CREWDASH_BENCH_ROOT: the source tree to import crewdash from (default: this one), so a bench
+can run an older checkout's dashboard beside this one's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 import time
@@ -18,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+if os.environ.get("CREWDASH_BENCH_ROOT"):
+    sys.path.insert(0, os.environ["CREWDASH_BENCH_ROOT"])
 
 TICK = 0.05
 
@@ -41,6 +49,8 @@ def crewdash(n: int, mode: str = "crewdash", rate: float = 0.0) -> None:
     from tests.tui.shell_apps import _run, sample_engine
 
     runs = [_run(i, ("research", "review", "approvals")[i % 3], i * 0.1) for i in range(n)]
+    if mode == "idle":  # started `rate` s + i minutes ago, on the real clock: still running
+        runs = [replace(r, created_at=time.time() - rate - 60 * i - 7) for i, r in enumerate(runs)]
     engine = sample_engine(runs)
     rng = random.Random(6)
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from crewdash.aop.models import RunState
 from crewdash.core.models import CrewHealth, KickoffPhase
 from crewdash.tui.format import (
+    duration_changes_in,
     format_ago,
+    format_clock,
     format_duration,
     health_label,
+    next_midnight,
     phase_label,
     progress_bar,
     short_id,
@@ -64,3 +69,33 @@ def test_progress_bar_shows_n_of_m_and_clamps() -> None:
     assert progress_bar(2, 4, 4).plain == "██░░ 2/4"
     assert progress_bar(9, 4, 4).plain == "████ 4/4"
     assert progress_bar(None, None).plain == "—"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "left"),
+    [
+        (0.0, 1.0),
+        (42.25, 0.75),
+        (192.5, 0.5),
+        (3599.0, 1.0),
+        (3600.0, 60.0),
+        (7530.0, 30.0),
+        (86399.5, 0.5),
+        (90000.0, 3600.0),
+        (-5.0, 1.0),
+    ],
+)
+def test_duration_changes_in_is_when_its_words_next_change(seconds: float, left: float) -> None:
+    assert duration_changes_in(seconds) == pytest.approx(left)
+    if seconds >= 0:
+        later = seconds + left
+        assert format_duration(seconds + left * 0.99) == format_duration(seconds)
+        assert format_duration(later) != format_duration(seconds)
+
+
+def test_next_midnight_is_where_a_clock_shows_a_date() -> None:
+    now = time.mktime((2026, 12, 31, 23, 59, 30, 0, 0, -1))
+    midnight = next_midnight(now)
+    assert time.localtime(midnight)[:6] == (2027, 1, 1, 0, 0, 0)
+    assert format_clock(now - 3600, now=midnight - 1, seconds=False) == "22:59"
+    assert format_clock(now - 3600, now=midnight, seconds=False) == "Dec 31"

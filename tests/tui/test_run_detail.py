@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from screens_fixtures import KICKOFF, FakeEngine, ScreenApp, completed_run
 from textual.widgets import Input, Markdown, Static, TabbedContent, Tree
@@ -238,3 +239,31 @@ async def test_history_lists_the_human_decisions_among_the_state_changes() -> No
         assert analyse < changes < approved  # in time order among the state changes
         assert "ana" in lines[changes] and "'shorter, please'" in lines[changes]
         assert "attempt 2" in lines[approved]
+
+
+async def test_the_clock_tick_updates_only_the_head_line_whose_words_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 17: the 1-s tick updated (and laid out) the title, times and note every second."""
+    running = completed_run(state=RunState.RUNNING, raw_state="RUNNING", result=None)
+    running = dataclasses.replace(running, finished_at=None)
+    app = _app(FakeEngine([running]))
+    updates: list[tuple[str | None, bool]] = []
+    original = Static.update
+
+    def counting(self: Static, content: object = "", *, layout: bool = True) -> None:
+        updates.append((self.id, layout))
+        original(self, content, layout=layout)  # type: ignore[arg-type]
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        await pilot.pause()
+        monkeypatch.setattr(Static, "update", counting)
+        screen._tick()  # the same second: nothing to show
+        assert updates == []
+        start = app.now()  # type: ignore[attr-defined]
+        app.now = lambda: start + 1  # type: ignore[method-assign]
+        screen._tick()
+        assert updates == [("detail-times", False)]  # "5m 01s": same length, no layout
+        assert "running for 5m 01s" in _text(screen.query_one("#detail-times", Static))

@@ -9,6 +9,7 @@ import inspect
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.cache import LRUCache
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
@@ -66,29 +67,39 @@ class TableApp(App[None]):
 
 
 async def test_cache_keys_are_shaped_as_the_eviction_expects() -> None:
-    """Cell and row caches are keyed by row key first; the renderables by (count, index)."""
+    """Cell caches are keyed by (row key, column key) first, row caches by row key first; the
+    renderables by (count, index). Only the changed cell's render is dropped."""
+    from textual.widgets.data_table import ColumnKey
+
     app = TableApp()
     async with app.run_test() as pilot:
         table = app.query_one(TargetedDataTable)
         table.add_column("a", key="a")
+        table.add_column("b", key="b")
         for n in range(20):
-            table.add_row(Text(f"row {n}"), key=f"r{n}")
+            table.add_row(Text(f"row {n}"), Text(f"b{n}"), key=f"r{n}")
         await pilot.pause()
         assert table._cell_render_cache.keys() and table._row_render_cache.keys()
         keys = {row.key for row in table.rows.values()}
         for name in ("_cell_render_cache", "_row_render_cache"):
             cache = getattr(table, name)
             assert {k[0] for k in cache.keys() if k[0] in keys}, name  # noqa: SIM118
+        columns = {k[1] for k in table._cell_render_cache.keys() if k[0] in keys}  # noqa: SIM118
+        assert columns == {ColumnKey("a"), ColumnKey("b")}
         indexes = {k[1] for k in table._row_renderable_cache.keys()}  # noqa: SIM118
         assert indexes <= set(range(-1, 20))
         count = table._update_count
         table.update_cell("r3", "a", Text("changed"))
-        table._evict_stale_rows()  # what the next render does first
-        cached_rows = {k[0].value for k in table._cell_render_cache.keys()}  # noqa: SIM118
-        assert "r3" not in cached_rows and "r4" in cached_rows  # only the changed row went
+        table._evict_stale_cells()  # what the next render does first
+        cached = {(k[0].value, k[1].value) for k in table._cell_render_cache.keys()}  # noqa: SIM118
+        assert ("r3", "a") not in cached  # only the changed cell went
+        assert ("r3", "b") in cached and ("r4", "a") in cached
+        assert "r3" not in {k[0].value for k in table._row_render_cache.keys()}  # noqa: SIM118
         await pilot.pause()
-        assert table._update_count == count  # the other rows' renders stay cached
+        assert table._update_count == count  # the other cells' renders stay cached
         assert table.get_cell("r3", "a").plain == "changed"
+        lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+        assert any("chang" in line.text and "b3" in line.text for line in lines)
         table.remove_rows([f"r{n}" for n in range(0, 20, 2)])
         await pilot.pause()
         assert table.row_count == 10

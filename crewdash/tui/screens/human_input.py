@@ -71,6 +71,7 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
         self._answered_at: float | None = None  # when an outcome other than FAILED came
         self._in_flight = False
         self._last: tuple[str, bool | None, str | None] | None = None  # for retry
+        self._waited_shown: str | None = None  # the waiting time's words on screen
 
     @property
     def has_outcomes(self) -> bool:
@@ -172,7 +173,9 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
             return
         text, late = waited_text(self.request, self._now())
         waited = self.query_one("#hi-waited", Static)
-        waited.update(text)
+        if text != self._waited_shown:  # an update lays the modal out again
+            self._waited_shown = text
+            waited.update(text)
         waited.set_class(late, "-late")
 
     # -- deciding --------------------------------------------------------------------------

@@ -124,7 +124,9 @@ class InboxScreen(Screen[None]):
         for request in self._requests:
             cells = self._cells(request, now, colors)
             for index in (WAITING, SLA):
-                table.update_cell(request.id, COLUMNS[index][0], cells[index])
+                key = COLUMNS[index][0]
+                if table.get_cell(request.id, key) != cells[index]:  # a change repaints all
+                    table.update_cell(request.id, key, cells[index])
 
     def _selected(self) -> HumanRequest | None:
         table = self.query_one(DataTable)

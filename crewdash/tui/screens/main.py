@@ -55,7 +55,7 @@ class MainScreen(FormScreen):
     def __init__(self) -> None:
         super().__init__(id="main")
         self._counts: dict[str, tuple[str, int, int]] = {}  # local_id -> (crew, active, waiting)
-        self._counts_dirty = False
+        self._counts_dirty = False  # a crew's counts changed: the crew pane is repainted soon
         self.ready = False  # composed and mounted: engine_started may run
         self._loaded = False  # engine_started ran
         self._empty_words = "-"  # what #runs-empty says ("-": not set yet)
@@ -101,7 +101,6 @@ class MainScreen(FormScreen):
         filter_input = self.query_one("#filter", Input)
         filter_input.value = filter_text
         filter_input.set_class(bool(filter_text), "-active")
-        self.set_interval(0.25, self._flush_counts, name="crew-counts")
         self.watch(self, "focused", self._focus_moved)
         names = self.crews.crew_names
         if names:
@@ -135,6 +134,7 @@ class MainScreen(FormScreen):
         self.status.receiver_url = engine.receiver_url
         self.status.set_inbox(len(engine.inbox()))
         self.status.redraw()
+        self._flush_counts()
         self.app.dashboard_ready.set()
 
     def _focus_moved(self, focused: Any) -> None:
@@ -171,7 +171,9 @@ class MainScreen(FormScreen):
         value = (run.crew, active, waiting)
         if self._counts.get(run.local_id) != value:
             self._counts[run.local_id] = value
-            self._counts_dirty = True
+            if not self._counts_dirty:  # counted 0.25 s later: a burst repaints the pane once
+                self._counts_dirty = True
+                self.set_timer(0.25, self._flush_counts, name="crew-counts")
 
     def _flush_counts(self) -> None:
         self._say_why_empty()
@@ -288,8 +290,13 @@ class MainScreen(FormScreen):
     def _filter_done(self) -> None:
         self.set_focus(self.runs)
 
+    @on(RunsTable.RowsChanged)
+    def _rows_changed(self) -> None:
+        self._say_why_empty()
+
     @on(RunsTable.ViewChanged)
     def _remember_view(self, event: RunsTable.ViewChanged) -> None:
+        self._say_why_empty()  # a filter that matches nothing names itself
         self.app.ui_state.set(
             "runs_view",
             {"filter": event.filter_text, "sort": event.sort_column, "reverse": event.sort_reverse},

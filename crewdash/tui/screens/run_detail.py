@@ -79,6 +79,7 @@ class RunDetailScreen(Screen[None]):
             raise KeyError(f"no run {local_id!r}")
         self.record: RunRecord = record
         self._shown_output: str | None = None
+        self._head: dict[str, Text | str] = {}  # what each line of the head shows
         self._shown_tasks: tuple[Any, ...] | None = None
 
     # -- layout ----------------------------------------------------------------------------
@@ -151,12 +152,21 @@ class RunDetailScreen(Screen[None]):
 
     def _render_head(self) -> None:
         record, now = self.record, self._now()
-        self.query_one("#detail-title", Static).update(head_title(record, theme_colors(self.app)))
-        self.query_one("#detail-times", Static).update(head_times(record, now))
+        self._show("detail-title", head_title(record, theme_colors(self.app)))
+        self._show("detail-times", head_times(record, now))
         notes = head_notes(record, now)
-        note = self.query_one("#detail-note", Static)
-        note.update("⚠ " + "; ".join(notes) if notes else "")
-        note.display = bool(notes)
+        self._show("detail-note", "⚠ " + "; ".join(notes) if notes else "")
+        self.query_one("#detail-note", Static).display = bool(notes)
+
+    def _show(self, widget_id: str, content: Text | str) -> None:
+        """Update a line of the head only when its words change (the 1-s tick mostly changes
+        none or one), laying the screen out again only when its length changed."""
+        shown = self._head.get(widget_id)
+        if shown is not None and type(shown) is type(content) and shown == content:
+            return
+        self._head[widget_id] = content
+        same_length = shown is not None and len(shown) == len(content)
+        self.query_one(f"#{widget_id}", Static).update(content, layout=not same_length)
 
     def _render_output(self) -> None:
         record = self.record

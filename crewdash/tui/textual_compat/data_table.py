@@ -3,9 +3,11 @@
 Why (docs/field-notes.md#datatable-cost: a frame cost ~35 ms whatever changed): DataTable's
 `update_cell` bumps `_update_count`, which is part of every render cache key, so one changed
 cell re-rendered every visible cell through Rich. Here `update_cell` keeps the counter and
-evicts only the changed rows' cached renders (and repaints only their lines), so a frame costs
-what changed. Likewise a focus change or a style update that leaves the table looking the same
-keeps its caches, and `remove_rows` renumbers the rows once, not once per removed row.
+evicts only the changed cells' cached renders (and repaints only their regions, with the public
+`refresh_coordinate`: a clock that ticks sends its own few characters to the terminal, not its
+row), so a frame costs what changed. Likewise a focus change or a style update that leaves the
+table looking the same keeps its caches, and `remove_rows` renumbers the rows once, not once
+per removed row.
 
 All of it rewrites DataTable internals of Textual 8.2 (pinned in pyproject.toml). There is no
 fallback: tests/tui/test_textual_compat.py checks every internal used here, so an upgrade that
@@ -18,6 +20,7 @@ from typing import Any, TypeVar
 
 from textual import events
 from textual._two_way_dict import TwoWayDict
+from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widget import PseudoClasses, Widget
 from textual.widgets import DataTable
@@ -25,12 +28,12 @@ from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, Row
 
 CellType = TypeVar("CellType")
 
-# DataTable's render caches whose keys start with the row key (cells, rows); the one keyed by
-# (update count, row index) and the per-line one are handled apart
-ROW_KEYED_CACHES = ("_cell_render_cache", "_row_render_cache")
-#: every private attribute of DataTable used here (the test checks each one is there)
+#: every private attribute of DataTable used here (the test checks each one is there): the
+#: render caches keyed (row key, column key, ...) for cells, (row key, ...) for row lines,
+#: (update count, row index) for a row's renderables, and the per-line one
 DATA_TABLE_INTERNALS = (
-    *ROW_KEYED_CACHES,
+    "_cell_render_cache",
+    "_row_render_cache",
     "_row_renderable_cache",
     "_line_cache",
     "_data",
@@ -53,7 +56,8 @@ class TargetedDataTable(DataTable[CellType]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._stale_rows: set[RowKey] = set()  # rows whose cached renders are out of date
+        # cells whose cached renders are out of date
+        self._stale_cells: set[tuple[RowKey, ColumnKey]] = set()
         self._look_check = False  # styles were updated: see `notify_style_update`
         self._look: tuple[Any, ...] | None = None
         self._painted_focused = False  # whether the last paint looked focused
@@ -67,7 +71,7 @@ class TargetedDataTable(DataTable[CellType]):
         update_width: bool = False,
         repaint: bool = True,
     ) -> None:
-        """`DataTable.update_cell`, but only the row's cached renders go stale.
+        """`DataTable.update_cell`, but only the cell's cached renders go stale.
         `repaint=False`: the caller is rendering already (no second frame)."""
         if update_width:
             super().update_cell(row_key, column_key, value, update_width=update_width)
@@ -77,20 +81,26 @@ class TargetedDataTable(DataTable[CellType]):
         if row_key not in self._row_locations or column_key not in self._column_locations:
             raise CellDoesNotExist(f"No cell exists for {row_key!r}, {column_key!r}.")
         self._data[row_key][column_key] = value
-        self._stale_rows.add(row_key)
+        self._stale_cells.add((row_key, column_key))
         row = self._row_locations.get(row_key)
         top = int(self.scroll_y)
         if repaint and row is not None and top - 1 <= row <= top + self.size.height:
-            # on screen (rows are one line high): repaint its line; a row off screen is
+            # on screen (rows are one line high): repaint that cell; a cell off screen is
             # evicted before the next render and painted when scrolled to
-            self.refresh_row(row)
+            column = self._column_locations.get(column_key)
+            self.refresh_coordinate(Coordinate(row, column if column is not None else 0))
 
-    def _evict_stale_rows(self) -> None:
-        rows, self._stale_rows = self._stale_rows, set()
-        for name in ROW_KEYED_CACHES:
-            cache = getattr(self, name)
-            for key in [k for k in cache.keys() if k[0] in rows]:  # noqa: SIM118 (not a dict)
-                cache.discard(key)
+    def _evict_stale_cells(self) -> None:
+        """Drop the cached renders of the changed cells, and the row lines joined from them
+        (cheap to join again: the row's other cells stay cached)."""
+        cells, self._stale_cells = self._stale_cells, set()
+        rows = {row for row, _ in cells}
+        cell_cache = self._cell_render_cache
+        for cell_key in [k for k in cell_cache.keys() if (k[0], k[1]) in cells]:  # noqa: SIM118
+            cell_cache.discard(cell_key)
+        row_cache = self._row_render_cache
+        for row_key in [k for k in row_cache.keys() if k[0] in rows]:  # noqa: SIM118 (not a dict)
+            row_cache.discard(row_key)
         indexes = {self._row_locations.get(row) for row in rows}
         renderables = self._row_renderable_cache
         for index_key in [k for k in renderables.keys() if k[1] in indexes]:  # noqa: SIM118
@@ -116,7 +126,7 @@ class TargetedDataTable(DataTable[CellType]):
                 self._updated_cells.discard(CellKey(key, column_key))
             self.rows.pop(key, None)
             self._data.pop(key, None)
-            self._stale_rows.discard(key)
+        self._stale_cells = {cell for cell in self._stale_cells if cell[0] not in gone}
         # what DataTable.remove_row does after the renumbering, once
         self._require_update_dimensions = True
         self.check_idle()
@@ -186,9 +196,9 @@ class TargetedDataTable(DataTable[CellType]):
             look = self._current_look()
             if look != self._look:
                 self._look = look
-                self._stale_rows.clear()
+                self._stale_cells.clear()
                 self._clear_caches()
         self.prepare_render()
-        if self._stale_rows:
-            self._evict_stale_rows()
+        if self._stale_cells:
+            self._evict_stale_cells()
         return super().render_lines(crop)

@@ -11,6 +11,7 @@ from rich.text import Text
 from crewdash.aop.models import RunState
 from crewdash.core.models import KickoffPhase
 from crewdash.tui.format import (
+    duration_changes_in,
     format_clock,
     format_duration,
     phase_label,
@@ -78,6 +79,18 @@ def elapsed_seconds(run: RunRecord, now: float) -> float | None:
     return max(0.0, now - run.created_at)
 
 
+def elapsed_cell(run: RunRecord, now: float) -> Text:
+    """The elapsed column's cell."""
+    return Text(format_duration(elapsed_seconds(run, now)))
+
+
+def elapsed_changes_at(run: RunRecord, now: float) -> float:
+    """When the elapsed cell of a run still going next shows other words (inf once final)."""
+    if run.is_final:
+        return float("inf")
+    return now + duration_changes_in(now - run.created_at)
+
+
 def attention(run: RunRecord, colors: Mapping[str, str]) -> Text:
     """The mark in the last column: input awaited, crew offline, stalled."""
     if run.offline_since is not None and not run.is_final:
@@ -107,7 +120,7 @@ def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str
         "state": state,
         "task": Text(_clip(run.current_task or "", widths["task"] - 1)),
         "progress": progress_bar(done, run.total_tasks, BAR_WIDTH, colors=colors),
-        "elapsed": Text(format_duration(elapsed_seconds(run, now))),
+        "elapsed": elapsed_cell(run, now),
         "started": Text(format_clock(run.created_at, now=now, seconds=False)),
         "attention": attention(run, colors),
     }

@@ -1,17 +1,19 @@
 """The runs table: every run of every crew, live.
 
 Cost matters (docs/field-notes.md#datatable-cost: a DataTable frame costs ~35 ms whatever
-changed), so changes are only recorded when they arrive (`upsert`, O(1)) and applied by a timer
-a few times a second: each changed row is rendered to cells, compared with what the table holds,
-and only differing cells are written with `update_cell`, which re-renders only those rows
-(`TargetedDataTable`, in textual_compat: it rewrites DataTable internals). Rows are added or
-removed only when a run appears or the filter changes; the table is never rebuilt. What each row
-shows is runs_cells.py.
+changed), so changes are only recorded when they arrive (`upsert`, O(1)) and applied 0.25 s
+later by a one-shot timer: each changed row is rendered to cells, compared with what the table
+holds, and only differing cells are written with `update_cell`, which re-renders only those
+cells (`TargetedDataTable`, in textual_compat: it rewrites DataTable internals). The elapsed
+clocks on screen wake it only when one shows other words (each second, minute or hour: issue
+17); an idle table runs no timer. Rows are added or removed only when a run appears or the
+filter changes; the table is never rebuilt. What each row shows is runs_cells.py.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,15 +22,18 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 from crewdash.tui.bindings import RUNS_BINDINGS
-from crewdash.tui.format import DEFAULT_COLORS
+from crewdash.tui.format import DEFAULT_COLORS, next_midnight
 from crewdash.tui.textual_compat.data_table import TargetedDataTable
 from crewdash.tui.widgets.runs_cells import (
     COLUMN_KEYS,
     COLUMNS,
+    elapsed_cell,
+    elapsed_changes_at,
     header_label,
     matches,
     parse_filter,
@@ -53,6 +58,9 @@ class RunsTable(TargetedDataTable[Text]):
         def __init__(self, local_id: str) -> None:
             self.local_id = local_id
             super().__init__()
+
+    class RowsChanged(Message):
+        """Rows were added or removed (the screen says why an empty table is empty)."""
 
     class ViewChanged(Message):
         """Filter or sort changed (so the app can remember them)."""
@@ -80,7 +88,13 @@ class RunsTable(TargetedDataTable[Text]):
         self._records: dict[str, RunRecord] = {}
         self._cells: dict[str, dict[str, Text]] = {}  # what the table shows, per visible row
         self._dirty: set[str] = set()
-        self._last_tick = 0.0
+        self.clock_due = 0.0  # when a clock on screen next shows other words (`now`'s time)
+        self._day_ends = 0.0  # local midnight: "Start" shows a date for runs of another day
+        self._timer: Timer | None = None  # the one wake-up pending, if any
+        self._timer_at = math.inf  # when it fires (time.monotonic)
+        self._flush_soon = False  # a wake-up for the changes recorded is pending
+        self._live = False  # mounted: timers can be set
+        self._viewport: tuple[int, int] = (-1, -1)  # (scroll_y, height) the clocks were for
         self.filter_text = ""
         self.sort_column = "started"
         self.sort_reverse = True
@@ -93,7 +107,26 @@ class RunsTable(TargetedDataTable[Text]):
         for column in COLUMNS:
             label = header_label(column, self.sort_column, self.sort_reverse)
             self.add_column(label, key=column.key, width=column.width)
-        self.set_interval(self._repaint_interval, self.flush, name="runs-table-flush")
+        self._live = self._flush_soon = True
+        self._wake(self._repaint_interval)
+
+    def _wake(self, delay: float) -> None:
+        """Flush in `delay` s, unless a flush comes sooner already. No timer ticks while
+        nothing changes: the table wakes for a change, or when a clock on screen changes."""
+        if not self._live:
+            return  # on_mount wakes it
+        at = time.monotonic() + delay
+        if self._timer is not None:
+            if self._timer_at <= at + 0.001:
+                return
+            self._timer.stop()
+        self._timer_at = at
+        # (Textual's timers take no 0)
+        self._timer = self.set_timer(max(delay, 0.001), self._woken, name="runs-table-flush")
+
+    def _woken(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        self.flush()
 
     # --- what the app calls ---------------------------------------------------------------
 
@@ -101,6 +134,9 @@ class RunsTable(TargetedDataTable[Text]):
         """Record a run's new state; painted at the next flush (coalesced)."""
         self._records[run.local_id] = run
         self._dirty.add(run.local_id)
+        if not self._flush_soon:
+            self._flush_soon = True
+            self._wake(self._repaint_interval)
 
     def set_runs(self, runs: Iterable[RunRecord]) -> None:
         for run in runs:
@@ -166,6 +202,13 @@ class RunsTable(TargetedDataTable[Text]):
     def prepare_render(self) -> None:
         if self._unpainted:
             self._paint_scrolled_into_view()
+        if (int(self.scroll_y), self.size.height) != self._viewport:
+            self._recheck_clocks()  # scrolled or resized: other rows' clocks are on screen
+
+    def _recheck_clocks(self) -> None:
+        """Bring the clocks on screen up to date at the next flush (rows moved)."""
+        self.clock_due = 0.0
+        self._wake(0.0)
 
     def _paint_scrolled_into_view(self) -> None:
         """Bring rows the flush left unpainted up to date once they are on screen."""
@@ -184,15 +227,46 @@ class RunsTable(TargetedDataTable[Text]):
         self._cells[local_id] = cells
 
     def flush(self) -> None:
-        """Apply recorded changes: add/remove rows for the filter, update changed cells."""
+        """Apply recorded changes, bring the clocks on screen up to date if one shows other
+        words by now, and sleep until the next change or clock."""
         now = self._now()
+        self._flush_soon = False
+        if now >= self._day_ends:  # "Start" of an older run shows its date from midnight
+            self._day_ends = next_midnight(now)
+            self._dirty.update(self._records)
+        if self._dirty:
+            self._apply_changes(now)
+        if now >= self.clock_due:
+            self._tick_clocks(now)
+        if self._dirty:  # more than a flush's share (OFFSCREEN_BUDGET)
+            self._flush_soon = True
+            self._wake(self._repaint_interval)
+        self._wake(max(0.0, min(self.clock_due, self._day_ends) - now))
+
+    def _tick_clocks(self, now: float) -> None:
+        """Write the elapsed cells on screen whose words changed (only those cells repaint),
+        and note when the next one will: at most once a `tick_interval`."""
+        self._viewport = (int(self.scroll_y), self.size.height)
+        filtering = bool(parse_filter(self.filter_text)[0])
+        due = math.inf
+        for local_id in self._visible_ids():
+            run = self._records[local_id]
+            if run.is_final:
+                continue
+            due = min(due, elapsed_changes_at(run, now))
+            cell = elapsed_cell(run, now)
+            if local_id in self._dirty or cell == self._cells[local_id]["elapsed"]:
+                continue
+            if filtering:  # the words may decide whether the row passes the filter
+                self._dirty.add(local_id)
+                continue
+            self._cells[local_id]["elapsed"] = cell
+            self.update_cell(local_id, "elapsed", cell)
+        self.clock_due = max(due, now + self._tick_interval)
+
+    def _apply_changes(self, now: float) -> None:
+        """Add/remove rows for the filter, update changed cells."""
         visible = self._visible_ids()
-        if now - self._last_tick >= self._tick_interval:
-            self._last_tick = now
-            # elapsed time ticks for runs still going (only rows on screen show it)
-            self._dirty.update(lid for lid in visible if not self._records[lid].is_final)
-        if not self._dirty:
-            return
         first_rows = not self._cells
         dirty = self._take_dirty(visible)
         colors = self._colors()
@@ -226,6 +300,10 @@ class RunsTable(TargetedDataTable[Text]):
             self._write_cells(local_id, cells)
             changed_sort_column |= self._sort_value_changed(run)
         self.remove_rows(removed)
+        if removed:
+            self._recheck_clocks()  # rows below moved up
+        if added or removed:
+            self.post_message(self.RowsChanged())
         if added or changed_sort_column:
             self._apply_sort()
         if first_rows and self.row_count:
@@ -281,6 +359,7 @@ class RunsTable(TargetedDataTable[Text]):
             return sort_value(self._records[local_id], column, now)
 
         self.sort(key=key, reverse=self.sort_reverse)
+        self._recheck_clocks()  # other rows may be on screen now
         if column != "elapsed":
             self._sorted_by = {
                 lid: sort_value(self._records[lid], column, now) for lid in self._cells
