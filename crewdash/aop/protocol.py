@@ -116,6 +116,7 @@ class CrewProtocol(Generic[TransportT]):
         pacer: Pacer | None = None,
     ) -> None:
         self.base_url = _base_url(base_url)
+        self._own_prefix = self.base_url + "/"
         self.pacer = pacer
         self._secret = token if isinstance(token, Secret) else Secret(token)
         self.connect_timeout = connect_timeout
@@ -156,6 +157,8 @@ class CrewProtocol(Generic[TransportT]):
 
     def _sends_token(self, url: str) -> bool:
         """The crew token goes to the crew, and to other hosts only over https."""
+        if url.startswith(self._own_prefix):  # under the base URL (every call but a callback)
+            return True
         target, own = urlsplit(url), urlsplit(self.base_url)
         return target.scheme == "https" or target.netloc == own.netloc
 

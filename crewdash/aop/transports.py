@@ -6,6 +6,9 @@ simulator or a local tunnel. These transports keep one connection pool per schem
 each on the first request of that scheme: `http://` through a pool whose TLS context trusts no
 certificate (it never makes a TLS connection, and would refuse one), `https://` through a pool
 on `shared_ssl_context()`, which verifies as httpx's default does.
+
+The async pools run on `wire.AsyncioBackend` (plain asyncio streams) instead of httpcore's
+anyio backend: see crewdash/aop/wire.py for what that saves on every request.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import ssl
 from functools import cache
 
+import httpcore
 import httpx
 
 from crewdash.aop.protocol import shared_ssl_context
+from crewdash.aop.wire import AsyncioBackend
 
 
 @cache
@@ -28,6 +33,22 @@ def _context_for(scheme: str) -> ssl.SSLContext:
     return shared_ssl_context() if scheme == "https" else _trusts_nothing()
 
 
+def _async_transport(context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+    """httpx's transport (its mapping of requests, responses and errors) over a pool with
+    httpx's default limits on the asyncio backend. httpx has no argument for the backend, so
+    its pool is replaced (tests/unit/aop/test_wire.py checks this still takes)."""
+    transport = httpx.AsyncHTTPTransport(verify=context)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=AsyncioBackend(),
+    )
+    return transport
+
+
 class AsyncSchemeTransport(httpx.AsyncBaseTransport):
     """An `httpx.AsyncHTTPTransport` per URL scheme, each made on first use."""
 
@@ -37,7 +58,7 @@ class AsyncSchemeTransport(httpx.AsyncBaseTransport):
     def _pool(self, scheme: str) -> httpx.AsyncHTTPTransport:
         pool = self._pools.get(scheme)
         if pool is None:
-            pool = self._pools[scheme] = httpx.AsyncHTTPTransport(verify=_context_for(scheme))
+            pool = self._pools[scheme] = _async_transport(_context_for(scheme))
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

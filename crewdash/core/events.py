@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import assert_never
 
 from crewdash.core.models import CrewHealthChanged, Event, InboxChanged, RunChanged
@@ -48,6 +49,28 @@ class EventBus:
         self._callbacks: list[Callable[[Event], None]] = []
         self._queues: set[asyncio.Queue[Event]] = set()
         self.published = 0
+        self._held: list[Event] | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Events published inside go out, in order, when the block ends (after the store
+        transaction it wraps committed). If it raises, the run and inbox events are dropped
+        (what they show is not on disk) and the rest go out."""
+        if self._held is not None:  # nested: the outer block releases
+            yield
+            return
+        held = self._held = []
+        try:
+            yield
+        except BaseException:
+            self._held = None
+            for event in held:
+                if isinstance(event, CrewHealthChanged):
+                    self.publish(event)
+            raise
+        self._held = None
+        for event in held:
+            self.publish(event)
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         self._callbacks.append(callback)
@@ -59,6 +82,9 @@ class EventBus:
         return unsubscribe
 
     def publish(self, event: Event) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
         self.published += 1
         for callback in list(self._callbacks):
             try:

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from crewdash.aop.errors import (
     AOPError,
@@ -44,7 +46,8 @@ from crewdash.core.monitor.phases import Phase, phase_of
 from crewdash.core.monitor.ports import MonitorStore, StatusClient
 from crewdash.core.monitor.settings import MonitorSettings
 from crewdash.core.monitor.stats import CrewStats
-from crewdash.core.monitor.tracking import NOTE_EXPIRED, TrackedCrew, TrackedRun, Tracking, seen_key
+from crewdash.core.monitor.tick import FINISHED, StoredInTicks, Tick
+from crewdash.core.monitor.tracking import NOTE_EXPIRED, TrackedCrew, TrackedRun, seen_key
 from crewdash.core.timing import Clock, sleep_or_wake
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ log = logging.getLogger(__name__)
 _UNREACHABLE = (ConnectionFailedError, RequestTimeoutError, CircuitOpenError, ServerError)
 
 
-class Monitor(Tracking):
+class Monitor(StoredInTicks):
     """Polls every tracked run; see the module docstring. Call `start()` inside the loop."""
 
     def __init__(
@@ -72,6 +75,7 @@ class Monitor(Tracking):
         self.peak_in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._driver: asyncio.Task[None] | None = None
+        self._tick = Tick(store, bus)  # one transaction per turn of the loop for the changes
 
     async def refresh(self, local_id: str) -> RunRecord | None:
         """Poll now and return the record after that poll (or as stored if not tracked)."""
@@ -176,15 +180,20 @@ class Monitor(Tracking):
         try:
             delay = await self._poll_outcome(run, crew, sent_at)
         except asyncio.CancelledError:
+            run.in_flight = False
             raise
         except Exception:
             # Even a failing handler (say, the store refusing a write) must not leave the run
             # unscheduled: log it and try again later.
             log.exception("handling the status of %s failed", run.record.local_id)
             delay = crew.config.poll_max
-        finally:
-            run.in_flight = False
-            run.last_poll = sent_at
+        if delay is not FINISHED:
+            self._finish(run, sent_at, delay)
+
+    def _finish(self, run: TrackedRun, sent_at: float, delay: float | None) -> None:
+        """The poll is over: its waiters get the record, the run its next due time."""
+        run.in_flight = False
+        run.last_poll = sent_at
         if run.record.local_id not in self._runs:
             self._resolve(run)
             return
@@ -214,16 +223,24 @@ class Monitor(Tracking):
                 self._slot.set()
             now = self.clock.monotonic()
             self._cap.observe(now - sent_at, now)
-            delay = self._on_status(run, crew, status, sent_at, now)
-            if self.on_status is not None:
-                result = self.on_status(run.record, status)
-                if asyncio.iscoroutine(result):
-                    await result
+            # handled in order with this turn's other answers, stored in one transaction, then
+            # announced (tick.py)
+            answered = functools.partial(self._answered, run, crew, status, sent_at, now)
+            delay, after = await self._stored(run, answered, sent_at)
+            if after is not None:
+                await after
             return delay
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             return self._on_error(run, crew, exc, sent_at)
+
+    def _answered(
+        self, run: TrackedRun, crew: TrackedCrew, status: RunStatus, sent_at: float, now: float
+    ) -> tuple[float | None, Coroutine[Any, Any, None] | None]:
+        delay = self._on_status(run, crew, status, sent_at, now)
+        result = self.on_status(run.record, status) if self.on_status is not None else None
+        return delay, result if asyncio.iscoroutine(result) else None
 
     def _on_error(
         self, run: TrackedRun, crew: TrackedCrew, exc: Exception, sent_at: float

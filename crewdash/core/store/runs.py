@@ -75,7 +75,7 @@ class RunsMixin(StoreBase):
                     " detail) VALUES (?, ?, ?, ?, ?, ?)",
                     (local_id, at, new.raw_state, str(new.state), new.current_task, detail),
                 )
-                return self._run_in(conn, local_id), True
+                return replace(new, updated_at=at), True  # the row as just written
 
     def set_flags(
         self,
