@@ -29,7 +29,9 @@ class WatchClaims(Protocol):
         """None: ours to poll now; else the live process (lease id) that polls it."""
         ...
 
-    def release_watch(self, local_ids: Iterable[str]) -> None: ...
+    def release_watch(self, local_ids: Iterable[str] | None = None) -> None:
+        """Let go of these runs (None: of every run this process claimed)."""
+        ...
 
     def owner_alive(self, owner: str) -> bool: ...
 
@@ -76,23 +78,25 @@ class SharedMonitor(Monitor):
         super().track(record, delay=delay)
 
     def untrack(self, local_id: str) -> None:
-        held = local_id in self._runs
+        run = self._runs.get(local_id)
         super().untrack(local_id)
-        if held:
+        # A run that ended needs no watcher, and its followers saw it end: its claim goes
+        # with the others at `stop` (one write per run fewer).
+        if run is not None and not run.record.is_final:
             self._release([local_id])
 
     async def stop(self) -> None:
         await super().stop()
-        self._release(list(self._runs))  # the others take them over at once
+        self._release(None)  # the others take over this process's runs at once
 
-    def _release(self, local_ids: list[str]) -> None:
-        if self.claims is None or not local_ids:
+    def _release(self, local_ids: list[str] | None) -> None:
+        if self.claims is None or local_ids == []:
             return
         try:
             self.claims.release_watch(local_ids)
         except Exception:
             # the claim stays until this process exits: its lease ends it then
-            log.exception("releasing the watch of %d runs failed", len(local_ids))
+            log.exception("letting go of runs failed")
 
     def following(self, local_id: str) -> bool:
         return local_id in self.followed

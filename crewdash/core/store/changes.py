@@ -68,17 +68,19 @@ class ChangesMixin(StoreBase):
             )
         return None
 
-    def release_watch(self, local_ids: Iterable[str]) -> None:
-        """This process no longer polls these runs (another may take them over)."""
-        ids = list(local_ids)
-        if not ids or self._conn is None:
+    def release_watch(self, local_ids: Iterable[str] | None = None) -> None:
+        """This process no longer polls these runs (None: any run), so another may."""
+        if self._conn is None:
             return
         me = self.owner
         with self._write() as conn:
-            conn.executemany(
-                "DELETE FROM run_watchers WHERE local_id = ? AND owner = ?",
-                [(local_id, me) for local_id in ids],
-            )
+            if local_ids is None:
+                conn.execute("DELETE FROM run_watchers WHERE owner = ?", (me,))
+            else:
+                conn.executemany(
+                    "DELETE FROM run_watchers WHERE local_id = ? AND owner = ?",
+                    [(local_id, me) for local_id in local_ids],
+                )
 
     def watcher(self, local_id: str) -> str | None:
         """The lease id of the process that claimed `local_id` (alive or not), if any."""

@@ -67,7 +67,7 @@ async def test_another_connections_run_is_published_within_a_period(
         )
         took = arrived[0] - started
         print(f"another connection's new run published after {took * 1000:.0f} ms")
-        assert took < PERIOD + 0.25
+        assert took < 1.0  # one look (PERIOD) is the aim; the bound leaves room for load
         events = [e for _, e in seen if isinstance(e, RunChanged)]
         assert [e.run for e in events] == [record] and events[0].previous is None
         # `previous` is the row this engine last published
@@ -94,7 +94,8 @@ async def test_nothing_read_or_published_while_nothing_changed(
     looks = len(statements) - len(reads)
     print(f"idle: {looks} looks, {len(reads)} other statements ({reads[:4]})")
     assert looks >= 4
-    assert all("changes" not in s and "runs" not in s for s in reads[1:]), reads
+    # nothing but this process's own write: no read of the change log or of a row
+    assert [s.split()[0] for s in reads] == ["BEGIN", "INSERT", "COMMIT"], reads
     assert seen == []
 
 
