@@ -22,7 +22,14 @@ from crewdash.aop.models import RunState
 from crewdash.core.config.model import Config
 from crewdash.core.engine import Engine
 from crewdash.core.live import PERIOD
-from crewdash.core.models import Event, RunChanged
+from crewdash.core.models import (
+    AnswerOutcome,
+    Event,
+    HumanRequest,
+    InboxChanged,
+    RequestSource,
+    RunChanged,
+)
 from crewdash.core.store.database import RunStore
 from tests.sim_config import sim_config
 
@@ -76,6 +83,31 @@ async def test_another_connections_run_is_published_within_a_period(
         second = seen[1][1]
         assert isinstance(second, RunChanged)
         assert second.run == updated and second.previous == record
+    finally:
+        other.close()
+
+
+async def test_another_connections_request_and_answer_are_published(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A human-input request another process saw, then its closing: two InboxChanged, the
+    second answered (the dashboard's inbox count follows them)."""
+    seen = _events(engine)
+    other = RunStore.open(tmp_path / "runs.sqlite3")
+    try:
+        asked = HumanRequest("k1:t1", "basic", RequestSource.STATUS, 1.0, kickoff_id="k1")
+        other.upsert_request(asked)
+        await _until(lambda: seen, 2.0, "the request")
+        first = seen[0][1]
+        assert isinstance(first, InboxChanged) and first.request.answered is None
+        assert [r.id for r in engine.inbox()] == ["k1:t1"]
+        other.close_request(
+            "k1:t1", AnswerOutcome.ANSWERED_ELSEWHERE, "done", user="u", channel="observed", at=2.0
+        )
+        await _until(lambda: len(seen) >= 2, 2.0, "the answer")
+        last = seen[-1][1]
+        assert isinstance(last, InboxChanged) and last.request.answered is not None
+        assert engine.inbox() == []
     finally:
         other.close()
 
