@@ -49,6 +49,7 @@ class SharedMonitor(Monitor):
         # runs another process wrote that nobody claimed yet -> when seen (monotonic); the
         # process that started one claims it right after its kickoff id is written
         self.unclaimed: dict[str, float] = {}
+        self._claimed = False  # ever won a claim: something to let go of at `stop`
 
     def _polls(self, record: RunRecord) -> bool:
         """Would `track` poll this run (and so need to claim it)?"""
@@ -75,6 +76,7 @@ class SharedMonitor(Monitor):
                 self.followed[record.local_id] = holder
                 return
             self.followed.pop(record.local_id, None)
+            self._claimed = True
         super().track(record, delay=delay)
 
     def untrack(self, local_id: str) -> None:
@@ -90,16 +92,13 @@ class SharedMonitor(Monitor):
         self._release(None)  # the others take over this process's runs at once
 
     def _release(self, local_ids: list[str] | None) -> None:
-        if self.claims is None or local_ids == []:
+        if self.claims is None or not self._claimed or local_ids == []:
             return
         try:
             self.claims.release_watch(local_ids)
         except Exception:
             # the claim stays until this process exits: its lease ends it then
             log.exception("letting go of runs failed")
-
-    def following(self, local_id: str) -> bool:
-        return local_id in self.followed
 
     # --- what another process did ----------------------------------------------------------
 
