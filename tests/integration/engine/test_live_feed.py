@@ -273,7 +273,11 @@ store = RunStore.open(sys.argv[1])
 start = float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.001)
-won = [str(i) for i in range(int(sys.argv[3])) if store.claim_watch(str(i)) is None]
+won = []
+for i in range(int(sys.argv[3])):
+    if store.claim_watch(str(i)) is None:
+        won.append(str(i))
+    time.sleep(0.002)  # let the others in: SQLite's busy handler favours the last writer
 print(" ".join(won), flush=True)
 sys.stdin.read()  # alive (holding its claims) until the parent closes stdin
 """
