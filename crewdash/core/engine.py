@@ -20,6 +20,7 @@ from crewdash.core.engine_clients import (
 from crewdash.core.engine_runs import RunOperations
 from crewdash.core.events import EventBus
 from crewdash.core.inbox.inbox import Inbox
+from crewdash.core.live import LiveFeed
 from crewdash.core.models import (
     AnswerOutcome,
     CrewHealth,
@@ -30,8 +31,9 @@ from crewdash.core.models import (
     RunChanged,
     RunRecord,
 )
-from crewdash.core.monitor.poller import Monitor, MonitorSettings
+from crewdash.core.monitor.poller import MonitorSettings
 from crewdash.core.monitor.probe import HealthProbe, ProbeSettings
+from crewdash.core.monitor.shared import SharedMonitor
 from crewdash.core.receiver.server import Receiver
 from crewdash.core.runs.kickoff import reconcile_interrupted
 from crewdash.core.runs.pacer import Pacers
@@ -89,9 +91,10 @@ class Engine(RunOperations):
         self.user = user
         self.rng = rng or random.Random()
         self.bus = EventBus()
-        self.monitor = Monitor(
+        self.monitor = SharedMonitor(
             store,
             self.bus,
+            claims=store,  # a run another live process polls is followed, not polled
             clock=self.clock,
             settings=monitor_settings,
             rng=self.rng,
@@ -105,6 +108,7 @@ class Engine(RunOperations):
             refresh=self.monitor.poll_now,
             flow_crew=self._is_flow_crew,
         )
+        self.live = LiveFeed(store, self.bus, self.monitor, clock=self.clock)
         self.receiver: Receiver | None = None
         self.receiver_note: str | None = None  # why an optional receiver did not start
         self._clients: dict[str, CrewClient] = {}
@@ -145,6 +149,7 @@ class Engine(RunOperations):
         if self._started:
             return
         self._started = True
+        self.live.mark()  # what other processes write from now on is published
         for record in reconcile_interrupted(self.store):
             self.bus.publish(RunChanged(record))
         self.inbox_.close_finished()  # nothing pops up for a run that has ended meanwhile
@@ -159,6 +164,7 @@ class Engine(RunOperations):
             spread = self.rng.uniform(0, cfg.poll_min)
             self.monitor.track(record, delay=spread)  # spread a restart's first polls
         self.probe.start()
+        self.live.start()
 
     def _make_clients(self) -> None:
         """A client per crew with a usable token, handed to the monitor with what the store
@@ -199,6 +205,7 @@ class Engine(RunOperations):
             )
 
     async def stop(self) -> None:
+        await self.live.stop()
         await self.probe.stop()
         await self.monitor.stop()
         self.pacers.save()

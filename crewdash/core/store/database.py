@@ -11,7 +11,8 @@
 `RunStore` is opened and closed here; what it stores is split by concern, one mixin a module:
 kickoffs.py (the intent → send → id protocol), runs.py (observations, actions, reads),
 requests.py (human-input requests), decisions.py (the audit trail and answer claims),
-batches.py (batch rows); base.py holds the connection, lock and transactions they share.
+batches.py (batch rows), changes.py (what other processes wrote; who polls a run);
+base.py holds the connection, lock and transactions they share.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from crewdash.core.store.base import StoreBase
 from crewdash.core.store.base import local_user as local_user
 from crewdash.core.store.base import new_local_id as new_local_id
 from crewdash.core.store.batches import BatchesMixin
+from crewdash.core.store.changes import ChangesMixin
 from crewdash.core.store.decisions import DecisionsMixin
 from crewdash.core.store.errors import PhaseConflict as PhaseConflict
 from crewdash.core.store.errors import StoreError as StoreError
@@ -101,7 +103,15 @@ def _set_up(
     _with_busy_retry(lambda: migrate(conn), busy_timeout)
 
 
-class RunStore(KickoffsMixin, RunsMixin, RequestsMixin, DecisionsMixin, BatchesMixin, StoreBase):
+class RunStore(
+    KickoffsMixin,
+    RunsMixin,
+    RequestsMixin,
+    DecisionsMixin,
+    BatchesMixin,
+    ChangesMixin,
+    StoreBase,
+):
     """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""
 
     @classmethod

@@ -52,6 +52,12 @@ class RunsMixin(StoreBase):
             if _observed(new) == _observed(old):
                 return old, False
             with self._write() as conn:
+                current = self._run_in(conn, local_id)
+                if current != old:  # another process wrote since the read above
+                    old, again = current, _reapplied(current, status, at, seen_at)
+                    if again is None:
+                        return old, False
+                    new = again
                 conn.execute(
                     """UPDATE runs SET state = ?, raw_state = ?, current_task = ?,
                        completed_tasks = ?, total_tasks = ?, result_json = ?, error = ?,
@@ -196,6 +202,18 @@ def _finished_at(
         return min(at, old.created_at + took)
     last_seen = max(old.updated_at, seen_at if seen_at is not None else old.updated_at)
     return at if at - last_seen <= END_WINDOW else None
+
+
+def _reapplied(
+    current: RunRecord, status: RunStatus, at: float, seen_at: float | None
+) -> RunRecord | None:
+    """`status` applied to the row another process wrote after this one read it (issue 14);
+    None when that changes nothing, or would take a finished run back (the other process saw
+    a later status than this one)."""
+    if current.is_final and not status.state.is_final:
+        return None
+    new = _apply_status(current, status, at, seen_at)
+    return None if _observed(new) == _observed(current) else new
 
 
 def _apply_status(

@@ -188,12 +188,57 @@ def _answer_claims(conn: sqlite3.Connection) -> None:
     )
 
 
+def _change_log(conn: sqlite3.Connection) -> None:
+    # One live truth (issue 14): every process sharing this file learns what the others wrote
+    # from one row per changed thing, numbered in commit order (AUTOINCREMENT never reuses a
+    # number; SQLite has one writer at a time, so numbers become visible in order). Triggers
+    # write it, so no write path can forget it; a thing changed again gets a new number and
+    # loses its old row, so the log holds at most one row per run, request and watch.
+    # Delete-then-insert rather than INSERT OR REPLACE: an outer `INSERT OR IGNORE` would
+    # turn a trigger's REPLACE into IGNORE. Self-contained (its own table): renumber freely.
+    conn.execute(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " kind TEXT NOT NULL, key TEXT NOT NULL)"
+    )
+    conn.execute("CREATE INDEX changes_key ON changes(kind, key)")
+    for table, kind, key, events in (
+        ("runs", "run", "local_id", ("INSERT", "UPDATE")),
+        ("human_requests", "request", "id", ("INSERT", "UPDATE")),
+        ("decisions", "request", "request_id", ("INSERT", "UPDATE")),
+    ):
+        for event in events:
+            conn.execute(
+                f"CREATE TRIGGER {table}_{event.lower()}_logged AFTER {event} ON {table} BEGIN"
+                f" DELETE FROM changes WHERE kind = '{kind}' AND key = NEW.{key};"
+                f" INSERT INTO changes (kind, key) VALUES ('{kind}', NEW.{key}); END"
+            )
+
+
+def _run_watchers(conn: sqlite3.Connection) -> None:
+    # Which live process polls a run (issue 14): one row per run, `owner` a lease id of
+    # crewdash.core.runs.lease; a row whose owner is dead is taken over. Its changes go to the
+    # change log too, so a process following a run hears at once when its watcher lets go.
+    # Self-contained (its own table, after `changes`): renumber freely.
+    conn.execute(
+        "CREATE TABLE run_watchers (local_id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+        " since REAL NOT NULL)"
+    )
+    for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+        conn.execute(
+            f"CREATE TRIGGER run_watchers_{event.lower()}_logged AFTER {event} ON run_watchers"
+            f" BEGIN DELETE FROM changes WHERE kind = 'watch' AND key = {row}.local_id;"
+            f" INSERT INTO changes (kind, key) VALUES ('watch', {row}.local_id); END"
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_runs,
     _v2_batches,
     _v3_request_identity,
     _v4_kickoff_accounting,
     _answer_claims,  # v5
+    _change_log,  # v6
+    _run_watchers,  # v7
 )
 LATEST = len(MIGRATIONS)
 
