@@ -39,12 +39,15 @@ def lead(poll_min: float, expected: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Dated:
-    """A change of phase, dated: the new phase began at `started`, or up to `slack` later
-    (`started` None: unknown). `news`: the old phase just became known or trusted."""
+    """A change of phase, dated: the new phase began at `started`, or up to `slack` later, or
+    up to `early` sooner (`started` None: unknown). `started` is the best guess, the others
+    what the polls allow: brackets learnt from a guess instead would exclude the truth.
+    `news`: the old phase just became known or trusted."""
 
     started: float | None
     slack: float
     news: bool
+    early: float = 0.0
 
 
 @dataclass(slots=True)
@@ -97,6 +100,21 @@ class PhaseModel:
             dev = abs(took - old) if n <= 1 else (1 - a) * dev + a * abs(took - old)
         self.spread[phase] = (n + 1, dev)
 
+    def seed(self, phase: Phase, samples: list[float]) -> None:
+        """Earlier runs (the store's history) went through `phase` in `samples`: start from
+        their median, with their usual deviation from it, as if learnt from that many runs
+        (trusted if they agree). A phase learnt live already keeps what it learnt."""
+        if phase in self.lengths or not samples:
+            return
+        ordered = sorted(samples)
+        mid = len(ordered) // 2
+        median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+        dev = sum(abs(x - median) for x in ordered) / len(ordered)
+        self.lengths[phase] = median
+        self.spread[phase] = (len(ordered), dev)
+        # Known before any run is tracked: there is no news to give the runs about it.
+        self.announced.update({(phase, True), (phase, False)})
+
     # --- the runs ahead ------------------------------------------------------------------
 
     def survived(self, phase: Phase, local_id: str, age: float) -> None:
@@ -138,10 +156,13 @@ class PhaseModel:
         sent_at: float,
         now: float,
         poll_min: float,
+        *,
+        early: float = 0.0,
     ) -> Dated:
         """A run in `phase` (begun at `started`, or up to `slack` later) was seen in another
         by the poll sent at `sent_at` and answered at `now`; the previous poll, sent at
-        `last_poll`, saw `phase`. Learn the old phase's length and date the new one.
+        `last_poll`, saw `phase`. Learn the old phase's length and date the new one. The old
+        phase may have begun up to `early` before `started`.
 
         The change came after `last_poll` and before `now`. Without more to go on, take the
         middle, clamped to one poll_min back: after a long quiet interval the middle is far
@@ -149,8 +170,10 @@ class PhaseModel:
         lo = last_poll
         at = sent_at if lo is None else max((lo + sent_at) / 2, sent_at - poll_min)
         if started is None or lo is None or sent_at <= started:
-            return Dated(at if lo is not None else None, max(0.0, sent_at - at), False)
-        s_lo, s_hi = started, started + slack
+            return Dated(
+                at if lo is not None else None, max(0.0, sent_at - at), False, _early(at, lo)
+            )
+        s_lo, s_hi = started - early, started + slack
         prior = self.lengths.get(phase)  # before this sample is learnt
         took = at - started
         narrow = sent_at - lo <= poll_min * (1 + self.settings.jitter)
@@ -167,7 +190,7 @@ class PhaseModel:
                 return Dated(first, last - first, news)
         if prior is not None and lo <= started + prior <= sent_at:
             at = started + prior  # the old phase's length agrees with the polls: date by it
-        return Dated(at, max(0.0, sent_at - at), news)
+        return Dated(at, max(0.0, sent_at - at), news, _early(at, lo))
 
     def _learn_news(
         self, phase: Phase, prior: float | None, took: float, shortest: float, longest: float
@@ -180,6 +203,11 @@ class PhaseModel:
             return False
         self.announced.add((phase, prior is None))
         return True
+
+
+def _early(at: float, last_poll: float | None) -> float:
+    """How much sooner than `at` a change seen after `last_poll` may have come."""
+    return 0.0 if last_poll is None else max(0.0, at - last_poll)
 
 
 __all__ = ["Dated", "Phase", "PhaseModel", "lead", "phase_of"]

@@ -28,6 +28,7 @@ class Timing:
     phase: Phase = ("", "")
     phase_started: float | None = None  # estimated start of the current phase ...
     start_slack: float = 0.0  # ... which may have been up to this much later
+    start_early: float = 0.0  # ... or up to this much sooner (see phases.Dated)
     urgent: bool = False  # asked for now (a refresh, a webhook): never put off
 
 
@@ -56,11 +57,16 @@ class Planner:
         margin = min(t.start_slack + dev + self.settings.aim_floor * poll_min, poll_min)
         return t.phase_started + expected + margin
 
-    def follow_until(self, t: Timing, model: PhaseModel) -> float:
+    def follow_until(self, t: Timing, model: PhaseModel, now: float) -> float:
         """The runs ahead were all seen still in this phase at an age: take that as this run's
-        own look at that age, and stretch from it as after any quiet poll."""
+        own look at that age, and stretch from it as after any quiet poll. A run as far into
+        the phase as that is one of the runs ahead: it explores (at most every explore_max
+        poll_min), or those behind would wait on runs that wait in turn."""
         assert t.phase_started is not None
-        return t.phase_started + self.settings.stretch * model.survived_age(t.phase)
+        survived = model.survived_age(t.phase)
+        if now - t.phase_started >= survived:
+            return now
+        return t.phase_started + self.settings.stretch * survived
 
     def follow(
         self, t: Timing, model: PhaseModel, cfg: CrewConfig, now: float, delay: float, waiting: bool
@@ -68,7 +74,7 @@ class Planner:
         """Not before the crew's runs ahead in this phase say a poll could see something new."""
         if t.phase_started is None or waiting:
             return delay
-        return max(delay, min(cfg.poll_max, self.follow_until(t, model) - now))
+        return max(delay, min(cfg.poll_max, self.follow_until(t, model, now) - now))
 
     def replan(
         self, t: Timing, model: PhaseModel, cfg: CrewConfig, now: float, waiting: bool
@@ -83,7 +89,7 @@ class Planner:
         if expected is not None and model.trusted(t.phase, expected):
             target = self.aim(t, model, cfg.poll_min, expected)
         else:
-            target = self.follow_until(t, model)
+            target = self.follow_until(t, model, now)
         target = min(target, t.last_poll + cfg.poll_max)
         return target if target > now + self.settings.slack else None
 
@@ -102,8 +108,11 @@ class Planner:
             t.interval = cfg.poll_min
         else:
             t.interval = min(t.interval * self.settings.stretch, cfg.poll_max)
-        delay = t.interval
         expected = model.expected(t.phase)
+        if expected is None and not waiting and self.settings.explore_max > 0:
+            # Nothing known of this phase: no end to aim at, so keep the look-outs close.
+            t.interval = min(t.interval, self.settings.explore_max * cfg.poll_min)
+        delay = t.interval
         if expected is None or t.phase_started is None or waiting:
             return self.follow(t, model, cfg, now, self.jittered(delay), waiting)
         end = t.phase_started + expected

@@ -322,8 +322,10 @@ class Monitor(Tracking):
             sent_at,
             now,
             crew.config.poll_min,
+            early=run.start_early,
         )
         run.phase, run.phase_started, run.start_slack = new_phase, dated.started, dated.slack
+        run.start_early = dated.early
         return dated.news
 
     def _phase_news(self, crew: TrackedCrew, phase: Phase, now: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -28,11 +29,47 @@ def trusted(model: PhaseModel, length: float = 10.0) -> None:
 
 def test_quiet_polls_stretch_up_to_poll_max_and_a_change_resets() -> None:
     plan, model = setup()
+    model.learn(TASK, 100.0, 90.0, 110.0)  # known, far from its end: nothing caps the stretch
     t = Timing(interval=1.0, phase=TASK)
     delays = [plan.next_delay(t, model, CFG, 0.0, changed=False, waiting=False) for _ in range(9)]
     assert delays[:3] == [1.5, 2.25, 3.375]
     assert delays[-1] == 30.0
     assert plan.next_delay(t, model, CFG, 0.0, changed=True, waiting=False) == 1.0
+
+
+def test_a_phase_nothing_is_known_of_is_polled_at_least_every_explore_max() -> None:
+    """No earlier run, no run ahead: no end to aim at, so the stretch stops at explore_max
+    poll_min (2 s here) rather than poll_max; a run awaiting a human still stretches."""
+    plan, model = setup()
+    t = Timing(interval=1.0, phase=TASK, phase_started=100.0)
+    now, delays = 100.0, []
+    for _ in range(8):
+        delays.append(plan.next_delay(t, model, CFG, now, changed=False, waiting=False))
+        now += delays[-1]
+    assert delays == [1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    waiting = Timing(interval=1.0, phase=TASK, phase_started=100.0)
+    stretched = [
+        plan.next_delay(waiting, model, CFG, 101.0, changed=False, waiting=True) for _ in range(9)
+    ]
+    assert stretched[-1] == 30.0
+    off = Planner(replace(S, explore_max=0.0), random.Random(1))
+    t = Timing(interval=1.0, phase=TASK, phase_started=100.0)
+    assert off.next_delay(t, model, CFG, 101.0, changed=False, waiting=False) == 1.5
+    assert off.next_delay(t, model, CFG, 101.0, changed=False, waiting=False) == 2.25
+
+
+def test_the_runs_ahead_keep_exploring_while_those_behind_follow_them() -> None:
+    """The runs furthest into an unknown phase are the ones whose polls will see its end:
+    they are not put off by their own ages (only the runs behind are)."""
+    plan, model = setup()
+    model.survived(TASK, "r1", 20.0)
+    model.survived(TASK, "r2", 21.0)
+    ahead = Timing(interval=2.0, phase=TASK, phase_started=100.0, last_poll=120.0)
+    assert plan.next_delay(ahead, model, CFG, 121.0, changed=False, waiting=False) == 2.0
+    assert plan.replan(ahead, model, CFG, 121.0, waiting=False) is None  # due: poll it
+    behind = Timing(interval=2.0, phase=TASK, phase_started=110.0, last_poll=120.0)
+    delay = plan.next_delay(behind, model, CFG, 121.0, changed=False, waiting=False)
+    assert delay == pytest.approx(110.0 + 1.5 * 20.0 - 121.0)
 
 
 def test_a_trusted_phase_is_looked_at_once_just_after_its_end() -> None:
