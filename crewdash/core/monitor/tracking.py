@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,10 @@ from crewdash.core.models import (
     KickoffPhase,
     RunChanged,
     RunRecord,
+    StateChange,
 )
 from crewdash.core.monitor.health import NOTE_TOKEN, HealthState
+from crewdash.core.monitor.history import samples_by_phase
 from crewdash.core.monitor.phases import PhaseModel, phase_of
 from crewdash.core.monitor.plan import Planner, Timing
 from crewdash.core.monitor.ports import MonitorStore, StatusClient
@@ -197,6 +200,14 @@ class Tracking:
         """A completed run's duration (also fed from the store's history on start)."""
         if crew in self._crews and seconds > 0:
             self._crews[crew].durations.append(seconds)
+
+    def learn_history(self, crew: str, runs: Iterable[tuple[float, Sequence[StateChange]]]) -> None:
+        """Earlier runs of the crew (creation time, state changes: the store's phase_history):
+        their phase lengths are known from a new run's first poll."""
+        state = self._crews.get(crew)
+        if state is not None:
+            for phase, samples in samples_by_phase(runs).items():
+                state.phases.seed(phase, samples)
 
     def stall_after(self, crew: str) -> float:
         return stall_after(self._crews[crew].durations, self._settings)
