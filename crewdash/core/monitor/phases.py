@@ -112,6 +112,9 @@ class PhaseModel:
         dev = sum(abs(x - median) for x in ordered) / len(ordered)
         self.lengths[phase] = median
         self.spread[phase] = (len(ordered), dev)
+        # The lengths seen so far: a live run's bracket that agrees narrows them (and dates
+        # its changes by them); one that does not starts afresh (see learn).
+        self.bounds[phase] = (ordered[0], ordered[-1])
         # Known before any run is tracked: there is no news to give the runs about it.
         self.announced.update({(phase, True), (phase, False)})
 

@@ -49,6 +49,9 @@ def test_seeded_phases_are_known_and_trusted_when_earlier_runs_agree() -> None:
     model = PhaseModel(S)
     model.seed(TASK, [20.0, 20.5, 19.5, 20.0])
     assert model.expected(TASK) == 20.0 and model.trusted(TASK)
+    assert model.bounds[TASK] == (19.5, 20.5)  # a live run's bracket narrows them
+    model.learn(TASK, 20.2, 20.1, 21.0)
+    assert model.bounds[TASK] == (20.1, 20.5) and model.expected(TASK) == pytest.approx(20.3)
     model.seed(LAST, [20.0])  # one earlier run: known, not trusted
     assert model.expected(LAST) == 20.0 and not model.trusted(LAST)
     model.seed(QUEUE, [2.0, 10.0, 30.0])  # they disagree: known, not trusted
