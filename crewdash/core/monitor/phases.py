@@ -141,6 +141,10 @@ class PhaseModel:
         if ages is not None:
             ages.pop(local_id, None)
 
+    def ahead(self, phase: Phase, local_id: str) -> bool:
+        """`local_id` is one of the runs furthest into `phase`."""
+        return local_id in self.ages.get(phase, {})
+
     def survived_age(self, phase: Phase) -> float:
         """The age every one of `survivors` runs was seen still in `phase` at (0: unknown)."""
         ages = self.ages.get(phase)

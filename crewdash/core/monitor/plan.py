@@ -23,6 +23,7 @@ class Timing:
     """What the planner knows of one run (monotonic times)."""
 
     interval: float
+    key: str = ""  # the run's local id (the runs ahead in a phase are known by it)
     due: float = 0.0  # when its next poll is planned
     last_poll: float | None = None
     phase: Phase = ("", "")
@@ -59,14 +60,14 @@ class Planner:
 
     def follow_until(self, t: Timing, model: PhaseModel, now: float) -> float:
         """The runs ahead were all seen still in this phase at an age: take that as this run's
-        own look at that age, and stretch from it as after any quiet poll. A run as far into
-        the phase as that is one of the runs ahead: it explores (at most every explore_max
-        poll_min), or those behind would wait on runs that wait in turn."""
+        own look at that age, and stretch from it as after any quiet poll. One of the runs
+        ahead explores (at most every explore_max poll_min), or those behind would wait on
+        runs that wait in turn; by its id, not its age: runs kicked off together are all as
+        old as the runs ahead were when last seen, and would all explore."""
         assert t.phase_started is not None
-        survived = model.survived_age(t.phase)
-        if now - t.phase_started >= survived:
+        if model.ahead(t.phase, t.key):
             return now
-        return t.phase_started + self.settings.stretch * survived
+        return t.phase_started + self.settings.stretch * model.survived_age(t.phase)
 
     def follow(
         self, t: Timing, model: PhaseModel, cfg: CrewConfig, now: float, delay: float, waiting: bool

@@ -246,7 +246,9 @@ class Tracking:
         if record.local_id in self._runs:
             return
         now = self.clock.monotonic()
-        run = TrackedRun(record=record, interval=crew.config.poll_min, last_progress=now)
+        run = TrackedRun(
+            record=record, key=record.local_id, interval=crew.config.poll_min, last_progress=now
+        )
         run.phase = phase_of(record)
         self._runs[record.local_id] = run
         if delay <= 0 and self._just_accepted(run, crew, now):

@@ -64,12 +64,16 @@ def test_the_runs_ahead_keep_exploring_while_those_behind_follow_them() -> None:
     plan, model = setup()
     model.survived(TASK, "r1", 20.0)
     model.survived(TASK, "r2", 21.0)
-    ahead = Timing(interval=2.0, phase=TASK, phase_started=100.0, last_poll=120.0)
+    ahead = Timing(interval=2.0, key="r2", phase=TASK, phase_started=100.0, last_poll=120.0)
     assert plan.next_delay(ahead, model, CFG, 121.0, changed=False, waiting=False) == 2.0
     assert plan.replan(ahead, model, CFG, 121.0, waiting=False) is None  # due: poll it
-    behind = Timing(interval=2.0, phase=TASK, phase_started=110.0, last_poll=120.0)
+    behind = Timing(interval=2.0, key="r3", phase=TASK, phase_started=110.0, last_poll=120.0)
     delay = plan.next_delay(behind, model, CFG, 121.0, changed=False, waiting=False)
     assert delay == pytest.approx(110.0 + 1.5 * 20.0 - 121.0)
+    # kicked off with them and as old as they were when last seen: still behind
+    along = Timing(interval=2.0, key="r3", phase=TASK, phase_started=100.0, last_poll=120.0)
+    delay = plan.next_delay(along, model, CFG, 121.0, changed=False, waiting=False)
+    assert delay == pytest.approx(100.0 + 1.5 * 20.0 - 121.0)
 
 
 def test_a_trusted_phase_is_looked_at_once_just_after_its_end() -> None:
