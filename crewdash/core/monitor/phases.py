@@ -9,7 +9,8 @@ EWMA of its error, takes over. A phase learnt from `trust_samples` runs whose er
 `trust_spread` of its length is trusted: polled once just after its expected end.
 
 Before a phase is known, the runs furthest into it say how long it lasts at least: the ages
-at which `survivors` runs were all seen still in it (the others need not look before then).
+at which `survivors` runs were all seen still in it (the others need not look before then);
+one look-out, the run in it kicked off first, watches for its end (see looks_out).
 
 Pure and synchronous: every time is passed in.
 """
@@ -63,6 +64,10 @@ class PhaseModel:
     # per phase: how long each of the few runs furthest into it (and still in it) was seen
     # still in it (see survived)
     ages: dict[Phase, dict[str, float]] = field(default_factory=dict)
+    # per phase: when each run in it was kicked off, and the first of them (its look-out,
+    # see looks_out; found again when it left)
+    kicked: dict[Phase, dict[str, float]] = field(default_factory=dict)
+    first: dict[Phase, tuple[float, str]] = field(default_factory=dict)
     # (phase, first sample?) whose news was given already: once each, or a crew whose trust
     # flips would rescan its runs often
     announced: set[tuple[Phase, bool]] = field(default_factory=set)
@@ -137,13 +142,41 @@ class PhaseModel:
 
     def left(self, phase: Phase, local_id: str) -> None:
         """Only runs still in a phase are runs ahead in it: history is what `lengths` holds."""
-        ages = self.ages.get(phase)
-        if ages is not None:
-            ages.pop(local_id, None)
+        for runs in (self.ages.get(phase), self.kicked.get(phase)):
+            if runs is not None:
+                runs.pop(local_id, None)
 
     def ahead(self, phase: Phase, local_id: str) -> bool:
         """`local_id` is one of the runs furthest into `phase`."""
         return local_id in self.ages.get(phase, {})
+
+    def entered(self, phase: Phase, local_id: str, kicked: float) -> None:
+        """`local_id`, kicked off at `kicked`, entered `phase`."""
+        self.kicked.setdefault(phase, {})[local_id] = kicked
+        first = self.first.get(phase)
+        if first is not None and kicked < first[0]:
+            self.first[phase] = (kicked, local_id)
+
+    def looks_out(self, phase: Phase, local_id: str, window: float) -> bool:
+        """`local_id` looks out for the end of `phase` (nothing known of it) at least every
+        `window`: the one run of it kicked off first (every run when there are no runs ahead
+        to follow: `survivors` 0), and only while the runs in it would all be past the end
+        before a stretched look saw it: it is alone, or `survivors` others were kicked off
+        within `window` of it (runs kicked off together wait on its news). By kickoff, which
+        is exact, rather than by when each entered the phase, which is dated as well as its
+        polls allow: a run whose change was seen late would look first, or bunched.
+        Runs spread out reach the end one by one, after the one ahead learnt it: a look every
+        `window` would cost requests for little (issue 17's `long` case: ~360 of them)."""
+        kicked = self.kicked.get(phase)
+        if self.settings.survivors <= 0 or not kicked:
+            return True
+        first = self.first.get(phase)
+        if first is None or first[1] not in kicked:
+            first = self.first[phase] = min((at, key) for key, at in kicked.items())
+        if first[1] != local_id:
+            return False
+        close = sum(1 for at in kicked.values() if at - first[0] <= window) - 1
+        return close >= min(self.settings.survivors, len(kicked) - 1)
 
     def survived_age(self, phase: Phase) -> float:
         """The age every one of `survivors` runs was seen still in `phase` at (0: unknown)."""

@@ -251,6 +251,7 @@ class Tracking:
         )
         run.phase = phase_of(record)
         self._runs[record.local_id] = run
+        crew.phases.entered(run.phase, record.local_id, record.created_at)
         if delay <= 0 and self._just_accepted(run, crew, now):
             # The kickoff's answer said "queued" a moment ago: polling at once would only
             # say it again. Schedule it as after any observed change.
