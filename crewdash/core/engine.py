@@ -168,7 +168,7 @@ class Engine(RunOperations):
 
     def _make_clients(self) -> None:
         """A client per crew with a usable token, handed to the monitor with what the store
-        knows of the crew's pace and its runs' durations."""
+        knows of the crew's pace, its runs' durations and their phases' lengths."""
         from crewdash.core.config.tokens import resolve_token
 
         for crew in self.config.crews.values():
@@ -182,6 +182,7 @@ class Engine(RunOperations):
             for run in self.store.list_runs(crew=crew.name, states=[RunState.COMPLETED], limit=50):
                 if run.duration is not None:
                     self.monitor.learn_duration(crew.name, run.duration)
+            self.monitor.learn_history(crew.name, self.store.phase_history(crew.name))
 
     async def _start_receiver(self, receiver_optional: bool) -> None:
         self.receiver = Receiver(

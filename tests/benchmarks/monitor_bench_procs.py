@@ -50,6 +50,8 @@ class Case:
     timeout: float
     time_scale: float = 1.0  # intervals were divided by this; delays are reported times it
     latency: float = 0.0  # added by the simulator to every answer (real seconds)
+    history: int = 0  # earlier completed runs of the crew in the engine's store at start
+    queue_delay: float = 5.0  # simulated seconds each run is queued before its first task
 
     @property
     def task_real(self) -> float:
@@ -59,12 +61,14 @@ class Case:
 # --- the simulator process ------------------------------------------------------------------
 
 
-async def _sim_main(speed: float, tasks: int, task_seconds: float, latency: float) -> None:
+async def _sim_main(
+    speed: float, tasks: int, task_seconds: float, latency: float, queue_delay: float
+) -> None:
     from crewdash.sim import CrewSpec, FaultSpec, Scenario, SimApp, TaskSpec, serve_in_background
 
     specs = tuple(TaskSpec(f"t{i}", "Agent", task_seconds, "out") for i in range(tasks))
     faults = FaultSpec(latency=latency, jitter=latency / 3)
-    crew = CrewSpec(CREW, tasks=specs, queue_delay=5.0, faults=faults)
+    crew = CrewSpec(CREW, tasks=specs, queue_delay=queue_delay, faults=faults)
     scenario = Scenario(name="bench", crews=(crew,))
     app = SimApp(scenario, speed=speed)
     loop = asyncio.get_running_loop()
@@ -127,6 +131,7 @@ class Sim:
             str(c.tasks),
             str(c.task_seconds),
             str(c.latency),
+            str(c.queue_delay),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -158,6 +163,10 @@ class Sim:
         self._stats = asyncio.get_running_loop().create_future()
         self._send("stats\n")
         return await self._stats
+
+    def created(self, kickoff_id: str) -> float:
+        """When the simulator created the run, in monotonic seconds."""
+        return self.phase_start[kickoff_id] - self.case.queue_delay / self.case.speed
 
     def truth(self, kickoff_id: str, state: str, task: str | None) -> float | None:
         """When the simulator's run entered this (state, task), in monotonic seconds."""
@@ -213,6 +222,7 @@ async def _engine(case: Case, sim: Sim, tmp: Path) -> dict[str, float]:
     # synchronous=NORMAL: FULL is one fsync per change, a disk benchmark, not the monitor's
     # (see tests/benchmarks/test_store_bench.py).
     store = RunStore.open(tmp / "bench.sqlite3", synchronous="NORMAL")
+    seed_history(store, case)
     crew = CrewConfig(
         name=CREW,
         url=sim.crew_url,
@@ -228,9 +238,14 @@ async def _engine(case: Case, sim: Sim, tmp: Path) -> dict[str, float]:
     done = asyncio.Event()
 
     def on_run(kickoff_id: str) -> None:
+        # As crewdash's own kickoff leaves it: the intent written before the server created
+        # the run, accepted at once. The simulator kicks its runs itself and this process
+        # reads of them up to a few hundred ms late (a burst while it is busy): dated by when
+        # it read them, every phase would seem to start that much late and each aim miss.
         pending.add(kickoff_id)
-        rec = store.create_intent(CREW, {}, str(uuid.uuid4()), {})
-        engine.monitor.track(store.mark_accepted(rec.local_id, kickoff_id))
+        created = time.time() - (time.monotonic() - sim.created(kickoff_id))
+        rec = store.create_intent(CREW, {}, str(uuid.uuid4()), {}, at=created)
+        engine.monitor.track(store.mark_accepted(rec.local_id, kickoff_id, at=created))
 
     def on_event(event: Any) -> None:
         nonlocal finished
@@ -267,6 +282,26 @@ async def _engine(case: Case, sim: Sim, tmp: Path) -> dict[str, float]:
         "unanswered": sent - requests,
         "peak_in_flight": engine.monitor.peak_in_flight,
     }
+
+
+def seed_history(store: Any, case: Case) -> None:
+    """`case.history` earlier runs of the crew, as a monitor that saw each change at once
+    would have stored them (an hour ago, one after another)."""
+    from crewdash.aop.parse import parse_status
+
+    queue, task = case.queue_delay / case.speed, case.task_real
+    t = time.time() - 3600.0
+    for i in range(case.history):
+        rec = store.create_intent(CREW, {}, str(uuid.uuid4()), {}, at=t)
+        store.mark_accepted(rec.local_id, f"history-{i}", at=t + 0.01)
+        for k in range(case.tasks):
+            progress = {"completed_tasks": k, "total_tasks": case.tasks}
+            body = {"status": "running", "current_task": f"t{k}", "progress": progress}
+            store.record_status(rec.local_id, parse_status(body), t + queue + k * task)
+        t += queue + case.tasks * task
+        done = {"status": "completed", "result": {"raw": "out"}}
+        store.record_status(rec.local_id, parse_status(done), t)
+        t += 1.0
 
 
 async def _naive(case: Case, sim: Sim) -> dict[str, float]:
@@ -343,7 +378,8 @@ def run_client(kind: str, case: Case) -> dict[str, float]:
 
 def main(argv: list[str]) -> None:
     if argv[0] == "sim":
-        asyncio.run(_sim_main(float(argv[1]), int(argv[2]), float(argv[3]), float(argv[4])))
+        sim_args = (float(argv[1]), int(argv[2]), float(argv[3]), float(argv[4]), float(argv[5]))
+        asyncio.run(_sim_main(*sim_args))
     elif argv[0] == "client":
         case = Case(**json.loads(argv[2]))
         result = asyncio.run(_client_main(argv[1], case))

@@ -4,7 +4,8 @@ An interval starts at the crew's `poll_min`, stretches while nothing changes up 
 and resets on a change, with jitter. Polls are spent where they can see something: once a
 phase is trusted, one poll just after its expected end; before that, a look just before the
 expected end (bracketing it), and in a phase no run has finished yet the runs behind follow
-the few ahead instead of each exploring it. poll_max bounds every wait, so a change the
+the few ahead instead of each exploring it, while one look-out of runs kicked off together
+looks at least every explore_max poll_min. poll_max bounds every wait, so a change the
 learning did not expect is seen at most that late.
 """
 
@@ -23,11 +24,13 @@ class Timing:
     """What the planner knows of one run (monotonic times)."""
 
     interval: float
+    key: str = ""  # the run's local id (the runs ahead in a phase are known by it)
     due: float = 0.0  # when its next poll is planned
     last_poll: float | None = None
     phase: Phase = ("", "")
     phase_started: float | None = None  # estimated start of the current phase ...
     start_slack: float = 0.0  # ... which may have been up to this much later
+    start_early: float = 0.0  # ... or up to this much sooner (see phases.Dated)
     urgent: bool = False  # asked for now (a refresh, a webhook): never put off
 
 
@@ -56,10 +59,24 @@ class Planner:
         margin = min(t.start_slack + dev + self.settings.aim_floor * poll_min, poll_min)
         return t.phase_started + expected + margin
 
-    def follow_until(self, t: Timing, model: PhaseModel) -> float:
+    def looks_out(self, t: Timing, model: PhaseModel, cfg: CrewConfig) -> bool:
+        """`t` is the look-out of a phase nothing is known of (see PhaseModel.looks_out)."""
+        window = self.settings.explore_max * cfg.poll_min
+        return (
+            window > 0
+            and model.expected(t.phase) is None
+            and model.looks_out(t.phase, t.key, window)
+        )
+
+    def follow_until(self, t: Timing, model: PhaseModel, now: float) -> float:
         """The runs ahead were all seen still in this phase at an age: take that as this run's
-        own look at that age, and stretch from it as after any quiet poll."""
+        own look at that age, and stretch from it as after any quiet poll. The runs ahead
+        stretch on their own, or those behind would wait on runs that wait in turn; by id,
+        not by age: runs kicked off together are all as old as the runs ahead were when last
+        seen. (The look-out of such runs follows nobody: see looks_out.)"""
         assert t.phase_started is not None
+        if model.ahead(t.phase, t.key):
+            return now
         return t.phase_started + self.settings.stretch * model.survived_age(t.phase)
 
     def follow(
@@ -68,7 +85,7 @@ class Planner:
         """Not before the crew's runs ahead in this phase say a poll could see something new."""
         if t.phase_started is None or waiting:
             return delay
-        return max(delay, min(cfg.poll_max, self.follow_until(t, model) - now))
+        return max(delay, min(cfg.poll_max, self.follow_until(t, model, now) - now))
 
     def replan(
         self, t: Timing, model: PhaseModel, cfg: CrewConfig, now: float, waiting: bool
@@ -82,8 +99,10 @@ class Planner:
         expected = model.expected(t.phase)
         if expected is not None and model.trusted(t.phase, expected):
             target = self.aim(t, model, cfg.poll_min, expected)
+        elif self.looks_out(t, model, cfg):
+            return None
         else:
-            target = self.follow_until(t, model)
+            target = self.follow_until(t, model, now)
         target = min(target, t.last_poll + cfg.poll_max)
         return target if target > now + self.settings.slack else None
 
@@ -102,8 +121,13 @@ class Planner:
             t.interval = cfg.poll_min
         else:
             t.interval = min(t.interval * self.settings.stretch, cfg.poll_max)
-        delay = t.interval
         expected = model.expected(t.phase)
+        if not waiting and self.looks_out(t, model, cfg):
+            # Nothing known of this phase: no end to aim at, so its look-out stays close (and
+            # follows no run: the others wait on it).
+            t.interval = min(t.interval, self.settings.explore_max * cfg.poll_min)
+            return self.jittered(t.interval)
+        delay = t.interval
         if expected is None or t.phase_started is None or waiting:
             return self.follow(t, model, cfg, now, self.jittered(delay), waiting)
         end = t.phase_started + expected

@@ -339,8 +339,11 @@ class Monitor(StoredInTicks):
             sent_at,
             now,
             crew.config.poll_min,
+            early=run.start_early,
         )
         run.phase, run.phase_started, run.start_slack = new_phase, dated.started, dated.slack
+        run.start_early = dated.early
+        crew.phases.entered(new_phase, run.record.local_id, run.record.created_at)
         return dated.news
 
     def _phase_news(self, crew: TrackedCrew, phase: Phase, now: float) -> None:

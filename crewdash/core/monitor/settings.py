@@ -41,6 +41,13 @@ class MonitorSettings:
     # runs ahead explore; the others follow). 0 turns this off. poll_max still bounds every
     # wait, so a run whose phase is shorter than its fellows' is seen at most that late.
     survivors: int = 3
+    # A phase nothing is known of (no earlier run, no run ahead has left it) is polled at
+    # least every this many poll_min by one look-out, the run in it kicked off first, when
+    # it is alone or `survivors` others were kicked off within that interval of it: stretching
+    # to poll_max there is what made a fresh batch's changes seen 7.5 s late on median
+    # (issue 17). The other runs follow; runs spread out reach the end one by one, after the
+    # one ahead learnt it (see PhaseModel.looks_out). 0 turns this off.
+    explore_max: float = 2.0
 
 
 __all__ = ["MonitorSettings"]

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,10 @@ from crewdash.core.models import (
     KickoffPhase,
     RunChanged,
     RunRecord,
+    StateChange,
 )
 from crewdash.core.monitor.health import NOTE_TOKEN, HealthState
+from crewdash.core.monitor.history import samples_by_phase
 from crewdash.core.monitor.phases import PhaseModel, phase_of
 from crewdash.core.monitor.plan import Planner, Timing
 from crewdash.core.monitor.ports import MonitorStore, StatusClient
@@ -198,6 +201,14 @@ class Tracking:
         if crew in self._crews and seconds > 0:
             self._crews[crew].durations.append(seconds)
 
+    def learn_history(self, crew: str, runs: Iterable[tuple[float, Sequence[StateChange]]]) -> None:
+        """Earlier runs of the crew (creation time, state changes: the store's phase_history):
+        their phase lengths are known from a new run's first poll."""
+        state = self._crews.get(crew)
+        if state is not None:
+            for phase, samples in samples_by_phase(runs).items():
+                state.phases.seed(phase, samples)
+
     def stall_after(self, crew: str) -> float:
         return stall_after(self._crews[crew].durations, self._settings)
 
@@ -235,9 +246,12 @@ class Tracking:
         if record.local_id in self._runs:
             return
         now = self.clock.monotonic()
-        run = TrackedRun(record=record, interval=crew.config.poll_min, last_progress=now)
+        run = TrackedRun(
+            record=record, key=record.local_id, interval=crew.config.poll_min, last_progress=now
+        )
         run.phase = phase_of(record)
         self._runs[record.local_id] = run
+        crew.phases.entered(run.phase, record.local_id, record.created_at)
         if delay <= 0 and self._just_accepted(run, crew, now):
             # The kickoff's answer said "queued" a moment ago: polling at once would only
             # say it again. Schedule it as after any observed change.

@@ -172,6 +172,25 @@ class RunsMixin(StoreBase):
         rows = self._read("SELECT * FROM state_changes WHERE local_id = ? ORDER BY id", (local_id,))
         return [change_from_row(r) for r in rows]
 
+    def phase_history(self, crew: str, *, runs: int = 20) -> list[tuple[float, list[StateChange]]]:
+        """The crew's latest `runs` completed runs, oldest first: each one's creation time and
+        state changes (the monitor learns its phase lengths from them). One query."""
+        rows = self._read(
+            """SELECT r.created_at AS created_at, s.* FROM state_changes s
+               JOIN (SELECT local_id, created_at FROM runs WHERE crew = ? AND state = ?
+                     ORDER BY created_at DESC LIMIT ?) r ON r.local_id = s.local_id
+               ORDER BY r.created_at, s.local_id, s.id""",
+            (crew, str(RunState.COMPLETED), int(runs)),
+        )
+        out: list[tuple[float, list[StateChange]]] = []
+        last: str | None = None
+        for row in rows:
+            if row["local_id"] != last:
+                last = row["local_id"]
+                out.append((row["created_at"], []))
+            out[-1][1].append(change_from_row(row))
+        return out
+
 
 def _observed(r: RunRecord) -> tuple[Any, ...]:
     return (

@@ -54,7 +54,8 @@ async def test_interval_stretches_while_nothing_changes_and_resets_on_change(sto
     def answer(_kid: str, now: float) -> RunStatus:
         return status(done=0) if now < t0 + 40 else status(task="write", done=1)
 
-    monitor, client, _ = make(store, clock, answer, poll_max=8.0)
+    # explore_max off: the stretch itself (the cap on unknown phases: test_monitor_plan)
+    monitor, client, _ = make(store, clock, answer, poll_max=8.0, explore_max=0.0)
     run = accepted_run(store)
     monitor.track(run)
     await monitor.start()

@@ -151,8 +151,10 @@ async def test_requests_in_flight_follow_the_latency_within_the_bounds(store) ->
     assert await _peak_in_flight(store, 1.0) == (16, 16)
 
 
-async def _batch(store: RunStore, survivors: int) -> tuple[list[int], list[float]]:
-    """Twenty runs kicked 1 s apart into a crew never seen before: for each, the polls made
+async def _batch(
+    store: RunStore, survivors: int, gap: float = 1.0
+) -> tuple[list[int], list[float]]:
+    """Twenty runs kicked `gap` apart into a crew never seen before: for each, the polls made
     during its first task, and how late its completion was seen."""
     clock = ManualClock()
     starts: dict[str, float] = {}
@@ -161,7 +163,7 @@ async def _batch(store: RunStore, survivors: int) -> tuple[list[int], list[float
     runs = []
     for _ in range(20):
         runs.append(await kick(store, clock, monitor, starts))
-        await clock.advance(1.0)
+        await clock.advance(gap)
     await clock.run_until(
         lambda: all(store.get(r.local_id).state.is_final for r in runs), 200, step=0.25
     )
@@ -177,11 +179,13 @@ async def _batch(store: RunStore, survivors: int) -> tuple[list[int], list[float
 
 
 async def test_runs_behind_others_in_an_unknown_phase_wait_for_them(store) -> None:
-    """The runs ahead explore a phase nobody has finished yet; the ones behind are not polled
-    before the age all of those were seen still in it."""
+    """Runs kicked off 1 s apart: none is polled at the explore cap (the first stretches like
+    any run: each of the others reaches the end after it learnt it); the ones behind are not
+    polled before the age all the runs ahead were seen still in it."""
     alone, _ = await _batch(store, survivors=0)
     together, late = await _batch(store, survivors=3)
-    assert alone[:3] == together[:3]  # the first runs explore as before
+    assert together[0] < alone[0]  # no look-out at the cap: the runs are spread out
+    assert sum(together[1:3]) < sum(alone[1:3])
     assert sum(together[3:]) <= sum(alone[3:]) / 3
     # once the runs ahead finish it, the phase is known and those behind are due at its end:
     # the typical completion is seen within half of poll_min
@@ -189,6 +193,17 @@ async def test_runs_behind_others_in_an_unknown_phase_wait_for_them(store) -> No
     # the worst as late as the stretch allows at that age (the change before it came when
     # its phase was still unknown), far under poll_max
     assert max(late) <= 0.5 * TASK
+
+
+async def test_runs_kicked_off_together_share_one_look_out(store) -> None:
+    """Twenty runs within a second: one of them looks at the unknown phase as often as a run
+    on its own would (every explore_max poll_min, 2 s), the others wait on its news: every
+    completion is seen within that of when it came."""
+    alone, _ = await _batch(store, survivors=0, gap=0.05)
+    together, late = await _batch(store, survivors=3, gap=0.05)
+    assert max(together) >= alone[0]  # the look-out
+    assert sum(together) <= sum(alone) / 3
+    assert max(late) <= 2.0
 
 
 async def test_a_refresh_is_never_put_off_by_what_the_crew_learnt(store) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from crewdash.aop.models import RunState
@@ -85,3 +87,43 @@ def test_the_middle_of_a_long_quiet_interval_is_clamped_to_one_poll_min_back() -
     model = PhaseModel(S)
     dated = model.date_change(TASK, 0.0, 0.0, last_poll=0.5, sent_at=30.0, now=30.1, poll_min=1)
     assert dated.started == 29.0
+
+
+def test_the_look_out_of_a_phase_is_the_run_that_entered_it_first() -> None:
+    """One run looks out for the end of a phase nothing is known of: the one in it kicked off
+    first (not the one seen at the greatest age, which the others' polls overtake)."""
+    model = PhaseModel(S)
+    assert model.looks_out(TASK, "r9", window=2.0)  # no run entered it: each on its own
+    model.entered(TASK, "r2", 100.5)
+    model.entered(TASK, "r1", 100.0)
+    assert model.looks_out(TASK, "r1", window=2.0)
+    assert not model.looks_out(TASK, "r2", window=2.0)
+    model.survived(TASK, "r2", 30.0)  # seen further in than r1 was: r1 still looks out
+    assert model.looks_out(TASK, "r1", window=2.0)
+    model.left(TASK, "r1")
+    assert model.looks_out(TASK, "r2", window=2.0)
+    off = PhaseModel(replace(S, survivors=0))  # no runs ahead: every run explores
+    off.entered(TASK, "r1", 100.0)
+    off.entered(TASK, "r2", 100.5)
+    assert off.looks_out(TASK, "r2", window=2.0)
+
+
+def test_the_look_out_stays_close_only_for_runs_kicked_off_with_it() -> None:
+    """Its looks are worth a request every explore interval while the runs in the phase
+    would all be past its end before a stretched look saw it: it is alone, or `survivors`
+    (2 here) others were kicked off within `window` of it. Runs spread out reach the end one
+    by one, each after the one ahead learnt it: then it stretches like any run."""
+    model = PhaseModel(S)
+    model.entered(TASK, "r1", 100.0)
+    assert model.looks_out(TASK, "r1", window=2.0)  # alone
+    model.entered(TASK, "r2", 101.5)
+    assert model.looks_out(TASK, "r2", window=2.0) is False
+    assert model.looks_out(TASK, "r1", window=2.0)  # both together
+    model.entered(TASK, "r3", 104.0)
+    assert not model.looks_out(TASK, "r1", window=2.0)  # one of two others close
+    model.entered(TASK, "r4", 101.9)
+    assert model.looks_out(TASK, "r1", window=2.0)  # two close: a batch waits on its news
+    spread = PhaseModel(S)
+    for i in range(10):
+        spread.entered(TASK, f"s{i}", 100.0 + 2.4 * i)
+    assert not spread.looks_out(TASK, "s0", window=2.0)
