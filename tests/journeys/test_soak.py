@@ -87,7 +87,9 @@ BURST_END = {"enter", "i", "space", "ctrl+p"}
 ANSWERING = {"enter", "space", "ctrl+s", "ctrl+r", "y"}
 #: what a confirmation of an answer asks (crew approve / request changes / flow outcome)
 ANSWER_QUESTIONS = ("Approve task", "run the task again", "with '")
-PALETTE_MARK = "Search for commands"
+#: the command palette: its placeholder while empty, its search icon once text is typed (the
+#: placeholder alone let an Enter through after typing, and it ran the highlighted "Quit")
+PALETTE_MARKS = ("Search for commands", "\N{RIGHT-POINTING MAGNIFYING GLASS}")
 
 
 def binding_keys() -> list[str]:
@@ -155,7 +157,7 @@ class Operator:
             return "answer-confirm"
         if any(mark in text for mark in MODAL_MARKS):
             return "modal"
-        if PALETTE_MARK in text:
+        if any(mark in text for mark in PALETTE_MARKS):
             return "palette"
         if "filter runs" in text and "inbox " in text:
             return "main"

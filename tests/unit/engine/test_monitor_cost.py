@@ -68,7 +68,10 @@ async def test_an_unchanged_status_causes_no_store_access(store) -> None:
     assert polls >= 10
     # the first poll saw pending -> running and wrote it; the other polls touched nothing
     assert counting.calls == ["record_status"]
-    assert [s.split()[0] for s in statements if not s.startswith("SELECT")] == [
+    # the change log's triggers (issue 14) trace their statement again each time they fire:
+    # repeats in a row are the one statement
+    written = [s.split()[0] for s in statements if not s.startswith("SELECT")]
+    assert [w for i, w in enumerate(written) if i == 0 or w != written[i - 1]] == [
         "BEGIN",
         "SAVEPOINT",
         "UPDATE",
