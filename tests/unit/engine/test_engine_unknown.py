@@ -72,7 +72,10 @@ async def test_adopt_checks_the_id_then_tracks_the_run(engine: Engine) -> None:
     assert adopted.state is RunState.RUNNING and adopted.finished_at is None
     assert local_id in engine.monitor.tracked()
     assert published[-1].run == adopted
-    assert [a["action"] for a in engine.run_actions(local_id)] == ["adopt"]
+    actions = engine.run_actions(local_id)
+    assert [a["action"] for a in actions] == ["kickoff", "adopt", "adopt"]
+    assert actions[1]["server_answer"].startswith("HTTP 404")  # the id the server did not know
+    assert actions[2]["server_answer"] == "2xx: status running"
     with pytest.raises(EngineError, match="not unknown"):
         engine.dismiss(local_id)
 
@@ -102,6 +105,8 @@ async def test_dismiss_and_webhook_adoption(engine: Engine) -> None:
     adopted = engine.run(local_id)
     assert adopted is not None and adopted.phase is KickoffPhase.ACCEPTED
     assert adopted.kickoff_id == "k-hook" and local_id in engine.monitor.tracked()
-    assert [a["action"] for a in engine.run_actions(local_id)] == ["auto-adopt"]
+    actions = engine.run_actions(local_id)
+    assert [a["action"] for a in actions] == ["kickoff", "auto-adopt"]
+    assert actions[-1]["channel"] == "webhook" and actions[-1]["user"] == "webhook"
     engine._on_delivery("c", {"kickoff_id": "k-other", "meta": {META_KEY: "unrelated"}})
     assert engine.run(dismissed_id).phase is KickoffPhase.REFUSED  # type: ignore[union-attr]
