@@ -96,6 +96,23 @@ class AuditEntry:
     def who(self) -> str:
         return f"{self.user}@{self.host}" if self.host else self.user
 
+    @property
+    def run_short(self) -> str:
+        """The run as the dashboard names it: 8 characters of its local id (else of its
+        kickoff id, for a pause of a run this store did not start)."""
+        return (self.local_id or self.kickoff_id or "")[:8]
+
+    def summary(self, width: int = 80) -> str:
+        """What happened, in one line of at most `width` characters: the verb, its detail,
+        a decision's result and the first words of its feedback."""
+        text = f"{self.what}: {self.detail}" if self.detail else self.what
+        if self.kind is AuditKind.DECISION:
+            text = f"{self.what} {self.detail} ({self.outcome})"
+            said = " ".join((self.feedback or "").split())
+            if said:
+                text += f' "{said}"'
+        return text if len(text) <= width else text[: width - 1] + "…"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": str(self.kind),
