@@ -72,5 +72,8 @@ def test_two_processes_write_actions_and_none_is_lost(tmp_path: Path) -> None:
         }
         assert {e.host for e in everything} == {this_host()}
         # each kickoff line names the run it accepted, whoever wrote it
-        for entry in store.audit(AuditFilter(run="k-two-7")):
-            assert entry.kickoff_id == "k-two-7" and entry.channel == "cli:two"
+        named = store.audit(AuditFilter(run="k-two-7"))
+        assert [(e.what, e.kickoff_id, e.channel) for e in named] == [
+            ("stop", "k-two-7", "cli:two"),
+            ("kickoff", "k-two-7", "cli:two"),
+        ]
