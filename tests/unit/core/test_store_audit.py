@@ -189,7 +189,7 @@ def _two_runs_with_decisions(store: RunStore) -> tuple[str, str]:
 
 
 def test_filters_crew_run_operator_since(store: RunStore) -> None:
-    alpha, beta = _two_runs_with_decisions(store)
+    _alpha, beta = _two_runs_with_decisions(store)
     _decide(store, "h-alpha", "fine", at=5.0)
     _decide(store, "h-beta", "ok", at=6.0)
     store.record_action(beta, "stop", "kickoff id kb", user="zoe", server_answer="2xx")
