@@ -98,16 +98,18 @@ class AuditEntry:
 
     @property
     def run_short(self) -> str:
-        """The run as the dashboard names it: 8 characters of its local id (else of its
-        kickoff id, for a pause of a run this store did not start)."""
-        return (self.local_id or self.kickoff_id or "")[:8]
+        """The run as the dashboard names it: 8 characters of its kickoff id (else of its
+        local id: a kickoff that got none)."""
+        return (self.kickoff_id or self.local_id or "")[:8]
 
     def summary(self, width: int = 80) -> str:
-        """What happened, in one line of at most `width` characters: the verb, its detail,
-        a decision's result and the first words of its feedback."""
+        """What happened, in one line of at most `width` characters: the verb and its
+        detail; for a decision its result unless the server took it, and the first words
+        of its feedback."""
         text = f"{self.what}: {self.detail}" if self.detail else self.what
         if self.kind is AuditKind.DECISION:
-            text = f"{self.what} {self.detail} ({self.outcome})"
+            if self.outcome and self.outcome != "accepted":
+                text += f" ({self.outcome})"
             said = " ".join((self.feedback or "").split())
             if said:
                 text += f' "{said}"'

@@ -10,7 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from crewdash.aop.errors import AOPError, UnsupportedError
-from crewdash.core.audit import STOP_TAKEN, answer_of_error
+from crewdash.core.audit import (
+    STOP_TAKEN,
+    AuditEntry,
+    AuditFilter,
+    AuditKey,
+    answer_of_error,
+)
 from crewdash.core.engine_clients import CrewClient, EngineError
 from crewdash.core.models import DecisionRecord, RunChanged, RunRecord, StateChange
 from crewdash.core.runs import resolve
@@ -169,6 +175,17 @@ class RunOperations:
             raise EngineError(str(exc)) from None
         self.bus.publish(RunChanged(updated))
         return updated
+
+    def audit(
+        self,
+        where: AuditFilter | None = None,
+        *,
+        limit: int = 100,
+        before: AuditKey | None = None,
+        after: AuditKey | None = None,
+    ) -> list[AuditEntry]:
+        """The audit trail, newest first (`RunStore.audit`): a store read, safe anywhere."""
+        return self.store.audit(where, limit=limit, before=before, after=after)
 
     def run_actions(self, local_id: str) -> list[dict[str, Any]]:
         """The audit trail of a run: adopt, resend, dismiss, automatic adoption."""

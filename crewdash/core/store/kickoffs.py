@@ -186,7 +186,7 @@ class KickoffsMixin(StoreBase):
                 conn,
                 local_id,
                 at,
-                f"accepted: kickoff id {kickoff_id}",
+                "accepted",  # the id: the run's, and the server's answer
                 f"2xx: kickoff id {kickoff_id}",
             )
             return record

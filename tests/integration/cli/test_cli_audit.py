@@ -67,7 +67,7 @@ async def test_table_and_csv_that_parses_back(cli: CliEnv) -> None:
     assert header.split() == ["WHEN", "WHO", "CHANNEL", "CREW", "RUN", "WHAT", "SERVER", "ANSWER"]
     assert len(lines) == 5  # 2 kickoffs, 1 answer, 2 stops, and nothing else
     assert any(
-        "cli:resume" in line and 'answer approved (accepted) "fine' in line for line in lines
+        "cli:resume" in line and 'answer: approved "fine' in line for line in lines
     )
     assert any("2xx: stop accepted" in line for line in lines)
 

@@ -104,7 +104,7 @@ async def test_every_kickoff_answer_is_an_action_with_who_and_the_server_answer(
         (local_user(), this_host(), "cli:test")
     }
     unknown, refused, ok = entries  # newest first
-    assert ok.local_id == accepted.local_id and ok.detail == "accepted: kickoff id k-ok"
+    assert ok.local_id == accepted.local_id and ok.detail == "accepted" and ok.kickoff_id == "k-ok"
     assert ok.server_answer == "2xx: kickoff id k-ok"
     assert refused.detail.startswith("refused") and refused.server_answer == (
         "HTTP 422: missing input topic"
@@ -165,7 +165,7 @@ def test_a_refused_write_leaves_no_action(store: RunStore) -> None:
     store.mark_accepted(run.local_id, "k1")
     with pytest.raises(PhaseConflict):
         store.mark_refused(run.local_id, "late")
-    assert [e.detail for e in store.audit()] == ["accepted: kickoff id k1"]
+    assert [e.detail for e in store.audit()] == ["accepted"]
 
 
 def _decide(store: RunStore, request_id: str, feedback: str, at: float) -> int:

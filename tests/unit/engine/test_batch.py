@@ -216,5 +216,5 @@ async def test_resend_unknown_sends_those_rows_again_on_their_own_run_rows(store
     assert actions == [
         ("kickoff", "unknown: 504 — the ser"),
         ("resend", "batch --resend-unknown"),
-        ("kickoff", "accepted: kickoff id k"),
+        ("kickoff", "accepted"),
     ]
