@@ -66,9 +66,7 @@ async def test_table_and_csv_that_parses_back(cli: CliEnv) -> None:
     header, *lines = table.out.splitlines()
     assert header.split() == ["WHEN", "WHO", "CHANNEL", "CREW", "RUN", "WHAT", "SERVER", "ANSWER"]
     assert len(lines) == 5  # 2 kickoffs, 1 answer, 2 stops, and nothing else
-    assert any(
-        "cli:resume" in line and 'answer: approved "fine' in line for line in lines
-    )
+    assert any("cli:resume" in line and 'answer: approved "fine' in line for line in lines)
     assert any("2xx: stop accepted" in line for line in lines)
 
     exported = await cli.run("audit", "--format", "csv")
