@@ -50,7 +50,7 @@ def _request(store: RunStore, crew: str, kickoff_id: str, local_id: str) -> str:
     return request_id
 
 
-def _story(path: Path) -> RunStore:
+def audit_story(path: Path) -> RunStore:
     """An afternoon of two operators: kickoffs, answers, stops, a refused stop, an adoption."""
     ticks = count()
     store = RunStore.open(path, now=lambda: NOW - 3000 + 97 * next(ticks), channel="dashboard")
@@ -87,7 +87,7 @@ def _story(path: Path) -> RunStore:
 
 
 def test_audit_screen(snap_compare: Any, tmp_path: Path) -> None:
-    store = _story(tmp_path / "runs.sqlite3")
+    store = audit_story(tmp_path / "runs.sqlite3")
     shown: list[AuditEntry] = store.audit()
     assert len(shown) == 8  # 3 kickoffs, 2 answers, 2 stops, 1 adoption
     try:
