@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from crewdash.aop.redact import redact
 from crewdash.core.audit import (
     AuditEntry,
     AuditFilter,
@@ -49,7 +50,7 @@ def insert_action(
             at,
             user or local_user(),
             action,
-            detail,
+            redact(detail),  # our own words, with a server's quoted in them at times
             this_host(),
             channel,
             None if server_answer is None else short_answer(server_answer),

@@ -124,7 +124,13 @@ class DecisionsMixin(StoreBase):
         at = decision.at or self._now()
         with self._write() as conn:
             return _insert_decision(
-                conn, decision, user, at, channel, AnswerOutcome.PENDING, origin=self.channel
+                conn,
+                decision,
+                user,
+                at,
+                channel,
+                AnswerOutcome.PENDING,
+                origin=decision.origin or self.channel,
             )
 
     def claim_answer(
@@ -159,11 +165,17 @@ class DecisionsMixin(StoreBase):
                     channel,
                     AnswerOutcome.ANSWERED_ELSEWHERE,
                     note,
-                    origin=self.channel,
+                    origin=decision.origin or self.channel,
                 )
                 return decision_id, winner or _decision_in(conn, decision_id)
             decision_id = _insert_decision(
-                conn, decision, user, at, channel, AnswerOutcome.PENDING, origin=self.channel
+                conn,
+                decision,
+                user,
+                at,
+                channel,
+                AnswerOutcome.PENDING,
+                origin=decision.origin or self.channel,
             )
             conn.execute(
                 "INSERT INTO answer_claims (request_id, decision_id, host, pid, at)"

@@ -259,3 +259,15 @@ def test_the_server_answer_is_redacted(store: RunStore) -> None:
     assert token.reveal() not in stored.fetchone()[0]
     [entry] = [e for e in store.audit() if e.what == "stop"]
     assert entry.server_answer == "HTTP 500: bad **** line"
+
+
+def test_a_decision_names_its_channel_or_the_store_s(store: RunStore) -> None:
+    """An answer given through another front end of this process (a browser) says so; any
+    other answer carries the store's channel."""
+    alpha, _ = _two_runs_with_decisions(store)
+    store.record_decision(
+        Decision("h-alpha", "yes", approve=True, at=7.0, origin="browser"), "resume"
+    )
+    _decide(store, "h-alpha", "also yes", at=8.0)
+    answers = [(e.channel, e.feedback, e.local_id) for e in store.audit() if e.what == "answer"]
+    assert answers == [("cli:test", "also yes", alpha), ("browser", "yes", alpha)]
