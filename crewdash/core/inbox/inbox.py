@@ -97,9 +97,9 @@ class Inbox(InboxSources):
         seen: PauseIdentity | None = None,
         via: str = "",
     ) -> AnswerOutcome:
-        """Send one answer (`via`: the front end it came through, for the audit trail; by
-        default the store's channel). A request already answered returns its stored outcome and sends
-        nothing; `approve=None` on a crew request means approve.
+        """Send one answer. A request already answered returns its stored outcome and sends
+        nothing; `approve=None` on a crew request means approve. `via`: the front end it came
+        through, for the audit trail (by default the store's channel).
 
         `seen` is the pause as the operator saw it (`HumanRequest.identity`). With it the
         answer is sent only while the run is still in that pause: the request's round and
