@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from cli_helpers import CliEnv, wait_paused
 
 from crewdash.commands.support.audit_render import CSV_COLUMNS
@@ -110,3 +111,16 @@ async def test_bad_options_are_one_line_errors(cli: CliEnv) -> None:
         assert result.code == 2, (argv, result.err)
         assert words in result.err and "Traceback" not in result.err
         assert len(result.err.strip().splitlines()) <= 2, result.err  # argparse adds usage
+
+
+async def test_limit_reads_the_store_a_page_at_a_time(
+    cli: CliEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _story(cli)
+    whole = (await cli.run("audit", "--json")).of_type("audit")
+    monkeypatch.setattr("crewdash.commands.audit.PAGE", 2)  # 5 entries: three pages
+    paged = await cli.run("audit", "--json", "--limit", "0")
+    assert paged.code == 0 and paged.of_type("audit") == whole
+    first = await cli.run("audit", "--json", "--limit", "3")
+    assert first.of_type("audit") == whole[:3]
+    assert "the newest 3 shown; --limit 0 shows all" in first.err
