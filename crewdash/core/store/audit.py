@@ -145,19 +145,21 @@ class AuditMixin(StoreBase):
         return merged[:limit]
 
     def _audit_run(self, ref: str) -> tuple[str | None, str | None, str | None]:
-        """(local id, crew, kickoff id) of the run `ref` names in any id form; a kickoff id
-        only paused requests know gives (None, None, the id)."""
+        """(local id, crew, kickoff id) of the run `ref` names in any id form (a prefix of 4+
+        characters of a local or kickoff id will do); a kickoff id only paused requests know
+        gives (None, None, the id)."""
         ref = ref.strip()
         rows = self._read(
             "SELECT local_id, crew, kickoff_id FROM runs"
             " WHERE local_id = ? OR request_id = ? OR kickoff_id = ? LIMIT 2",
             (ref, ref, ref),
         )
-        if not rows and len(ref) >= 4:
+        if not rows and len(ref) >= 4:  # a prefix: of a local id, or of a kickoff id as shown
+            like = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = self._read(
                 "SELECT local_id, crew, kickoff_id FROM runs WHERE local_id LIKE ? ESCAPE '\\'"
-                " LIMIT 2",
-                (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+                " OR kickoff_id LIKE ? ESCAPE '\\' LIMIT 2",
+                (like, like),
             )
         if len(rows) > 1:
             raise UnknownRunError(f"{ref!r} names more than one run; give more of its id")

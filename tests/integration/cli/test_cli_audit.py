@@ -89,6 +89,7 @@ async def test_filters(cli: CliEnv) -> None:
         return [(e["what"], e["kickoff_id"]) for e in result.of_type("audit")]
 
     assert await kinds("--run", answered) == [("answer", answered), ("kickoff", answered)]
+    assert await kinds("--run", answered[:8]) == await kinds("--run", answered)  # as shown
     assert {k for _, k in await kinds("--run", stopped)} == {stopped}
     assert len(await kinds("--operator", local_user())) == 5
     assert len(await kinds("--operator", f"{local_user()}@{this_host()}")) == 5
