@@ -88,6 +88,17 @@ def _resolve_unknown() -> Any:
     return ScreenApp(lambda: ResolveUnknownModal(lost, DUPLICATE_RISK))
 
 
+def _audit() -> Any:
+    import tempfile
+
+    from test_snapshots_audit import StoreAudit, audit_story
+
+    from crewdash.tui.screens.audit import AuditScreen
+
+    store = audit_story(Path(tempfile.mkdtemp()) / "runs.sqlite3")  # a real store, kept
+    return ScreenApp(lambda: AuditScreen(StoreAudit(store)))
+
+
 async def _palette(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("ctrl+p", *"sort")
@@ -107,6 +118,7 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "palette": (main_app, _palette),
     "first-run": (first_run_app, settle),
     "resolve-unknown": (_resolve_unknown, _still),
+    "audit": (_audit, _still),
 }
 
 

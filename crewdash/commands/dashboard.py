@@ -160,10 +160,11 @@ def _engine_builder(
 
 def _open_store(data_dir: Path) -> RunStore:
     """The run store in `data_dir`, made if need be (blocking, as every call of the store is)."""
+    from crewdash.core.audit import DASHBOARD
     from crewdash.core.store.database import RunStore, store_path
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return RunStore.open(store_path(data_dir))
+    return RunStore.open(store_path(data_dir), channel=DASHBOARD)  # its audit rows' channel
 
 
 def _make_app(

@@ -330,9 +330,11 @@ class Engine(RunOperations):
         approve: bool | None = None,
         outcome: str | None = None,
         seen: PauseIdentity | None = None,
+        channel: str = "",
     ) -> AnswerOutcome:
         """Answer a request; `seen` (`HumanRequest.identity` of what was shown) makes sure the
-        answer goes to that pause and no other (see `Inbox.answer`)."""
+        answer goes to that pause and no other (see `Inbox.answer`). `channel`: the front end
+        the answer came through when not the store's own (crewdash.core.audit)."""
         return await self.inbox_.answer(
             request_id,
             feedback=feedback,
@@ -340,6 +342,7 @@ class Engine(RunOperations):
             outcome=outcome,
             user=self.user,
             seen=seen,
+            via=channel,
         )
 
     def superseded_by(self, request_id: str) -> HumanRequest | None:

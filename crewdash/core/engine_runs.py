@@ -10,6 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from crewdash.aop.errors import AOPError, UnsupportedError
+from crewdash.core.audit import (
+    STOP_TAKEN,
+    AuditEntry,
+    AuditFilter,
+    AuditKey,
+    answer_of_error,
+)
 from crewdash.core.engine_clients import CrewClient, EngineError
 from crewdash.core.models import DecisionRecord, RunChanged, RunRecord, StateChange
 from crewdash.core.runs import resolve
@@ -169,6 +176,17 @@ class RunOperations:
         self.bus.publish(RunChanged(updated))
         return updated
 
+    def audit(
+        self,
+        where: AuditFilter | None = None,
+        *,
+        limit: int = 100,
+        before: AuditKey | None = None,
+        after: AuditKey | None = None,
+    ) -> list[AuditEntry]:
+        """The audit trail, newest first (`RunStore.audit`): a store read, safe anywhere."""
+        return self.store.audit(where, limit=limit, before=before, after=after)
+
     def run_actions(self, local_id: str) -> list[dict[str, Any]]:
         """The audit trail of a run: adopt, resend, dismiss, automatic adoption."""
         return list(self.store.actions(local_id))
@@ -190,12 +208,25 @@ class RunOperations:
         record = self._record(local_id)
         if record.kickoff_id is None:
             raise EngineError("this run has no kickoff id: there is nothing to stop")
+        stopping = f"kickoff id {record.kickoff_id}"
         try:
             await self.client(record.crew).stop(record.kickoff_id)
-        except UnsupportedError as exc:
-            raise UnsupportedError(
-                "this deployment cannot stop runs", status_code=exc.status_code
-            ) from exc
+        except AOPError as exc:  # refused: audited with the server's answer, then raised
+            self.store.record_action(
+                local_id,
+                "stop",
+                stopping,
+                user=self.user or None,
+                server_answer=answer_of_error(exc),
+            )
+            if isinstance(exc, UnsupportedError):
+                raise UnsupportedError(
+                    "this deployment cannot stop runs", status_code=exc.status_code
+                ) from exc
+            raise
+        self.store.record_action(
+            local_id, "stop", stopping, user=self.user or None, server_answer=STOP_TAKEN
+        )
         return await self.refresh(local_id)
 
     async def refresh(self, local_id: str) -> RunRecord:

@@ -190,6 +190,7 @@ class Decision:
     outcome: str | None = None  # flows: one of `emit`
     user: str = ""
     at: float = 0.0
+    origin: str = ""  # the front end it came through (crewdash.core.audit); "": the store's
 
 
 @dataclass(frozen=True, slots=True)

@@ -313,6 +313,12 @@ class CrewdashApp(EngineEventsApp):
         if not isinstance(self.screen, InboxScreen):
             self.push_screen(InboxScreen(self.engine))
 
+    def action_audit(self) -> None:
+        from crewdash.tui.screens.audit import AuditScreen
+
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen(self.engine))
+
     def action_help(self) -> None:
         from crewdash.tui.screens.help import HelpScreen
 

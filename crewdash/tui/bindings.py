@@ -21,6 +21,14 @@ APP_BINDINGS: list[Binding] = [
         "i", "answer_next", "Answer", id="answer", tooltip="Answer the oldest human-input request"
     ),
     Binding("I", "inbox", "Inbox", id="inbox", tooltip="List every pending human-input request"),
+    Binding(
+        "A",
+        "audit",
+        "Audit",
+        id="audit",
+        tooltip="Every human decision and operator action: who, when, channel, server's answer",
+        show=False,
+    ),
 ]
 
 MAIN_BINDINGS: list[Binding] = [

@@ -27,6 +27,7 @@ from crewdash.core.engine_thread import EngineThread, EventRelay
 from crewdash.core.models import CrewHealth
 
 if TYPE_CHECKING:
+    from crewdash.core.audit import AuditEntry
     from crewdash.core.engine import Engine
     from crewdash.core.models import DecisionRecord, Event, HumanRequest, RunRecord, StateChange
 
@@ -193,6 +194,9 @@ class DeferredEngine:
 
     def decisions(self, local_id: str) -> list[DecisionRecord]:
         return self._engine.decisions(local_id) if self._engine is not None else []
+
+    def audit(self, *args: Any, **kwargs: Any) -> list[AuditEntry]:
+        return self._engine.audit(*args, **kwargs) if self._engine is not None else []
 
     def crew_health(self, crew: str) -> tuple[CrewHealth, str]:
         if self._engine is None:

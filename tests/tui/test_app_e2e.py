@@ -34,7 +34,7 @@ async def dashboard(sim_server: Any, tmp_path: Path) -> AsyncIterator[Callable[.
     def make(
         names: list[str], server: Any = None, settings: MonitorSettings | None = None
     ) -> CrewdashApp:
-        store = RunStore.open(tmp_path / "runs.sqlite3")
+        store = RunStore.open(tmp_path / "runs.sqlite3", channel="dashboard")
         stores.append(store)
         config = sim_config(server or sim_server, names)
         engine = Engine(config, store, monitor_settings=settings)
@@ -245,4 +245,7 @@ async def test_an_unknown_kickoff_is_resolved_from_the_dashboard(
         else:
             finished.cancel()
     with RunStore.open(tmp_path / "runs.sqlite3") as store:
-        assert [a["action"] for a in store.actions(row.local_id)] == ["adopt"]
+        actions = store.actions(row.local_id)
+        assert [a["action"] for a in actions] == ["kickoff", "adopt"]
+        # the lost kickoff was written by this test's own store; the adoption by the app
+        assert [a["channel"] for a in actions] == ["unknown", "dashboard"]

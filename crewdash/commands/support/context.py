@@ -52,7 +52,11 @@ def store_path(args: argparse.Namespace) -> Path:
 
 @contextmanager
 def open_store(args: argparse.Namespace) -> Iterator[RunStore]:
-    store = RunStore.open(store_path(args))
+    """The run store; what is written through it is audited as `cli:<command>`."""
+    from crewdash.core.audit import cli_channel
+
+    command = getattr(args, "command", None) or "crewdash"
+    store = RunStore.open(store_path(args), channel=cli_channel(command))
     try:
         yield store
     finally:

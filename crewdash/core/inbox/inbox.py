@@ -95,9 +95,11 @@ class Inbox(InboxSources):
         outcome: str | None = None,
         user: str = "",
         seen: PauseIdentity | None = None,
+        via: str = "",
     ) -> AnswerOutcome:
         """Send one answer. A request already answered returns its stored outcome and sends
-        nothing; `approve=None` on a crew request means approve.
+        nothing; `approve=None` on a crew request means approve. `via`: the front end it came
+        through, for the audit trail (by default the store's channel).
 
         `seen` is the pause as the operator saw it (`HumanRequest.identity`). With it the
         answer is sent only while the run is still in that pause: the request's round and
@@ -120,7 +122,7 @@ class Inbox(InboxSources):
             raise InboxError(f"{outcome!r} is not one of {', '.join(req.emit)}")
         self._answering.add(request_id)
         try:
-            return await self._send(req, feedback, approve, outcome, user, seen)
+            return await self._send(req, feedback, approve, outcome, user, seen, via)
         finally:
             self._answering.discard(request_id)
 
@@ -185,12 +187,15 @@ class Inbox(InboxSources):
         outcome: str | None,
         user: str,
         seen: PauseIdentity | None = None,
+        via: str = "",
     ) -> AnswerOutcome:
         """Claim the request (audit row first), send through its channel, record the outcome
         (see the module docstring)."""
         channel = "callback" if req.callback_url else "resume"
         sent_approve = approve if req.callback_url else resume_answer(feedback, approve, outcome)[1]
-        decision = Decision(req.id, feedback, sent_approve, outcome, user, at=self.clock.time())
+        decision = Decision(
+            req.id, feedback, sent_approve, outcome, user, at=self.clock.time(), origin=via
+        )
         decision_id, winner = self.store.claim_answer(
             decision, channel, lambda w: f"not sent: {how_answered(w)}"
         )

@@ -33,6 +33,7 @@ from crewdash.aop.errors import (
     ValidationError,
 )
 from crewdash.aop.models import HumanInputWebhook, Webhooks
+from crewdash.core.audit import answer_of_error
 from crewdash.core.models import KickoffPhase, RunRecord
 from crewdash.core.runs.pacer import Pacer
 from crewdash.core.store.database import PhaseConflict, RunStore
@@ -282,6 +283,7 @@ async def _failed(
     again (not taken, attempts left). Raises KickoffNotSent when stopped while waiting."""
     local_id, at = run.local_id, _now(clock)
     outcome = classify(exc)
+    said = answer_of_error(exc)  # for the audit trail
     if outcome is Outcome.NOT_TAKEN:
         row_wait = 0.0
         if isinstance(exc, RateLimitedError):
@@ -296,23 +298,27 @@ async def _failed(
                 ) from None
             return True
         store.mark_refused(
-            local_id, f"{exc} — not taken after {attempt} attempts; {NEVER_REACHED}", at=at
+            local_id,
+            f"{exc} — not taken after {attempt} attempts; {NEVER_REACHED}",
+            at=at,
+            answer=said,
         )
     elif outcome is Outcome.REFUSED:
         reason = str(exc)
         if isinstance(exc, ConnectionFailedError | RequestTimeoutError):
             reason = f"{exc} — {NEVER_REACHED}"
-        store.mark_refused(local_id, reason, at=at)
+        store.mark_refused(local_id, reason, at=at, answer=said)
     elif outcome is Outcome.UNREADABLE:
         store.mark_unknown(
             local_id,
             f"{ID_UNREADABLE} ({exc}) (request id {run.request_id} in the run's meta); "
             f"{HOW_TO_RESOLVE}",
             at=at,
+            answer=said,
         )
     else:
         what = str(exc) if isinstance(exc, AOPError) else type(exc).__name__
-        store.mark_unknown(local_id, unknown_reason(what, run.request_id), at=at)
+        store.mark_unknown(local_id, unknown_reason(what, run.request_id), at=at, answer=said)
     return False
 
 

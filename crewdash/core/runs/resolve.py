@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from crewdash.aop.errors import NotFoundError
 from crewdash.aop.models import HumanInputWebhook, RunStatus, Webhooks
+from crewdash.core.audit import WEBHOOK, answer_of_error
 from crewdash.core.models import KickoffPhase, RunRecord
 from crewdash.core.runs.kickoff import META_KEY, send_intent, webhooks_of
 from crewdash.core.runs.pacer import Pacer
@@ -98,7 +99,14 @@ async def adopt(
         raise ResolveError(f"kickoff id {kickoff_id} already belongs to run {other.local_id}")
     try:
         status = await client.status(kickoff_id)
-    except NotFoundError:
+    except NotFoundError as exc:
+        store.record_action(
+            record.local_id,
+            "adopt",
+            f"kickoff id {kickoff_id}: not adopted, the server does not know it",
+            user=user,
+            server_answer=answer_of_error(exc),
+        )
         raise ResolveError(
             f"crew {record.crew} does not know a run {kickoff_id} (or it has expired); "
             "check the id in the AOP dashboard"
@@ -108,6 +116,7 @@ async def adopt(
         "adopt",
         f"kickoff id {kickoff_id}; server says {status.raw_state}",
         user=user,
+        server_answer=f"2xx: status {status.raw_state}",
     )
     try:
         store.adopt(record.local_id, kickoff_id, f"adopted by {user or 'the operator'}")
@@ -182,7 +191,11 @@ def adopt_from_webhook(store: RunStore, crew: str, payload: Mapping[str, Any]) -
     if store.find_by_kickoff_id(crew, kickoff_id) is not None:
         return None
     store.record_action(
-        record.local_id, "auto-adopt", f"kickoff id {kickoff_id} from a webhook", user="webhook"
+        record.local_id,
+        "auto-adopt",
+        f"kickoff id {kickoff_id} from a webhook",
+        user="webhook",
+        channel=WEBHOOK,
     )
     try:
         return store.adopt(record.local_id, kickoff_id, "adopted: a webhook named its run")

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crewdash.core.audit import UNSPECIFIED
 from crewdash.core.models import RunRecord
 from crewdash.core.runs.lease import Lease, owners_dir
 from crewdash.core.store.errors import StoreError
@@ -44,6 +45,8 @@ class StoreBase:
         self.path = path
         self._lease = Lease(owners_dir(path))
         self._batching = False  # inside batch(): writes are savepoints of its transaction
+        # the front end this process writes for, stamped on every audit row (core/audit.py)
+        self.channel = UNSPECIFIED
 
     @property
     def owner(self) -> str:

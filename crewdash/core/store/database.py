@@ -11,7 +11,8 @@
 `RunStore` is opened and closed here; what it stores is split by concern, one mixin a module:
 kickoffs.py (the intent → send → id protocol), runs.py (observations, actions, reads),
 requests.py (human-input requests), decisions.py (the audit trail and answer claims),
-batches.py (batch rows), changes.py (what other processes wrote; who polls a run);
+batches.py (batch rows), changes.py (what other processes wrote; who polls a run),
+audit.py (the audit trail: every decision and action, who, channel, server's answer);
 base.py holds the connection, lock and transactions they share.
 """
 
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from crewdash.core.audit import UNSPECIFIED
+from crewdash.core.store.audit import AuditMixin
 from crewdash.core.store.base import StoreBase
 from crewdash.core.store.base import local_user as local_user
 from crewdash.core.store.base import new_local_id as new_local_id
@@ -110,6 +113,7 @@ class RunStore(
     DecisionsMixin,
     BatchesMixin,
     ChangesMixin,
+    AuditMixin,
     StoreBase,
 ):
     """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""
@@ -122,10 +126,12 @@ class RunStore(
         synchronous: Synchronous = "FULL",
         now: Callable[[], float] = time.time,
         busy_timeout: float = 5.0,
+        channel: str = UNSPECIFIED,
     ) -> RunStore:
         """Open (creating and migrating as needed) the store at `path`. Several processes
         may open a new store at once. StoreOpenError, naming the path and what to do, when
-        the file is not a store, or the file or its directory cannot be written."""
+        the file is not a store, or the file or its directory cannot be written. `channel`:
+        the front end every audit row written through this store names (core/audit.py)."""
         path = Path(path)
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"bad synchronous level {synchronous!r}")
@@ -145,7 +151,9 @@ class RunStore(
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, now)
+        store = cls(conn, path, now)
+        store.channel = channel
+        return store
 
     def close(self) -> None:
         with self._lock:

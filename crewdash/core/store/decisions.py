@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from crewdash.core.audit import this_host
 from crewdash.core.models import AnswerOutcome, Decision, DecisionRecord, HumanRequest
 from crewdash.core.store.base import StoreBase, local_user
 from crewdash.core.store.errors import StoreError
@@ -45,13 +46,16 @@ def _insert_decision(
     channel: str,
     outcome: AnswerOutcome,
     note: str | None = None,
+    *,
+    origin: str,
 ) -> int:
     """Write one decision row; a closed one (not PENDING) is answered at `at`, with `note` as
-    what happened. Returns its id."""
+    what happened. `origin`: the operator's channel (dashboard, cli:resume, ...); `channel`
+    is the answer's route. Returns its id."""
     cur = conn.execute(
         """INSERT INTO decisions (request_id, user, at, feedback, approve, choice,
-           channel, outcome, server_answer, answered_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           channel, outcome, server_answer, answered_at, host, origin)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             decision.request_id,
             user,
@@ -63,6 +67,8 @@ def _insert_decision(
             str(outcome),
             note,
             None if outcome is AnswerOutcome.PENDING else at,
+            this_host(),
+            origin,
         ),
     )
     return int(cur.lastrowid or 0)
@@ -117,7 +123,15 @@ class DecisionsMixin(StoreBase):
         user = decision.user or local_user()
         at = decision.at or self._now()
         with self._write() as conn:
-            return _insert_decision(conn, decision, user, at, channel, AnswerOutcome.PENDING)
+            return _insert_decision(
+                conn,
+                decision,
+                user,
+                at,
+                channel,
+                AnswerOutcome.PENDING,
+                origin=decision.origin or self.channel,
+            )
 
     def claim_answer(
         self,
@@ -144,10 +158,25 @@ class DecisionsMixin(StoreBase):
             if winner is not None or answered:
                 note = not_sent(winner) if winner else "not sent: already answered"
                 decision_id = _insert_decision(
-                    conn, decision, user, at, channel, AnswerOutcome.ANSWERED_ELSEWHERE, note
+                    conn,
+                    decision,
+                    user,
+                    at,
+                    channel,
+                    AnswerOutcome.ANSWERED_ELSEWHERE,
+                    note,
+                    origin=decision.origin or self.channel,
                 )
                 return decision_id, winner or _decision_in(conn, decision_id)
-            decision_id = _insert_decision(conn, decision, user, at, channel, AnswerOutcome.PENDING)
+            decision_id = _insert_decision(
+                conn,
+                decision,
+                user,
+                at,
+                channel,
+                AnswerOutcome.PENDING,
+                origin=decision.origin or self.channel,
+            )
             conn.execute(
                 "INSERT INTO answer_claims (request_id, decision_id, host, pid, at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -213,8 +242,9 @@ class DecisionsMixin(StoreBase):
                 return None
             conn.execute(
                 """INSERT INTO decisions (request_id, user, at, feedback, channel, outcome,
-                   server_answer, answered_at) VALUES (?, ?, ?, '', ?, ?, ?, ?)""",
-                (request_id, user, at, channel, str(outcome), note, at),
+                   server_answer, answered_at, host, origin)
+                   VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)""",
+                (request_id, user, at, channel, str(outcome), note, at, this_host(), self.channel),
             )
             conn.execute(
                 "UPDATE human_requests SET answered = ? WHERE id = ?", (str(outcome), request_id)

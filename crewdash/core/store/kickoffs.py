@@ -12,6 +12,7 @@ from typing import Any
 from crewdash.aop.models import RunState
 from crewdash.core.models import KickoffPhase, RunRecord
 from crewdash.core.runs.lease import owner_alive
+from crewdash.core.store.audit import insert_action
 from crewdash.core.store.base import StoreBase, new_local_id
 from crewdash.core.store.batches import record_batch_row_in
 from crewdash.core.store.errors import PhaseConflict
@@ -140,14 +141,35 @@ class KickoffsMixin(StoreBase):
                 mine=True,
             )
 
+    def _kickoff_action_in(
+        self,
+        conn: sqlite3.Connection,
+        local_id: str,
+        at: float,
+        detail: str,
+        answer: str | None,
+    ) -> None:
+        """The kickoff's line of the audit trail, in the transaction that stores its answer."""
+        insert_action(
+            conn,
+            local_id,
+            at,
+            "kickoff",
+            detail,
+            user=None,
+            channel=self.channel,
+            server_answer=answer,
+        )
+
     def mark_accepted(
         self, local_id: str, kickoff_id: str, *, at: float | None = None
     ) -> RunRecord:
         """The server's kickoff id. From INTENT (the answer), or from UNKNOWN (a late
-        answer, an adoption): the id is the truth whatever was believed before."""
+        answer, an adoption): the id is the truth whatever was believed before. Written to
+        the audit trail with it (`kickoff`, accepted)."""
         at = self._now() if at is None else at
         with self._write() as conn:
-            return self._transition(
+            record = self._transition(
                 conn,
                 local_id,
                 (KickoffPhase.INTENT, KickoffPhase.UNKNOWN),
@@ -160,6 +182,14 @@ class KickoffsMixin(StoreBase):
                     "updated_at": at,
                 },
             )
+            self._kickoff_action_in(
+                conn,
+                local_id,
+                at,
+                "accepted",  # the id: the run's, and the server's answer
+                f"2xx: kickoff id {kickoff_id}",
+            )
+            return record
 
     def adopt(self, local_id: str, kickoff_id: str, detail: str) -> RunRecord:
         """An UNKNOWN row gets the kickoff id the operator (or a webhook) found: ACCEPTED,
@@ -189,9 +219,10 @@ class KickoffsMixin(StoreBase):
         *,
         at: float | None = None,
         expect: Iterable[KickoffPhase] = (KickoffPhase.INTENT,),
+        answer: str | None = None,
     ) -> RunRecord:
-        """No run exists: the server refused, or nothing was sent."""
-        return self._mark_failed(local_id, KickoffPhase.REFUSED, error, at, expect)
+        """No run exists: the server refused (`answer`: what it said), or nothing was sent."""
+        return self._mark_failed(local_id, KickoffPhase.REFUSED, error, at, expect, answer)
 
     def mark_unknown(
         self,
@@ -200,10 +231,11 @@ class KickoffsMixin(StoreBase):
         *,
         at: float | None = None,
         expect: Iterable[KickoffPhase] = (KickoffPhase.INTENT,),
+        answer: str | None = None,
     ) -> RunRecord:
         """The request may have started a run: only the operator (or a webhook) can tell.
-        Not finished: no `finished_at`."""
-        return self._mark_failed(local_id, KickoffPhase.UNKNOWN, reason, at, expect)
+        Not finished: no `finished_at`. `answer`: what the server said, if it said anything."""
+        return self._mark_failed(local_id, KickoffPhase.UNKNOWN, reason, at, expect, answer)
 
     def _mark_failed(
         self,
@@ -212,8 +244,12 @@ class KickoffsMixin(StoreBase):
         text: str,
         at: float | None,
         expect: Iterable[KickoffPhase],
+        answer: str | None,
     ) -> RunRecord:
+        """A kickoff's failed answer (from INTENT), or the operator's dismissal (from UNKNOWN,
+        audited by its caller); the former is written to the audit trail with it."""
         at = self._now() if at is None else at
+        expect = tuple(expect)
         with self._write() as conn:
             self._transition(
                 conn,
@@ -227,6 +263,8 @@ class KickoffsMixin(StoreBase):
                     "finished_at": at if phase is KickoffPhase.REFUSED else None,
                 },
             )
+            if KickoffPhase.INTENT in expect:  # after the write: it fails alone on a bad id
+                self._kickoff_action_in(conn, local_id, at, f"{phase}: {text}", answer)
             self._history_in(conn, local_id, at, f"kickoff {phase}: {text}")
             return self._run_in(conn, local_id)
 

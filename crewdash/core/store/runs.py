@@ -12,7 +12,8 @@ from typing import Any
 
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.models import KickoffPhase, RunRecord, StateChange
-from crewdash.core.store.base import StoreBase, local_user
+from crewdash.core.store.audit import insert_action
+from crewdash.core.store.base import StoreBase
 from crewdash.core.store.rows import change_from_row, result_to_json, run_from_row
 
 
@@ -20,18 +21,33 @@ class RunsMixin(StoreBase):
     """`RunStore`'s run rows after the kickoff (see the module docstring)."""
 
     def record_action(
-        self, local_id: str, action: str, detail: str = "", *, user: str | None = None
+        self,
+        local_id: str,
+        action: str,
+        detail: str = "",
+        *,
+        user: str | None = None,
+        channel: str | None = None,
+        server_answer: str | None = None,
     ) -> None:
+        """One line of the audit trail (crewdash.core.store.audit): who (this user and host
+        unless `user` says), through `channel` (else this store's), the server's answer."""
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO run_actions (local_id, at, user, action, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (local_id, self._now(), user or local_user(), action, detail),
+            insert_action(
+                conn,
+                local_id,
+                self._now(),
+                action,
+                detail,
+                user=user,
+                channel=channel or self.channel,
+                server_answer=server_answer,
             )
 
     def actions(self, local_id: str) -> list[dict[str, Any]]:
         rows = self._read(
-            "SELECT at, user, action, detail FROM run_actions WHERE local_id = ? ORDER BY id",
+            "SELECT at, user, action, detail, host, channel, server_answer FROM run_actions"
+            " WHERE local_id = ? ORDER BY id",
             (local_id,),
         )
         return [dict(r) for r in rows]

@@ -231,6 +231,21 @@ def _run_watchers(conn: sqlite3.Connection) -> None:
         )
 
 
+def _audit_who(conn: sqlite3.Connection) -> None:
+    # The audit trail says who (user and host), through which channel and what the server
+    # answered (issue 14): `channel` is "dashboard", "cli:<command>", "webhook" (see
+    # crewdash.core.audit). A decision's `channel` already names its answer's route (resume,
+    # callback, observed), so its operator channel is `origin`. Rows written before stay NULL.
+    # Indexes on `at`: the audit lists newest first a page at a time. Self-contained (two
+    # tables of v1/v4, no other migration's objects): renumber freely.
+    for name in ("host", "channel", "server_answer"):
+        conn.execute(f"ALTER TABLE run_actions ADD COLUMN {name} TEXT")
+    for name in ("host", "origin"):
+        conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT")
+    conn.execute("CREATE INDEX run_actions_at ON run_actions(at, id)")
+    conn.execute("CREATE INDEX decisions_at ON decisions(at, id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_runs,
     _v2_batches,
@@ -239,6 +254,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _answer_claims,  # v5
     _change_log,  # v6
     _run_watchers,  # v7
+    _audit_who,  # v9
 )
 LATEST = len(MIGRATIONS)
 

@@ -52,7 +52,10 @@ async def test_an_unreadable_kickoff_answer_is_unknown_and_can_be_adopted(cli: C
         stored = store.get(run["local_id"])
         assert stored is not None and stored.phase is KickoffPhase.ACCEPTED
         assert stored.request_id == kickoff["meta"][META_KEY]
-        [action] = store.actions(run["local_id"])
+        [kicked, refused, action] = store.actions(run["local_id"])
+        assert kicked["action"] == "kickoff" and kicked["detail"].startswith("unknown")
+        assert refused["action"] == "adopt" and refused["server_answer"].startswith("HTTP 404")
+        assert action["channel"] == "cli:adopt" and action["server_answer"].startswith("2xx")
         assert action["action"] == "adopt" and kickoff["kickoff_id"] in action["detail"]
         assert any("adopted" in (h.detail or "") for h in store.history(run["local_id"]))
     again = await cli.run("adopt", "basic", run["local_id"], kickoff["kickoff_id"])
@@ -84,5 +87,8 @@ async def test_resend_asks_first_and_dismiss_settles(cli: CliEnv) -> None:
     assert row["local_id"] == other["local_id"] and "dismissed: checked" in row["error"]
     assert (await cli.run("runs", "--phase", "unknown", "--json")).out == ""
     with RunStore.open(store_path(cli.data_dir)) as store:
-        assert [a["action"] for a in store.actions(run["local_id"])] == ["resend"]
-        assert [a["action"] for a in store.actions(other["local_id"])] == ["dismiss"]
+        actions = store.actions(run["local_id"])
+        assert [a["action"] for a in actions] == ["kickoff", "resend", "kickoff"]
+        # the lost kickoff went through this test's own store (no channel said)
+        assert [a["channel"] for a in actions] == ["unknown", "cli:resend", "cli:resend"]
+        assert [a["action"] for a in store.actions(other["local_id"])] == ["kickoff", "dismiss"]

@@ -211,4 +211,10 @@ async def test_resend_unknown_sends_those_rows_again_on_their_own_run_rows(store
     assert resent is not None and resent.phase is KickoffPhase.ACCEPTED
     assert resent.attempts == 2 and resent.request_id != unknown.request_id
     assert len(store.list_runs()) == 4
-    assert [a["action"] for a in store.actions(unknown.local_id)] == ["resend"]
+    actions = [(a["action"], a["detail"][:22]) for a in store.actions(unknown.local_id)]
+    # the first kickoff (unknown), the resend, its kickoff (accepted)
+    assert actions == [
+        ("kickoff", "unknown: 504 — the ser"),
+        ("resend", "batch --resend-unknown"),
+        ("kickoff", "accepted"),
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from crewdash.aop.errors import NotFoundError, ServerError
+from crewdash.aop.errors import NotFoundError, ServerError, UnsupportedError
 from crewdash.aop.models import RunState, RunStatus, Secret
 from crewdash.core.config.model import Config, CrewConfig, TokenSource
 from crewdash.core.engine import Engine, EngineError
@@ -23,6 +23,11 @@ class Client:
         self.kickoffs: list[dict[str, Any]] = []
         self.fail_next: BaseException | None = None
         self.known = {"k-found"}
+        self.stop_error: BaseException | None = None
+
+    async def stop(self, kickoff_id: str) -> None:
+        if self.stop_error is not None:
+            raise self.stop_error
 
     async def kickoff(self, inputs, *, meta=None, webhooks=None, human_input_webhook=None):
         self.kickoffs.append(dict(meta))
@@ -72,7 +77,10 @@ async def test_adopt_checks_the_id_then_tracks_the_run(engine: Engine) -> None:
     assert adopted.state is RunState.RUNNING and adopted.finished_at is None
     assert local_id in engine.monitor.tracked()
     assert published[-1].run == adopted
-    assert [a["action"] for a in engine.run_actions(local_id)] == ["adopt"]
+    actions = engine.run_actions(local_id)
+    assert [a["action"] for a in actions] == ["kickoff", "adopt", "adopt"]
+    assert actions[1]["server_answer"].startswith("HTTP 404")  # the id the server did not know
+    assert actions[2]["server_answer"] == "2xx: status running"
     with pytest.raises(EngineError, match="not unknown"):
         engine.dismiss(local_id)
 
@@ -102,6 +110,21 @@ async def test_dismiss_and_webhook_adoption(engine: Engine) -> None:
     adopted = engine.run(local_id)
     assert adopted is not None and adopted.phase is KickoffPhase.ACCEPTED
     assert adopted.kickoff_id == "k-hook" and local_id in engine.monitor.tracked()
-    assert [a["action"] for a in engine.run_actions(local_id)] == ["auto-adopt"]
+    actions = engine.run_actions(local_id)
+    assert [a["action"] for a in actions] == ["kickoff", "auto-adopt"]
+    assert actions[-1]["channel"] == "webhook" and actions[-1]["user"] == "webhook"
     engine._on_delivery("c", {"kickoff_id": "k-other", "meta": {META_KEY: "unrelated"}})
     assert engine.run(dismissed_id).phase is KickoffPhase.REFUSED  # type: ignore[union-attr]
+
+
+async def test_a_stop_is_audited_with_the_server_s_answer_taken_or_refused(
+    engine: Engine,
+) -> None:
+    run = await engine.kickoff("c", {"topic": "x"})
+    await engine.stop_run(run.local_id)
+    engine.client_.stop_error = UnsupportedError("no /stop route", status_code=404)  # type: ignore[attr-defined]
+    with pytest.raises(UnsupportedError, match="cannot stop runs"):
+        await engine.stop_run(run.local_id)
+    stops = [a for a in engine.run_actions(run.local_id) if a["action"] == "stop"]
+    assert [a["server_answer"] for a in stops] == ["2xx: stop accepted", "HTTP 404: no /stop route"]
+    assert {a["detail"] for a in stops} == {f"kickoff id {run.kickoff_id}"}
