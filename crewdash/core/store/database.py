@@ -11,7 +11,8 @@
 `RunStore` is opened and closed here; what it stores is split by concern, one mixin a module:
 kickoffs.py (the intent → send → id protocol), runs.py (observations, actions, reads),
 requests.py (human-input requests), decisions.py (the audit trail and answer claims),
-batches.py (batch rows), changes.py (what other processes wrote; who polls a run);
+batches.py (batch rows), changes.py (what other processes wrote; who polls a run),
+events.py (a run's step, task and crew webhooks);
 base.py holds the connection, lock and transactions they share.
 """
 
@@ -33,6 +34,7 @@ from crewdash.core.store.errors import PhaseConflict as PhaseConflict
 from crewdash.core.store.errors import StoreError as StoreError
 from crewdash.core.store.errors import StoreOpenError as StoreOpenError
 from crewdash.core.store.errors import open_error
+from crewdash.core.store.events import RunEventsMixin
 from crewdash.core.store.kickoffs import KickoffsMixin
 from crewdash.core.store.requests import RequestsMixin
 from crewdash.core.store.runs import RunsMixin
@@ -110,6 +112,7 @@ class RunStore(
     DecisionsMixin,
     BatchesMixin,
     ChangesMixin,
+    RunEventsMixin,
     StoreBase,
 ):
     """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""
