@@ -2,8 +2,9 @@
 
 Deliveries make updates arrive sooner (a poll is triggered at once); polling stays the
 source of truth. Step, task and crew deliveries are also kept as the run's event stream (the
-engine's `on_delivery`: crewdash.core.runs.event_stream). Every route answers at once, refuses anything unauthenticated (401), too big
-(413, 1 MiB) or malformed (400), and never lets a body crash it.
+engine's `on_delivery`: crewdash.core.runs.event_stream). Every route answers at once,
+refuses anything unauthenticated (401), too big (413, 1 MiB) or malformed (400), and never
+lets a body crash it.
 
 Routes (`<crew>` is the configured crew name):
 - `POST /hooks/<crew>/human-input`   crew HITL, `Authorization: Bearer <receiver token>`

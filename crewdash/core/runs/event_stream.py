@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from crewdash.core.models import RunRecord
+from crewdash.core.runs.kickoff import META_KEY
 from crewdash.core.runs.run_events import (
     ParsedEvent,
     RunEvent,
@@ -23,7 +24,23 @@ log = logging.getLogger(__name__)
 class EventStore(Protocol):
     def find_by_kickoff_id(self, crew: str, kickoff_id: str) -> RunRecord | None: ...
 
+    def find_by_request_id(self, request_id: str) -> RunRecord | None: ...
+
     def add_run_event(self, local_id: str, event: ParsedEvent) -> RunEvent: ...
+
+
+def _by_meta(store: EventStore, crew: str, payload: Mapping[str, Any]) -> RunRecord | None:
+    """The run whose kickoff carried the request id the delivery's `meta` echoes: a first
+    step may arrive before the kickoff's answer (and its id) is stored."""
+    meta = payload.get("meta")
+    request_id = meta.get(META_KEY) if isinstance(meta, Mapping) else None
+    if not isinstance(request_id, str) or not request_id:
+        return None
+    run = store.find_by_request_id(request_id)
+    if run is None or run.crew != crew:
+        return None
+    kickoff_id = delivery_kickoff_id(payload)
+    return run if run.kickoff_id in (None, kickoff_id) else None
 
 
 def keep_delivery(store: EventStore, crew: str, payload: Mapping[str, Any]) -> RunEvent | None:
@@ -35,7 +52,7 @@ def keep_delivery(store: EventStore, crew: str, payload: Mapping[str, Any]) -> R
         log.info("a %s delivery for crew %s names no run: not kept", payload.get("webhook"), crew)
         return None
     try:
-        run = store.find_by_kickoff_id(crew, kickoff_id)
+        run = store.find_by_kickoff_id(crew, kickoff_id) or _by_meta(store, crew, payload)
         if run is None:
             log.info("a delivery for an unknown run of crew %s: not kept", crew)
             return None

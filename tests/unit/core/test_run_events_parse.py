@@ -62,9 +62,7 @@ def test_a_task_end_names_the_task_and_its_output() -> None:
     )
     assert event.kind is EventKind.TASK
     assert event.summary == "research ended (R): Findings: A"
-    paused = parse_delivery(
-        {"webhook": "task", "task_id": "review", "human_input_required": True}
-    )
+    paused = parse_delivery({"webhook": "task", "task_id": "review", "human_input_required": True})
     assert paused.summary == "review waits for human input"
 
 

@@ -108,9 +108,7 @@ def test_an_existing_store_is_migrated_and_keeps_its_runs(tmp_path: Path) -> Non
         " phase, state, raw_state, kickoff_id) VALUES"
         " ('old1', 'c', '{}', 'rq', 1.0, 1.0, 'accepted', 'running', 'running', 'k1')"
     )
-    assert conn.execute(
-        "SELECT name FROM sqlite_master WHERE name = 'run_events'"
-    ).fetchall() == []
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'run_events'").fetchall() == []
     conn.close()
     with RunStore.open(path) as s:
         assert schema_version(s._db()) == LATEST
