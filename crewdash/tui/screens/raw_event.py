@@ -24,7 +24,10 @@ def pretty(raw: str) -> JSON | Text:
         json.loads(raw)
     except ValueError:
         return Text(raw)
-    return JSON(raw, indent=2)
+    rendered = JSON(raw, indent=2)
+    rendered.text.no_wrap = False  # a long output wraps: the panel scrolls down, not across
+    rendered.text.overflow = "fold"
+    return rendered
 
 
 class RawEventModal(ModalScreen[None]):

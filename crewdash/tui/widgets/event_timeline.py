@@ -25,8 +25,8 @@ KIND_LOOKS: dict[EventKind, tuple[str, str, str]] = {
 }
 
 ONLY_POLLING = (
-    "Only polling: steps and tool calls are not seen. Turn the webhook receiver on "
-    "([receiver] enabled = true, see the README) to follow them live."
+    "Only polling: start the webhook receiver ([receiver] enabled = true, see README) "
+    "to see steps and tool calls live."
 )
 STARTED_WITHOUT_HOOKS = (
     "This run was started without webhooks (the receiver was off): only polling follows it."
@@ -59,7 +59,9 @@ class EventTimeline(Vertical):
     DEFAULT_CSS = """
     EventTimeline { height: 1fr; }
     EventTimeline > #events-note { height: auto; color: $text-muted; padding: 0 1; }
-    EventTimeline > OptionList { height: 1fr; border: none; }
+    EventTimeline > OptionList {
+        height: 1fr; border: none; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -68,7 +70,7 @@ class EventTimeline(Vertical):
         self._now: float | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="events-note")
+        yield Static(id="events-note", markup=False)
         yield OptionList(id="events-list")
 
     @property
