@@ -59,9 +59,10 @@ def test_a_crews_bell_and_desktop_override_the_ui_defaults() -> None:
     notify, toasts, written = _notifier({"ops": NotifyRules(bell=False)})
     notify("Run failed", "x", loud=True, crew="ops", event="error")
     assert written == ["\x1b]9;Run failed: x\x07"]  # desktop only
+    assert toasts == ["x"]
     notify, toasts, written = _notifier({"ops": NotifyRules(desktop=False)})
-    notify("Run failed", "x", loud=True, crew="ops", event="error")
-    assert written == ["\a"]
+    notify("Run failed", "y", loud=True, crew="ops", event="error")
+    assert written == ["\a"] and toasts == ["y"]
 
 
 def test_a_crew_without_rules_notifies_as_the_ui_says() -> None:
