@@ -115,3 +115,30 @@ def test_an_existing_store_is_migrated_and_keeps_its_runs(tmp_path: Path) -> Non
         assert s.get("old1") is not None
         s.add_run_event("old1", _event(1))
         assert [e.summary for e in s.run_events("old1")] == ["step 1"]
+
+
+def test_a_delivery_is_kept_with_its_run(store: RunStore) -> None:
+    from crewdash.core.runs.event_stream import keep_delivery
+
+    run = _run(store)
+    kept = keep_delivery(store, "c", {"webhook": "task", "kickoff_id": "k1", "task_id": "t"})
+    assert kept is not None and kept.local_id == run and kept.kind is EventKind.TASK
+    # another crew's run of the same id, a run nobody knows, a delivery naming no run: not kept
+    assert keep_delivery(store, "other", {"webhook": "step", "kickoff_id": "k1"}) is None
+    assert keep_delivery(store, "c", {"webhook": "step", "kickoff_id": "nope"}) is None
+    assert keep_delivery(store, "c", {"webhook": "step"}) is None
+    assert store.run_event_count(run) == 1
+
+
+def test_a_first_step_before_the_kickoffs_answer_finds_its_run_by_meta(store: RunStore) -> None:
+    from crewdash.core.runs.event_stream import keep_delivery
+    from crewdash.core.runs.kickoff import META_KEY
+
+    sending = store.create_intent("c", {}, "rq-early", {}, at=1.0)  # no kickoff id yet
+    payload = {"webhook": "step", "kickoff_id": "k9", "meta": {META_KEY: "rq-early"}}
+    kept = keep_delivery(store, "c", payload)
+    assert kept is not None and kept.local_id == sending.local_id
+    # a meta naming a run of another crew, or a run with another kickoff id: not that run
+    assert keep_delivery(store, "d", payload) is None
+    store.mark_accepted(sending.local_id, "k-other", at=2.0)
+    assert keep_delivery(store, "c", payload) is None
