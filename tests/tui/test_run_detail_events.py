@@ -16,6 +16,7 @@ from crewdash.core.models import RunEventsAdded
 from crewdash.tui.screens.raw_event import RawEventModal
 from crewdash.tui.screens.run_detail import RunDetailScreen
 from crewdash.tui.widgets.event_timeline import (
+    NONE_ARRIVED,
     ONLY_POLLING,
     STARTED_WITHOUT_HOOKS,
     WAITING,
@@ -181,3 +182,22 @@ def test_the_note_says_why_there_are_no_events() -> None:
     assert timeline_note(0, receiver_on=True, run_has_hooks=False) == STARTED_WITHOUT_HOOKS
     assert timeline_note(0, receiver_on=True, run_has_hooks=True) == WAITING
     assert timeline_note(0, receiver_on=False, run_has_hooks=True) == WAITING
+    assert timeline_note(0, receiver_on=True, run_has_hooks=True, final=True) == NONE_ARRIVED
+    assert timeline_note(0, receiver_on=False, run_has_hooks=False, final=True) == ONLY_POLLING
+
+
+async def test_the_waiting_note_gives_way_to_the_first_event() -> None:
+    engine = _engine(events=False)
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        screen.query_one(TabbedContent).active = "tab-events"
+        await pilot.pause()
+        assert str(_note(screen).render()) == WAITING
+        engine.events_by_run["run-1"] = stream()[:1]
+        engine.publish(RunEventsAdded("run-1"))
+        await pilot.pause()
+        assert not _note(screen).display
+        assert screen.query_one("#events-list", OptionList).display
+        assert len(_lines(screen)) == 1

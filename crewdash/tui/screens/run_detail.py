@@ -210,6 +210,7 @@ class RunDetailScreen(Screen[None]):
             len(events),
             receiver_on=self.engine.receiver_url is not None,
             run_has_hooks=bool(self.record.webhooks.get("step_url")),
+            final=self.record.is_final,
         )
         self.query_one(EventTimeline).show(events, note, now=self._now())
 

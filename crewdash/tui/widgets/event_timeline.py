@@ -32,14 +32,17 @@ STARTED_WITHOUT_HOOKS = (
     "This run was started without webhooks (the receiver was off): only polling follows it."
 )
 WAITING = "No events yet: steps, tool calls and task ends appear here as their webhooks arrive."
+NONE_ARRIVED = "No step or task webhook arrived for this run."
 
 
-def timeline_note(events: int, *, receiver_on: bool, run_has_hooks: bool) -> str:
+def timeline_note(
+    events: int, *, receiver_on: bool, run_has_hooks: bool, final: bool = False
+) -> str:
     """The line over the list: empty when there are events to show, else why there are none."""
     if events:
         return ""
     if run_has_hooks:
-        return WAITING
+        return NONE_ARRIVED if final else WAITING
     return STARTED_WITHOUT_HOOKS if receiver_on else ONLY_POLLING
 
 
