@@ -89,7 +89,7 @@ class FakeEngine:
     def decisions(self, local_id: str) -> list[Any]:
         return []
 
-    def run_events(self, local_id: str) -> list[Any]:
+    def run_events(self, local_id: str, after: int = 0) -> list[Any]:
         return []
 
     def inbox(self) -> list[HumanRequest]:

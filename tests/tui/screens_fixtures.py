@@ -155,8 +155,8 @@ class FakeEngine:
         self.events_by_run: dict[str, list[RunEvent]] = {}  # a run's event stream
         self.receiver_url: str | None = None  # None: only polling
 
-    def run_events(self, local_id: str) -> list[RunEvent]:
-        return list(self.events_by_run.get(local_id, []))
+    def run_events(self, local_id: str, after: int = 0) -> list[RunEvent]:
+        return [e for e in self.events_by_run.get(local_id, []) if e.id > after]
 
     def run(self, local_id: str) -> RunRecord | None:
         return self.runs_by_id.get(local_id)

@@ -21,6 +21,7 @@ from crewdash.tui.widgets.event_timeline import (
     STARTED_WITHOUT_HOOKS,
     WAITING,
     EventTimeline,
+    merge_events,
     timeline_note,
 )
 
@@ -201,3 +202,38 @@ async def test_the_waiting_note_gives_way_to_the_first_event() -> None:
         assert not _note(screen).display
         assert screen.query_one("#events-list", OptionList).display
         assert len(_lines(screen)) == 1
+
+
+def test_merging_keeps_the_newest_by_arrival_in_the_order_they_happened() -> None:
+    shown = stream()  # ids 1..5
+    late = event(6, NOW - 295, webhook="step", thought="sent first, came last")
+    merged = merge_events(shown, [late])
+    assert merged[0] == late and len(merged) == 6
+    assert merge_events(shown, []) == shown
+    # the bound drops the oldest arrivals, as the store does
+    assert [e.id for e in merge_events(shown, [late], keep=3)] == [6, 4, 5]
+
+
+async def test_a_late_event_is_placed_by_its_time_and_only_new_ones_are_read() -> None:
+    engine = _engine()
+    reads: list[int] = []
+    original = engine.run_events
+
+    def counting(local_id: str, after: int = 0) -> list:
+        reads.append(after)
+        return original(local_id, after)
+
+    engine.run_events = counting  # type: ignore[method-assign]
+    app = _app(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        screen.query_one(TabbedContent).active = "tab-events"
+        await pilot.pause()
+        late = event(6, NOW - 295, webhook="step", thought="sent first, came last")
+        engine.events_by_run["run-1"].append(late)
+        engine.publish(RunEventsAdded("run-1"))
+        await pilot.pause()
+        assert reads[0] == 0 and reads[-1] == 5  # after the first read: only what is new
+        assert _lines(screen)[0].startswith("11:55:05  • step  sent first, came last")
+        assert len(_lines(screen)) == 6

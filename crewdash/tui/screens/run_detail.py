@@ -43,7 +43,7 @@ from crewdash.tui.messages import (
 from crewdash.tui.screens.confirm import ConfirmModal
 from crewdash.tui.screens.raw_event import RawEventModal
 from crewdash.tui.screens.save_path import SavePathModal
-from crewdash.tui.widgets.event_timeline import EventTimeline, timeline_note
+from crewdash.tui.widgets.event_timeline import EventTimeline, merge_events, timeline_note
 from crewdash.tui.widgets.run_panes import (
     head_notes,
     head_times,
@@ -68,7 +68,7 @@ class DetailEngine(Protocol):
     def run(self, local_id: str) -> RunRecord | None: ...
     def history(self, local_id: str) -> list[StateChange]: ...
     def decisions(self, local_id: str) -> list[DecisionRecord]: ...
-    def run_events(self, local_id: str) -> list[RunEvent]: ...
+    def run_events(self, local_id: str, after: int = 0) -> list[RunEvent]: ...
     @property
     def receiver_url(self) -> str | None: ...
 
@@ -205,7 +205,12 @@ class RunDetailScreen(Screen[None]):
         task_list.mount(*task_widgets(tasks))
 
     def _render_events(self) -> None:
-        events = self.engine.run_events(self.local_id)
+        shown = self.query_one(EventTimeline).events
+        if shown:  # only what arrived since: a busy run's list is not read again per event
+            fresh = self.engine.run_events(self.local_id, after=max(e.id for e in shown))
+            events = merge_events(shown, fresh)
+        else:
+            events = self.engine.run_events(self.local_id)
         note = timeline_note(
             len(events),
             receiver_on=self.engine.receiver_url is not None,

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from crewdash.core.runs.run_events import EventKind, RunEvent
+from crewdash.core.runs.run_events import KEEP_PER_RUN, EventKind, RunEvent
 from crewdash.tui.format import format_clock, theme_colors
 
 #: icon, word and theme colour of each kind (single-cell glyphs: they line up everywhere)
@@ -44,6 +44,17 @@ def timeline_note(
     if run_has_hooks:
         return NONE_ARRIVED if final else WAITING
     return STARTED_WITHOUT_HOOKS if receiver_on else ONLY_POLLING
+
+
+def merge_events(
+    shown: Sequence[RunEvent], fresh: Sequence[RunEvent], keep: int = KEEP_PER_RUN
+) -> list[RunEvent]:
+    """The list shown plus the events that arrived since, as the store keeps them: the
+    newest `keep` by arrival, in the order they happened."""
+    if not fresh:
+        return list(shown)
+    newest = sorted([*shown, *fresh], key=lambda e: e.id)[-keep:]
+    return sorted(newest, key=lambda e: (e.at, e.id))
 
 
 def event_line(event: RunEvent, colors: Mapping[str, str], now: float | None = None) -> Text:
