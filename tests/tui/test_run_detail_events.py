@@ -223,7 +223,7 @@ async def test_a_late_event_is_placed_by_its_time_and_only_new_ones_are_read() -
         reads.append(after)
         return original(local_id, after)
 
-    engine.run_events = counting  # type: ignore[method-assign]
+    engine.run_events = counting  # type: ignore[method-assign]  # count its reads
     app = _app(engine)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.screen
