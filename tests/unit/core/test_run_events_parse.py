@@ -164,3 +164,41 @@ def test_timestamps_and_run_ids() -> None:
     assert delivery_kickoff_id({"execution_id": "e1"}) == "e1"
     assert delivery_kickoff_id({"kickoff_id": "k1", "execution_id": "e1"}) == "k1"
     assert delivery_kickoff_id({"kickoff_id": 5}) is None
+
+
+def _random_value(rng: Any, depth: int = 0) -> Any:
+    choice = rng.randrange(9 if depth < 4 else 6)
+    if choice == 0:
+        return None
+    if choice == 1:
+        return rng.choice([True, False])
+    if choice == 2:
+        return rng.choice([0, -1, 10**30, 1.5, float("nan"), float("inf")])
+    if choice in (3, 4, 5):
+        return "".join(rng.choice("ab \n\t€😀[]{}\"'\\") for _ in range(rng.randrange(30)))
+    if choice in (6, 7):
+        keys = ["webhook", "type", "thought", "tool", "tool_input", "task_id", "output",
+                "status", "timestamp", "agent", "token", "x"]  # fmt: skip
+        return {rng.choice(keys): _random_value(rng, depth + 1) for _ in range(rng.randrange(6))}
+    return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+
+
+def test_random_payloads_never_crash_and_always_keep_json() -> None:
+    import random
+
+    rng = random.Random(14)
+    kinds = set()
+    for _ in range(2000):
+        payload = _random_value(rng, 1)
+        if not isinstance(payload, dict):
+            payload = {"x": payload}
+        if rng.random() < 0.6:  # mostly a known hook, as the receiver hands them
+            payload["webhook"] = rng.choice(["step", "task", "crew", "zz", "tool_usage"])
+        event = parse_delivery(payload)
+        kinds.add(event.kind)
+        json.loads(event.raw)  # always JSON
+        assert event.summary and "\n" not in event.summary and len(event.summary) <= 160
+        token_value = payload.get("token")
+        if isinstance(token_value, str) and token_value:
+            assert json.loads(event.raw)["token"] == "****"
+    assert kinds == set(EventKind)  # every kind was reached
