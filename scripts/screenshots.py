@@ -66,6 +66,35 @@ def _detail() -> Any:
     return ScreenApp(lambda: RunDetailScreen(engine, "run-1"))
 
 
+def _events() -> Any:
+    from events_fixtures import stream
+
+    from crewdash.aop.models import RunState
+    from crewdash.tui.screens.run_detail import RunDetailScreen
+
+    running = completed_run(
+        state=RunState.RUNNING,
+        raw_state="RUNNING",
+        result=None,
+        finished_at=None,
+        completed_tasks=1,
+        current_task="analyse",
+        webhooks={"step_url": "http://127.0.0.1:8765/hooks/research/step/x"},
+    )
+    engine = FakeEngine([running])
+    engine.receiver_url = "http://127.0.0.1:8765"
+    engine.events_by_run["run-1"] = stream()
+    return ScreenApp(lambda: RunDetailScreen(engine, "run-1"))
+
+
+async def _events_tab(pilot: Any) -> None:
+    pilot.app.screen.query_one("#detail-tabs").active = "tab-events"
+    await pilot.pause()
+    pilot.app.screen.query_one("#events-list").focus()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
 def _inbox() -> Any:
     from crewdash.tui.screens.inbox import InboxScreen
 
@@ -110,6 +139,7 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "new-run": (main_app, filling),
     "run-detail": (_detail, _still),
     "run-tasks": (_detail, _tasks),
+    "run-events": (_events, _events_tab),
     "human-input": (_human_input, _still),
     "human-input-flow": (_flow_input, _still),
     "inbox": (_inbox, _still),

@@ -43,14 +43,24 @@ def run_demo(*, speed: float = 1.0) -> int:
     return 0
 
 
-def demo_config(server: SimAddress, scenario: Scenario, path: Path) -> Config:
-    """The demo's config: one crew per simulated deployment, written to `path` (0600).
+def demo_config(
+    server: SimAddress, scenario: Scenario, path: Path, *, receiver_port: int | None = None
+) -> Config:
+    """The demo's config: one crew per simulated deployment, written to `path` (0600); with
+    `receiver_port`, the webhook receiver on that loopback port, so the simulator's step and
+    task webhooks show in a run's Events tab.
 
     `server` answers `crew_url(name)` and `token(name)`: a running `SimServer`, or the
     `SimAddress` it will be served at."""
     from crewdash.aop.models import Secret
     from crewdash.core.config.load import load_config, write_config
-    from crewdash.core.config.model import Config, CrewConfig, CrewKind, TokenSource
+    from crewdash.core.config.model import (
+        Config,
+        CrewConfig,
+        CrewKind,
+        ReceiverConfig,
+        TokenSource,
+    )
 
     crews = {
         spec.name: CrewConfig(
@@ -64,7 +74,10 @@ def demo_config(server: SimAddress, scenario: Scenario, path: Path) -> Config:
         )
         for spec in scenario.crews
     }
-    write_config(path, Config(path=path, crews=crews))
+    receiver = ReceiverConfig()
+    if receiver_port is not None:
+        receiver = ReceiverConfig(enabled=True, host="127.0.0.1", port=receiver_port)
+    write_config(path, Config(path=path, crews=crews, receiver=receiver))
     return load_config(path)
 
 
@@ -98,7 +111,9 @@ async def _demo(speed: float) -> None:
     planned = SimAddress(sim, host, reserve_port(host))
     with tempfile.TemporaryDirectory(prefix="crewdash-demo-") as tmp:
         root = Path(tmp)
-        config = demo_config(planned, scenario, root / "config.toml")
+        config = demo_config(
+            planned, scenario, root / "config.toml", receiver_port=reserve_port(host)
+        )
         try:
 
             async def serve(serving: contextlib.AsyncExitStack) -> None:

@@ -29,12 +29,14 @@ from crewdash.core.models import (
     HumanRequest,
     PauseIdentity,
     RunChanged,
+    RunEventsAdded,
     RunRecord,
 )
 from crewdash.core.monitor.poller import MonitorSettings
 from crewdash.core.monitor.probe import HealthProbe, ProbeSettings
 from crewdash.core.monitor.shared import SharedMonitor
 from crewdash.core.receiver.server import Receiver
+from crewdash.core.runs.event_stream import keep_delivery
 from crewdash.core.runs.kickoff import reconcile_interrupted
 from crewdash.core.runs.pacer import Pacers
 from crewdash.core.runs.status_route import save_status_route
@@ -358,7 +360,7 @@ class Engine(RunOperations):
         if latest is not None and (latest.health, latest.detail) != (health, detail):
             self.bus.publish(CrewHealthChanged(record.crew, health, detail, self.clock.time()))
 
-    # --- webhook deliveries: they only make polling sooner ----------------------------------
+    # --- webhook deliveries: polling sooner; step/task/crew ones kept as the run's events ---
 
     def _poll_kickoff(self, crew: str, kickoff_id: object) -> None:
         if isinstance(kickoff_id, str) and kickoff_id:
@@ -380,4 +382,7 @@ class Engine(RunOperations):
         self._adopt_from(crew, payload)
         if payload.get("human_input_required") is True:
             self.inbox_.seen_crew_webhook(crew, payload)
+        kept = keep_delivery(self.store, crew, payload)  # the run's event stream
+        if kept is not None:
+            self.bus.publish(RunEventsAdded(kept.local_id))
         self._poll_kickoff(crew, payload.get("kickoff_id") or payload.get("execution_id"))

@@ -22,6 +22,7 @@ from crewdash.core.models import DecisionRecord, RunChanged, RunRecord, StateCha
 from crewdash.core.runs import resolve
 from crewdash.core.runs.batch import BatchProgress, BatchResult, run_batch
 from crewdash.core.runs.kickoff import start_run
+from crewdash.core.runs.run_events import RunEvent
 
 if TYPE_CHECKING:
     from crewdash.aop.models import HumanInputWebhook, Webhooks
@@ -255,6 +256,10 @@ class RunOperations:
 
     def history(self, local_id: str) -> list[StateChange]:
         return list(self.store.history(local_id))
+
+    def run_events(self, local_id: str, after: int = 0) -> list[RunEvent]:
+        """The run's step, task and crew webhooks kept (only with the receiver on), in order."""
+        return list(self.store.run_events(local_id, after=after))
 
     def decisions(self, local_id: str) -> list[DecisionRecord]:
         """The human decisions about a run, oldest first: answers sent (from this or another

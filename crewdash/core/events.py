@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import assert_never
 
-from crewdash.core.models import CrewHealthChanged, Event, InboxChanged, RunChanged
+from crewdash.core.models import (
+    CrewHealthChanged,
+    Event,
+    InboxChanged,
+    RunChanged,
+    RunEventsAdded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +31,8 @@ def event_key(event: Event) -> tuple[str, str]:
         return ("request", event.request.id)
     if isinstance(event, CrewHealthChanged):
         return ("crew", event.crew)
+    if isinstance(event, RunEventsAdded):
+        return ("events", event.local_id)
     assert_never(event)  # a new kind of Event needs its key here
 
 

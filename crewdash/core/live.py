@@ -26,6 +26,7 @@ from crewdash.core.models import (
     HumanRequest,
     InboxChanged,
     RunChanged,
+    RunEventsAdded,
     RunRecord,
 )
 from crewdash.core.monitor.shared import SharedMonitor
@@ -148,6 +149,9 @@ class LiveFeed:
                 published += self._request_news(change.key)
             elif change.kind == "watch":
                 self.monitor.watch_changed(change.key)
+            elif change.kind == "events":  # a run's webhooks another process received
+                self.bus.publish(RunEventsAdded(change.key))
+                published += 1
         self.published += published
         return published
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from crewdash.core.records import InboxChanged as InboxChanged
     from crewdash.core.records import PauseIdentity as PauseIdentity
     from crewdash.core.records import RunChanged as RunChanged
+    from crewdash.core.records import RunEventsAdded as RunEventsAdded
     from crewdash.core.records import RunRecord as RunRecord
     from crewdash.core.records import StateChange as StateChange
     from crewdash.core.records import output_digest as output_digest
@@ -42,6 +43,7 @@ _RECORDS = frozenset(
         "InboxChanged",
         "PauseIdentity",
         "RunChanged",
+        "RunEventsAdded",
         "RunRecord",
         "StateChange",
         "output_digest",

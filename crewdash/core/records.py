@@ -241,4 +241,12 @@ class InboxChanged:
     request: HumanRequest  # added, updated or answered (see `request.answered`)
 
 
-Event = RunChanged | CrewHealthChanged | InboxChanged
+@dataclass(frozen=True, slots=True)
+class RunEventsAdded:
+    """Step, task or crew webhooks of a run were stored (by this process or another): a
+    view of the run's event stream reads the new ones from the store."""
+
+    local_id: str
+
+
+Event = RunChanged | CrewHealthChanged | InboxChanged | RunEventsAdded

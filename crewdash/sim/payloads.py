@@ -79,12 +79,8 @@ def simple_webhook(run: Run, event: Event, wall: float, crew: CrewSpec) -> dict[
     body = _common(run, wall)
     if event.kind == "step":
         task = run.tasks[event.task_index]
-        body.update(
-            task_id=task.id,
-            agent=task.agent,
-            step=event.step,
-            thought=f"Thought: working on `{task.id}`, step {event.step} of {task.steps}.",
-        )
+        body.update(task_id=task.id, agent=task.agent, step=event.step)
+        body.update(_step_body(run, event, task.id, task.steps))
     elif event.kind == "task":
         task = run.tasks[event.task_index]
         body.update(task_id=task.id, agent=task.agent, output=run.task_output(event.task_index))
@@ -100,6 +96,31 @@ def simple_webhook(run: Run, event: Event, wall: float, crew: CrewSpec) -> dict[
         snap = run.snapshot(event.at)
         body.update(status_body(run, snap, crew, event.at))
     return body
+
+
+#: the tools a simulated agent calls, in turn (a step that is not the task's last calls one)
+_TOOLS = ("search_web", "read_file", "summarize")
+
+
+def _step_body(run: Run, event: Event, task_id: str, steps: int) -> dict[str, Any]:
+    """What CrewAI's step callback carries: an agent action (a thought and a tool call with its
+    input and result) for every step but the task's last, which is the agent's final answer."""
+    thought = f"Thought: working on `{task_id}`, step {event.step} of {steps}."
+    if event.step < steps:
+        tool = _TOOLS[(event.task_index + event.step) % len(_TOOLS)]
+        tool_input = {"query": f"{task_id} {' '.join(str(v) for v in run.inputs.values())}"[:80]}
+        return {
+            "thought": thought,
+            "tool": tool,
+            "tool_input": tool_input,
+            "result": f"{tool} found 3 items for step {event.step}.",
+            "text": f"{thought}\nAction: {tool}",
+        }
+    return {
+        "thought": thought,
+        "output": f"Final answer of `{task_id}` ready.",
+        "text": f"{thought}\nFinal Answer: ready",
+    }
 
 
 _STREAM_TYPES = {

@@ -129,6 +129,8 @@ class CrewdashApp(EngineEventsApp):
             write=self._write_escape,
             bell=ui.bell,
             desktop=ui.desktop_notify,
+            rules=self._notify_rules,
+            now=now,  # quiet hours are read on the dashboard's clock
         )
 
     # --- start and stop -------------------------------------------------------------------

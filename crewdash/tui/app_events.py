@@ -19,6 +19,7 @@ from crewdash.tui.request_attention import RequestAttention
 from crewdash.tui.textual_compat import CrashReporting, loaded_text_area_type
 
 if TYPE_CHECKING:
+    from crewdash.core.config.model import NotifyRules
     from crewdash.core.models import Event, HumanRequest, RunRecord
     from crewdash.tui.notify import Notifier
     from crewdash.tui.run_actions import RunActions
@@ -50,6 +51,12 @@ class EngineEventsApp(CrashReporting[AppResult]):
                 return screen
         return None
 
+    def _notify_rules(self, crew: str) -> NotifyRules | None:
+        """The crew's `[crews.NAME.notify]` (the notifier asks per event)."""
+        config = getattr(self.engine, "config", None)
+        crew_config = config.crews.get(crew) if config is not None else None
+        return crew_config.notify if crew_config is not None else None
+
     # --- engine events --------------------------------------------------------------------
 
     def _on_engine_event(self, event: Event) -> None:
@@ -79,14 +86,34 @@ class EngineEventsApp(CrashReporting[AppResult]):
             screen.post_message(EngineEvents(events))
 
     def _announce_run(self, previous: RunRecord | None, run: RunRecord) -> None:
-        if previous is None or previous.is_final or not run.is_final:
+        if previous is None or previous.is_final:
             return
         name = f"{run.crew} {short_id(run.kickoff_id)}"
+        if run.stalled and not previous.stalled and not run.is_final:
+            self.notifier(  # announced only where the crew's rules ask (`on = [..."stalled"]`)
+                "Run stalled",
+                f"{name} shows no progress (stalled)",
+                severity="warning",
+                loud=True,
+                crew=run.crew,
+                event="stalled",
+            )
+        if not run.is_final:
+            return
         if run.state is RunState.COMPLETED:
-            self.notifier("Run completed", f"{name} completed", loud=True)
+            self.notifier(
+                "Run completed", f"{name} completed", loud=True, crew=run.crew, event="completed"
+            )
         elif run.state is RunState.ERROR:
             detail = f": {run.error}" if run.error else ""
-            self.notifier("Run failed", f"{name} failed{detail}", severity="error", loud=True)
+            self.notifier(
+                "Run failed",
+                f"{name} failed{detail}",
+                severity="error",
+                loud=True,
+                crew=run.crew,
+                event="error",
+            )
 
     def _request_changed(self, request: HumanRequest) -> None:
         if request.answered is not None:
@@ -103,6 +130,8 @@ class EngineEventsApp(CrashReporting[AppResult]):
             severity="warning",
             loud=True,
             toast=not opening,  # the modal itself says it; a toast would cover its buttons
+            crew=request.crew,
+            event="human_input",
         )
         if opening:
             self.call_after_refresh(self._offer_request)

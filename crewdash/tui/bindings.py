@@ -162,6 +162,13 @@ DETAIL_BINDINGS: list[Binding] = [
         tooltip="Start again with the same inputs",
     ),
     Binding(
+        "v",
+        "raw_event",
+        "Raw event",
+        id="raw_event",
+        tooltip="Show the selected event as it was received (Events tab)",
+    ),
+    Binding(
         "e",
         "edit_run_again",
         "Edit & run",

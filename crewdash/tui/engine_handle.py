@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from crewdash.core.audit import AuditEntry
     from crewdash.core.engine import Engine
     from crewdash.core.models import DecisionRecord, Event, HumanRequest, RunRecord, StateChange
+    from crewdash.core.runs.run_events import RunEvent
 
 EngineFactory = Callable[[], "Engine | Awaitable[Engine]"]
 CONNECTING = "connecting…"
@@ -191,6 +192,9 @@ class DeferredEngine:
 
     def inbox(self) -> list[HumanRequest]:
         return self._engine.inbox() if self._engine is not None else []
+
+    def run_events(self, local_id: str, after: int = 0) -> list[RunEvent]:
+        return self._engine.run_events(local_id, after) if self._engine is not None else []
 
     def decisions(self, local_id: str) -> list[DecisionRecord]:
         return self._engine.decisions(local_id) if self._engine is not None else []

@@ -263,3 +263,48 @@ async def test_every_configured_crew_of_the_scenario_passes(
     objects = [json.loads(line) for line in out.splitlines()]
     assert sorted(o["crew"] for o in objects) == sorted(spec.name for spec in healthy)
     assert all(o["ok"] for o in objects)
+
+
+def test_list_shows_each_crews_notification_rules(config_path: Path, capsys) -> None:
+    run(capsys, "crews", "add", "a", "--url", "https://a.example.com", "--token-env", "A")
+    run(capsys, "crews", "add", "b", "--url", "https://b.example.com", "--token-env", "B")
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(
+        text.replace(
+            "[crews.b]",
+            '[crews.b.notify]\non = ["error", "human_input"]\nbell = true\n'
+            'quiet_hours = "22:00-07:00"\n\n[crews.b]',
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "crews", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1].startswith("a ") and lines[2].startswith("b ")
+    assert lines[3] == "  notify: error, human_input · bell · quiet 22:00-07:00"
+    assert len(lines) == 4  # a crew with the default rules gets no notify line
+    code, out, _ = run(capsys, "crews", "list", "--json")
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert objects[0]["notify"] == {
+        "on": ["error", "human_input", "completed"],
+        "bell": None,
+        "desktop": None,
+        "quiet_hours": None,
+    }
+    assert objects[1]["notify"] == {
+        "on": ["error", "human_input"],
+        "bell": True,
+        "desktop": None,
+        "quiet_hours": "22:00-07:00",
+    }
+
+
+def test_list_reports_a_bad_notify_rule_with_file_and_line(config_path: Path, capsys) -> None:
+    run(capsys, "crews", "add", "a", "--url", "https://a.example.com", "--token-env", "A")
+    with config_path.open("a", encoding="utf-8") as file:
+        file.write('\n[crews.a.notify]\nquiet_hours = "late"\n')
+    code, out, err = run(capsys, "crews", "list")
+    assert code != 0 and out == ""
+    assert str(config_path) in err and "[crews.a.notify]" in err and 'key "quiet_hours"' in err
+    assert "expected HH:MM-HH:MM" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

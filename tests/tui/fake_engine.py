@@ -89,6 +89,9 @@ class FakeEngine:
     def decisions(self, local_id: str) -> list[Any]:
         return []
 
+    def run_events(self, local_id: str, after: int = 0) -> list[Any]:
+        return []
+
     def inbox(self) -> list[HumanRequest]:
         return [r for r in self.requests if r.answered is None]
 

@@ -23,6 +23,7 @@ from crewdash.core.models import (
     RunRecord,
     StateChange,
 )
+from crewdash.core.runs.run_events import RunEvent
 from crewdash.tui.messages import (
     AnswerRequest,
     EditRun,
@@ -151,6 +152,11 @@ class FakeEngine:
         self.stop_error: Exception | None = None
         self.stopped: list[str] = []
         self.decided: list[DecisionRecord] = []
+        self.events_by_run: dict[str, list[RunEvent]] = {}  # a run's event stream
+        self.receiver_url: str | None = None  # None: only polling
+
+    def run_events(self, local_id: str, after: int = 0) -> list[RunEvent]:
+        return [e for e in self.events_by_run.get(local_id, []) if e.id > after]
 
     def run(self, local_id: str) -> RunRecord | None:
         return self.runs_by_id.get(local_id)

@@ -35,7 +35,9 @@ from crewdash.core.config.load import (
     url_problem,
     url_warning,
 )
-from crewdash.core.config.model import Config, CrewConfig, CrewKind, TokenSource
+from crewdash.core.config.model import Config, CrewConfig, CrewKind, NotifyRules, TokenSource
+from crewdash.core.config.notify import as_json as notify_json
+from crewdash.core.config.notify import describe as describe_notify
 
 
 def _warn_all(session: Session, config: Config) -> None:
@@ -67,6 +69,7 @@ def crew_json(crew: CrewConfig) -> dict[str, Any]:
         "connect_timeout": crew.connect_timeout,
         "read_timeout": crew.read_timeout,
         "presets": sorted(crew.presets),
+        "notify": notify_json(crew.notify),
     }
 
 
@@ -84,8 +87,15 @@ def list_crews(session: Session) -> int:
         session.out.record(crew_json(crew))
         url = mask_url(crew.url)
         rows.append([crew.name, str(crew.kind), url, crew.token.describe(), crew.label])
-    for line in _table(rows):
+    notes = {  # a crew with its own notification rules gets a line under its row
+        index: f"  notify: {describe_notify(crew.notify)}"
+        for index, crew in enumerate(config.crews.values(), 1)
+        if crew.notify != NotifyRules()
+    }
+    for index, line in enumerate(_table(rows)):
         session.out.text(line)
+        if index in notes:
+            session.out.text(notes[index])
     return ExitCode.OK
 
 

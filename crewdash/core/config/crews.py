@@ -1,4 +1,5 @@
-"""The `[crews.<name>]` tables: URL, one token source, kind, timings and input presets."""
+"""The `[crews.<name>]` tables: URL, one token source, kind, timings, input presets and
+notification rules (`[crews.<name>.notify]`, crewdash.core.config.notify)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from crewdash.aop.models import Secret
 from crewdash.core.config.checker import Checker
 from crewdash.core.config.model import CrewConfig, CrewKind, TokenSource
+from crewdash.core.config.notify import parse_notify
 from crewdash.core.config.values import crew_name_problem, type_name
 
 CREW_KEYS = (
@@ -23,6 +25,7 @@ CREW_KEYS = (
     "connect_timeout",
     "read_timeout",
     "presets",
+    "notify",
 )
 TOKEN_KEYS = ("token_env", "token_command", "token")
 SECONDS_KEYS = ("poll_min", "poll_max", "connect_timeout", "read_timeout")
@@ -56,6 +59,7 @@ def parse_crew(check: Checker, name: str, raw: Mapping[str, Any]) -> CrewConfig:
         kind=kind,
         label=check.string(raw, "label", table) if "label" in raw else "",
         presets=parse_presets(check, raw, table),
+        notify=parse_notify(check, check.table(raw, "notify", table), f"{table}.notify"),
         source_file=check.file,
         **values,
     )

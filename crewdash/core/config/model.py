@@ -35,6 +35,23 @@ class TokenSource:
         return "none"
 
 
+#: what a crew's `[crews.NAME.notify]` may list in `on`; the default is what the dashboard
+#: announced before rules existed (a stall was never announced)
+NOTIFY_EVENTS = ("error", "human_input", "completed", "stalled")
+DEFAULT_NOTIFY_ON = ("error", "human_input", "completed")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRules:
+    """`[crews.NAME.notify]`: which of the crew's events get the operator's attention, and
+    how (crewdash.core.config.notify parses it and answers what one event gets)."""
+
+    on: tuple[str, ...] = DEFAULT_NOTIFY_ON
+    bell: bool | None = None  # None: as `[ui] bell`
+    desktop: bool | None = None  # None: as `[ui] desktop_notify`
+    quiet_hours: str | None = None  # "22:00-07:00", local time: no bell, no desktop
+
+
 @dataclass(frozen=True, slots=True)
 class CrewConfig:
     name: str
@@ -47,6 +64,7 @@ class CrewConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notify: NotifyRules = field(default_factory=NotifyRules)
     #: the file this crew was read from, so token errors can name it; not part of equality
     source_file: Path | None = field(default=None, compare=False, repr=False)
 

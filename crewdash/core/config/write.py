@@ -12,6 +12,7 @@ from dataclasses import fields
 from typing import Any
 
 from crewdash.core.config.model import CrewConfig, ReceiverConfig, UIConfig
+from crewdash.core.config.notify import notify_table
 from crewdash.core.config.parse import TOKEN_KEYS
 
 _CREW_DEFAULTS = {f.name: f.default for f in fields(CrewConfig)}
@@ -51,7 +52,16 @@ def crew_table(crew: CrewConfig, existing: Mapping[str, Any] | None) -> dict[str
         "read_timeout": (crew.read_timeout, _CREW_DEFAULTS["read_timeout"]),
         "presets": ({k: dict(v) for k, v in crew.presets.items()} or None, {}),
     }
-    return _merge(table, values)
+    merged = _merge(table, values)
+    existing_notify = merged.get("notify")
+    notify = notify_table(
+        crew.notify, existing_notify if isinstance(existing_notify, dict) else None
+    )
+    if notify:
+        merged["notify"] = notify
+    else:
+        merged.pop("notify", None)
+    return merged
 
 
 def _token_entry(crew: CrewConfig) -> tuple[str, str]:

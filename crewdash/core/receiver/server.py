@@ -1,8 +1,10 @@
 """The webhook receiver: a small HTTP server inside the engine's event loop.
 
-Deliveries only make updates arrive sooner (a poll is triggered at once); polling stays the
-source of truth. Every route answers at once, refuses anything unauthenticated (401), too big
-(413, 1 MiB) or malformed (400), and never lets a body crash it.
+Deliveries make updates arrive sooner (a poll is triggered at once); polling stays the
+source of truth. Step, task and crew deliveries are also kept as the run's event stream (the
+engine's `on_delivery`: crewdash.core.runs.event_stream). Every route answers at once,
+refuses anything unauthenticated (401), too big (413, 1 MiB) or malformed (400), and never
+lets a body crash it.
 
 Routes (`<crew>` is the configured crew name):
 - `POST /hooks/<crew>/human-input`   crew HITL, `Authorization: Bearer <receiver token>`

@@ -13,6 +13,7 @@ kickoffs.py (the intent → send → id protocol), runs.py (observations, action
 requests.py (human-input requests), decisions.py (the audit trail and answer claims),
 batches.py (batch rows), changes.py (what other processes wrote; who polls a run),
 audit.py (the audit trail: every decision and action, who, channel, server's answer);
+events.py (a run's step, task and crew webhooks);
 base.py holds the connection, lock and transactions they share.
 """
 
@@ -36,6 +37,7 @@ from crewdash.core.store.errors import PhaseConflict as PhaseConflict
 from crewdash.core.store.errors import StoreError as StoreError
 from crewdash.core.store.errors import StoreOpenError as StoreOpenError
 from crewdash.core.store.errors import open_error
+from crewdash.core.store.events import RunEventsMixin
 from crewdash.core.store.kickoffs import KickoffsMixin
 from crewdash.core.store.requests import RequestsMixin
 from crewdash.core.store.runs import RunsMixin
@@ -114,6 +116,7 @@ class RunStore(
     BatchesMixin,
     ChangesMixin,
     AuditMixin,
+    RunEventsMixin,
     StoreBase,
 ):
     """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""

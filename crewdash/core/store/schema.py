@@ -244,6 +244,30 @@ def _audit_who(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT")
     conn.execute("CREATE INDEX run_actions_at ON run_actions(at, id)")
     conn.execute("CREATE INDEX decisions_at ON decisions(at, id)")
+def _run_events(conn: sqlite3.Connection) -> None:
+    # A run's event stream (issue 14): the step, task and crew webhooks received for it,
+    # redacted, at most crewdash.core.runs.run_events.KEEP_PER_RUN per run (trimmed in the
+    # transaction that adds one). An insert goes to the change log as kind 'events' (one row
+    # per run), so every process showing the run hears of it. Self-contained: renumber freely.
+    conn.execute(
+        """
+        CREATE TABLE run_events (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            local_id    TEXT NOT NULL REFERENCES runs(local_id),
+            at          REAL NOT NULL,
+            received_at REAL NOT NULL,
+            kind        TEXT NOT NULL,
+            summary     TEXT NOT NULL,
+            raw_json    TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX run_events_run ON run_events(local_id, id)")
+    conn.execute(
+        "CREATE TRIGGER run_events_insert_logged AFTER INSERT ON run_events BEGIN"
+        " DELETE FROM changes WHERE kind = 'events' AND key = NEW.local_id;"
+        " INSERT INTO changes (kind, key) VALUES ('events', NEW.local_id); END"
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -255,6 +279,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _change_log,  # v6
     _run_watchers,  # v7
     _audit_who,  # v9
+    _run_events,  # v10
 )
 LATEST = len(MIGRATIONS)
 

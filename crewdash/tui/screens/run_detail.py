@@ -1,5 +1,6 @@
-"""Everything about one run: output, tasks and their timeline, inputs, state history, error,
-raw JSON; copy, save, stop, run again. Updates live from the engine's events."""
+"""Everything about one run: output, tasks and their timeline, its event stream (steps, tool
+calls, task ends from its webhooks; `v` shows one raw), inputs, state history, error, raw JSON;
+copy, save, stop, run again. Updates live from the engine's events."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, ClassVar, Protocol
 
 from rich.json import JSON
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -21,9 +23,11 @@ from crewdash.core.models import (
     InboxChanged,
     KickoffPhase,
     RunChanged,
+    RunEventsAdded,
     RunRecord,
     StateChange,
 )
+from crewdash.core.runs.run_events import RunEvent
 from crewdash.core.store.atomic import write_atomic
 from crewdash.tui.bindings import DETAIL_BINDINGS
 from crewdash.tui.format import short_id, theme_colors
@@ -37,7 +41,9 @@ from crewdash.tui.messages import (
     StopRun,
 )
 from crewdash.tui.screens.confirm import ConfirmModal
+from crewdash.tui.screens.raw_event import RawEventModal
 from crewdash.tui.screens.save_path import SavePathModal
+from crewdash.tui.widgets.event_timeline import EventTimeline, merge_events, timeline_note
 from crewdash.tui.widgets.run_panes import (
     head_notes,
     head_times,
@@ -62,6 +68,9 @@ class DetailEngine(Protocol):
     def run(self, local_id: str) -> RunRecord | None: ...
     def history(self, local_id: str) -> list[StateChange]: ...
     def decisions(self, local_id: str) -> list[DecisionRecord]: ...
+    def run_events(self, local_id: str, after: int = 0) -> list[RunEvent]: ...
+    @property
+    def receiver_url(self) -> str | None: ...
 
 
 class RunDetailScreen(Screen[None]):
@@ -98,6 +107,8 @@ class RunDetailScreen(Screen[None]):
                 yield Static("Timeline", classes="section-title")
                 yield Timeline(id="timeline")
                 yield Vertical(id="task-list")
+            with TabPane("Events", id="tab-events"):
+                yield EventTimeline(id="event-timeline")
             with TabPane("Inputs", id="tab-inputs"), VerticalScroll():
                 yield Static(id="inputs-table")
             with TabPane("History", id="tab-history"), VerticalScroll():
@@ -121,6 +132,10 @@ class RunDetailScreen(Screen[None]):
             for e in message.events
             if isinstance(e, RunChanged) and e.run.local_id == self.local_id
         ]
+        if any(
+            isinstance(e, RunEventsAdded) and e.local_id == self.local_id for e in message.events
+        ):
+            self._render_events()
         if changed:
             self.record = changed[-1]
             self._render_all()
@@ -144,6 +159,7 @@ class RunDetailScreen(Screen[None]):
         self._render_head()
         self._render_output()
         self._render_tasks()
+        self._render_events()
         self._render_inputs()
         self._render_history()
         self._render_error()
@@ -188,6 +204,21 @@ class RunDetailScreen(Screen[None]):
         task_list.remove_children()
         task_list.mount(*task_widgets(tasks))
 
+    def _render_events(self) -> None:
+        shown = self.query_one(EventTimeline).events
+        if shown:  # only what arrived since: a busy run's list is not read again per event
+            fresh = self.engine.run_events(self.local_id, after=max(e.id for e in shown))
+            events = merge_events(shown, fresh)
+        else:
+            events = self.engine.run_events(self.local_id)
+        note = timeline_note(
+            len(events),
+            receiver_on=self.engine.receiver_url is not None,
+            run_has_hooks=bool(self.record.webhooks.get("step_url")),
+            final=self.record.is_final,
+        )
+        self.query_one(EventTimeline).show(events, note, now=self._now())
+
     def _render_inputs(self) -> None:
         self.query_one("#inputs-table", Static).update(inputs_renderable(self.record.inputs))
 
@@ -217,6 +248,8 @@ class RunDetailScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "raw_event":  # only where the events are
+            return self.query_one(TabbedContent).active == "tab-events"
         if action == "resolve_run":
             return self.record.phase is KickoffPhase.UNKNOWN  # shown only when it applies
         if action == "stop_run" and self.record.is_final:
@@ -225,6 +258,17 @@ class RunDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()  # `v` is shown on the Events tab only
+
+    def action_raw_event(self) -> None:
+        event = self.query_one(EventTimeline).selected
+        if event is None:
+            self.notify("No event to show: none has arrived for this run.", severity="warning")
+            return
+        self.app.push_screen(RawEventModal(event, now=self._now()))
 
     def _active_text(self) -> tuple[str, str]:
         """What the active tab shows, as text to copy: (what, text)."""
@@ -236,6 +280,9 @@ class RunDetailScreen(Screen[None]):
             return "inputs", json.dumps(record.inputs, indent=2, ensure_ascii=False)
         if active == "tab-raw":
             return "raw JSON", self._raw_json()
+        selected = self.query_one(EventTimeline).selected
+        if active == "tab-events" and selected is not None:
+            return "event's raw JSON", selected.raw
         if active == "tab-tasks" and record.result and record.result.tasks:
             text = "\n\n".join(f"## {t.task_id}\n\n{t.output}" for t in record.result.tasks)
             return "task outputs", text
