@@ -11,7 +11,8 @@
 `RunStore` is opened and closed here; what it stores is split by concern, one mixin a module:
 kickoffs.py (the intent → send → id protocol), runs.py (observations, actions, reads),
 requests.py (human-input requests), decisions.py (the audit trail and answer claims),
-batches.py (batch rows), changes.py (what other processes wrote; who polls a run);
+batches.py (batch rows), changes.py (what other processes wrote; who polls a run),
+crew_hours.py (per-crew hourly buckets, for trends);
 base.py holds the connection, lock and transactions they share.
 """
 
@@ -28,6 +29,7 @@ from crewdash.core.store.base import local_user as local_user
 from crewdash.core.store.base import new_local_id as new_local_id
 from crewdash.core.store.batches import BatchesMixin
 from crewdash.core.store.changes import ChangesMixin
+from crewdash.core.store.crew_hours import CrewHoursMixin
 from crewdash.core.store.decisions import DecisionsMixin
 from crewdash.core.store.errors import PhaseConflict as PhaseConflict
 from crewdash.core.store.errors import StoreError as StoreError
@@ -110,6 +112,7 @@ class RunStore(
     DecisionsMixin,
     BatchesMixin,
     ChangesMixin,
+    CrewHoursMixin,
     StoreBase,
 ):
     """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""

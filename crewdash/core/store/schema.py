@@ -231,6 +231,15 @@ def _run_watchers(conn: sqlite3.Connection) -> None:
         )
 
 
+def _crew_hours(conn: sqlite3.Connection) -> None:
+    # Per-crew trends (issue 14): hourly buckets of runs started and finished, and duration
+    # and human-input wait histograms, kept by triggers and backfilled from the rows there
+    # (crewdash.core.store.crew_hours_schema). Self-contained (its own tables): renumber freely.
+    from crewdash.core.store.crew_hours_schema import create_crew_hours
+
+    create_crew_hours(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_runs,
     _v2_batches,
@@ -239,6 +248,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _answer_claims,  # v5
     _change_log,  # v6
     _run_watchers,  # v7
+    _crew_hours,  # v8
 )
 LATEST = len(MIGRATIONS)
 
