@@ -4,9 +4,10 @@ human-input requests until answered.
 
 Percentiles come from log-spaced histograms (crewdash.core.store.hour_bins): each is within
 ±9 % of the exact nearest-rank percentile (or 0.125 s under 0.25 s). Buckets are whole UTC
-hours (or 2, 3, 6, 12, 24 of them, so a window has at most `MAX_POINTS`); the last bucket is
-the current one, so a window is rounded up to whole buckets. Opening the trends costs one
-range scan of the window's hours, whatever the store holds (tests/benchmarks/test_stats_bench.py).
+hours (or 2, 3, 6, 12, 24 of them, so a window has at most `MAX_POINTS` + 1); the window is
+rounded out to whole buckets: the first holds `since`, the last (the current one) `now`.
+Opening the trends costs one range scan of the window's hours, whatever the store holds
+(tests/benchmarks/test_stats_bench.py).
 """
 
 from __future__ import annotations
@@ -118,11 +119,11 @@ class _Acc:
 
 
 def _window(since: float, now: float, bucket: int | None) -> tuple[int, int, int]:
-    """(first bucket start, bucket seconds, number of buckets); the last holds `now`."""
+    """(first bucket start, bucket seconds, number of buckets): the first holds `since`, the
+    last `now`."""
     size = bucket or bucket_for(max(0.0, now - since))
-    last = int(now // size) * size
-    count = max(1, math.ceil((now - since) / size))
-    return last - (count - 1) * size, size, count
+    first, last = int(min(since, now) // size) * size, int(now // size) * size
+    return first, size, (last - first) // size + 1
 
 
 def all_crew_trends(
