@@ -54,3 +54,8 @@ class CrewHoursMixin(StoreBase):
                 params,
             ).fetchall()
         return [HourCounts(*row) for row in counts], [HourBin(*row) for row in bins]
+
+    def has_crew(self, crew: str) -> bool:
+        """Whether the store has any row of `crew` (a crew no longer configured still has
+        trends)."""
+        return bool(self._read("SELECT 1 FROM runs WHERE crew = ? LIMIT 1", (crew,)))
