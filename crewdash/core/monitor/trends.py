@@ -107,9 +107,14 @@ class _Acc:
         (self.run if row.metric == "run" else self.wait)[row.bin] += row.n
 
     def point(self, start: float) -> TrendPoint:
+        runs, finished, completed, failed, stopped = self.counts
         return TrendPoint(
             start,
-            *self.counts,
+            runs,
+            finished,
+            completed,
+            failed,
+            stopped,
             duration_p50=histogram_percentile(self.run, 0.5),
             duration_p95=histogram_percentile(self.run, 0.95),
             answered=sum(self.wait.values()),

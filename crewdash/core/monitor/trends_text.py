@@ -84,15 +84,17 @@ SERIES: tuple[Series, ...] = (
 def series_words(
     name: str, points: Sequence[TrendPoint], values: Sequence[float | None], say: Callable[..., str]
 ) -> str:
-    """'runs per hour: min 0, max 12 (Dec 04 14:00), latest 3' — or 'no data'."""
+    """'runs per hour: min 0, max 12 (Dec 04 14:00), latest 3' — or 'no data'; without the
+    name and colon when `name` is empty."""
+    head = f"{name}: " if name else ""
     known = [(v, p.start) for v, p in zip(values, points, strict=True) if v is not None]
     if not known:
-        return f"{name}: no data"
+        return f"{head}no data"
     low = min(v for v, _ in known)
     high, at = max(known, key=lambda pair: pair[0])
     latest, latest_at = known[-1]
     tail = "" if latest_at == points[-1].start else f" ({clock(latest_at)})"
-    return f"{name}: min {say(low)}, max {say(high)} ({clock(at)}), latest {say(latest)}{tail}"
+    return f"{head}min {say(low)}, max {say(high)} ({clock(at)}), latest {say(latest)}{tail}"
 
 
 def legend(trends: CrewTrends) -> str:
