@@ -53,8 +53,12 @@ class TrendsFeed(Generic[T]):
             self._start()
 
     def _fire(self) -> None:
+        """The throttle's wait is over: read now (or after the read under way)."""
         self._timer = None
-        self.request()
+        if self._busy:
+            self._again = True
+        else:
+            self._start()
 
     def _start(self) -> None:
         app = self._node.app

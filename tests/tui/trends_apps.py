@@ -16,7 +16,7 @@ from tests.tui.shell_apps import NOW, no_blink, sample_engine, settle
 HOUR = 3600.0
 # crew -> (runs per hour at the busiest, typical duration in s, share failed, asks a human)
 PROFILE = {
-    "research": (6, 180.0, 0.05, False),
+    "research": (6, 180.0, 0.05, True),
     "review": (3, 600.0, 0.10, True),
     "approvals": (1, 90.0, 0.30, False),
 }
