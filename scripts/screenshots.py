@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.tui.shell_apps import (  # noqa: E402
     no_blink,
     settle,
 )
+from tests.tui.trends_apps import trends_app, trends_loaded, trends_open  # noqa: E402
 
 SIZE = (120, 36)
 OUT = ROOT / "screenshots"
@@ -88,6 +90,11 @@ def _resolve_unknown() -> Any:
     return ScreenApp(lambda: ResolveUnknownModal(lost, DUPLICATE_RISK))
 
 
+def _trends() -> Any:
+    """The sample dashboard on a store seeded with a week of runs (a throwaway file)."""
+    return trends_app(Path(tempfile.mkdtemp(prefix="crewdash-shots-")) / "runs.sqlite3")
+
+
 async def _palette(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("ctrl+p", *"sort")
@@ -107,6 +114,8 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "palette": (main_app, _palette),
     "first-run": (first_run_app, settle),
     "resolve-unknown": (_resolve_unknown, _still),
+    "crew-sparklines": (_trends, trends_loaded),
+    "crew-trends": (_trends, trends_open),
 }
 
 
@@ -124,7 +133,7 @@ async def main() -> None:
     os.environ["TZ"] = "UTC"
     time.tzset()
     OUT.mkdir(exist_ok=True)
-    for name in SHOTS:
+    for name in sys.argv[1:] or SHOTS:  # some names, or every shot
         print(await shoot(name))
 
 
