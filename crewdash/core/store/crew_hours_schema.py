@@ -134,6 +134,27 @@ def _take_wait(row: str) -> str:
     )
 
 
+def _request_waits(req: str) -> tuple[str, str]:
+    """(take, add): the samples of every accepted decision of request row `req` (OLD/NEW),
+    taken back or given again (its crew or arrival changed: rare, but the buckets follow)."""
+    cond, hour, _ = _wait("d")
+    bin_ = bin_sql(f"d.answered_at - {req}.received_at")
+    mine = f"FROM decisions d WHERE d.request_id = {req}.id AND {cond}"
+    take = (
+        "UPDATE crew_hour_bins SET n = n - (SELECT COUNT(*)"
+        f" {mine} AND {hour} = crew_hour_bins.hour AND {bin_} = crew_hour_bins.bin)"
+        f" WHERE crew = {req}.crew AND metric = 'wait' AND hour IN (SELECT {hour} {mine});"
+        f" DELETE FROM crew_hour_bins WHERE crew = {req}.crew AND metric = 'wait' AND n = 0"
+        f" AND hour IN (SELECT {hour} {mine});"
+    )
+    add = (
+        "INSERT INTO crew_hour_bins (hour, crew, metric, bin, n)"
+        f" SELECT {hour}, {req}.crew, 'wait', {bin_}, 1 {mine}"
+        " ON CONFLICT (hour, crew, metric, bin) DO UPDATE SET n = n + 1;"
+    )
+    return take, add
+
+
 def _backfill(conn: sqlite3.Connection) -> None:
     run = _run_exprs("runs")
     conn.execute(
@@ -195,6 +216,16 @@ def create_crew_hours(conn: sqlite3.Connection) -> None:
             f" BEGIN {_take_wait('OLD')} {_add_wait('NEW')}",
         ),
         ("decisions_delete", f"AFTER DELETE ON decisions BEGIN {_take_wait('OLD')}"),
+        (
+            "requests_update",
+            "AFTER UPDATE OF id, crew, received_at ON human_requests WHEN OLD.id IS NOT NEW.id"
+            " OR OLD.crew IS NOT NEW.crew OR OLD.received_at IS NOT NEW.received_at"
+            f" BEGIN {_request_waits('OLD')[0]} {_request_waits('NEW')[1]}",
+        ),
+        (
+            "requests_delete",
+            f"AFTER DELETE ON human_requests BEGIN {_request_waits('OLD')[0]}",
+        ),
     ):
         conn.execute(f"CREATE TRIGGER crew_hours_{name} {body} END")
     _backfill(conn)

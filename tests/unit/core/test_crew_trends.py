@@ -197,6 +197,10 @@ def test_incremental_equals_recompute_whoever_writes(tmp_path: Path) -> None:
     raw.execute("DELETE FROM state_changes WHERE local_id = ?", (ids[3],))
     raw.execute("DELETE FROM runs WHERE local_id = ?", (ids[3],))
     raw.execute("UPDATE decisions SET answered_at = answered_at + 5000 WHERE request_id = 'req1'")
+    raw.execute("UPDATE human_requests SET received_at = received_at - 900 WHERE id = 'req2'")
+    raw.execute("UPDATE human_requests SET crew = 'z' WHERE id = 'req3'")
+    raw.execute("DELETE FROM decisions WHERE request_id = 'req4'")
+    raw.execute("DELETE FROM human_requests WHERE id = 'req5'")  # its decision stays, alone
     assert stored(raw) == oracle(raw)
     assert oracle(raw)[0] and oracle(raw)[1]  # not trivially equal
     one.close()
