@@ -108,3 +108,17 @@ def crew_pane_feed(screen: Any) -> TrendsFeed[Any]:
         return all_crew_trends(store, now - 24 * HOUR, now, crews)
 
     return TrendsFeed(screen, compute, lambda trends: screen.crews.set_trends(trends))
+
+
+def moves_trends(event: Any, *, outcomes: bool) -> bool:
+    """Whether engine `event` may change the trends: a run started (or its row is new to
+    us); with `outcomes`, also a run ending and a request answered. Progress of a running
+    run changes none of them, so it costs no read."""
+    from crewdash.core import models  # records are built on first use (after the first frame)
+
+    if isinstance(event, models.RunChanged):
+        before, run = event.previous, event.run
+        if before is None or before.phase != run.phase or before.crew != run.crew:
+            return True
+        return outcomes and (before.state != run.state or before.finished_at != run.finished_at)
+    return outcomes and isinstance(event, models.InboxChanged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ import pytest
 from textual.widgets import Static
 
 from crewdash.aop.models import RunState
-from crewdash.core.models import RunChanged
+from crewdash.core.models import InboxChanged, KickoffPhase, RunChanged
 from crewdash.core.store.database import RunStore
 from crewdash.tui.app import CrewdashApp
 from crewdash.tui.messages import StartRun
 from crewdash.tui.screens.crew_trends import CrewTrendsScreen
 from crewdash.tui.screens.main import MainScreen
+from crewdash.tui.trends_feed import moves_trends
+from tests.tui.screens_fixtures import crew_request
 from tests.tui.shell_apps import NOW, main_app, sample_runs, settle
 from tests.tui.test_app_e2e import DEADLINE, dashboard, expect_event, form_loaded
 from tests.tui.trends_apps import close_store, trends_app, trends_loaded, trends_open
@@ -72,8 +75,9 @@ async def test_a_burst_of_run_changes_reads_the_store_once_more(tmp_path: Path) 
             store: RunStore = app.engine.store  # type: ignore[attr-defined]
             rec = store.create_intent("research", {}, "burst", {}, at=NOW - 60)
             store.mark_accepted(rec.local_id, "kick-burst", at=NOW - 60)
-            for run in sample_runs() * 10:  # 80 changes in one go
-                app.engine.publish(RunChanged(run))  # type: ignore[attr-defined]
+            for i, run in enumerate(sample_runs() * 10):  # 80 new runs in one go
+                burst = replace(run, local_id=f"burst-{i}")
+                app.engine.publish(RunChanged(burst))  # type: ignore[attr-defined]
             await pilot.pause()
             # the last read was under `interval` ago: one read is due, later; not one each
             assert screen.feed._timer is not None and screen.feed.loads == loads
@@ -85,6 +89,20 @@ async def test_a_burst_of_run_changes_reads_the_store_once_more(tmp_path: Path) 
             assert screen.trends[0].total.runs == before + 1
     finally:
         close_store(app)
+
+
+def test_only_changes_that_move_the_trends_cost_a_read() -> None:
+    running = sample_runs()[0]
+    progressed = replace(running, completed_tasks=2, current_task="write")
+    ended = replace(running, state=RunState.COMPLETED, finished_at=NOW)
+    intent = replace(running, phase=KickoffPhase.INTENT)
+    assert moves_trends(RunChanged(running), outcomes=False)  # new to us
+    assert moves_trends(RunChanged(running, intent), outcomes=False)  # accepted: started
+    assert not moves_trends(RunChanged(progressed, running), outcomes=True)
+    assert not moves_trends(RunChanged(ended, running), outcomes=False)  # the pane: starts only
+    assert moves_trends(RunChanged(ended, running), outcomes=True)
+    assert moves_trends(InboxChanged(crew_request()), outcomes=True)
+    assert not moves_trends(InboxChanged(crew_request()), outcomes=False)
 
 
 async def test_without_a_store_the_screen_says_so() -> None:
@@ -129,8 +147,12 @@ async def test_the_trends_follow_the_real_engines_runs(
         assert day.duration_p50 is not None
         assert "1 runs · 100% success" in _text(screen, "#trends-day")
         await pilot.press("escape")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
         pane = app.main_screen.crews
+        while loop.time() < deadline:  # the pane's read is throttled too: at most 2 s later
+            trends = pane.trends("basic")
+            if trends is not None and trends.total.runs == 1:
+                break
+            await pilot.pause(0.05)
         trends = pane.trends("basic")
         assert trends is not None and trends.total.runs == 1
+        assert "1 in 24h" in str(pane.get_option("basic").prompt)

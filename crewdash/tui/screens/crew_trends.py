@@ -14,7 +14,6 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from crewdash.core.models import InboxChanged, RunChanged
 from crewdash.core.monitor.trends import CrewTrends, crew_trends
 from crewdash.core.monitor.trends_text import (
     SERIES,
@@ -27,7 +26,7 @@ from crewdash.core.monitor.trends_text import (
 from crewdash.tui.bindings import TRENDS_BINDINGS
 from crewdash.tui.format import theme_colors
 from crewdash.tui.messages import EngineEvents
-from crewdash.tui.trends_feed import TrendsFeed
+from crewdash.tui.trends_feed import TrendsFeed, moves_trends
 
 if TYPE_CHECKING:
     from crewdash.tui.host import Host
@@ -99,8 +98,8 @@ class CrewTrendsScreen(Screen[None]):
         self.feed.request()
 
     def on_engine_events(self, message: EngineEvents) -> None:
-        if any(isinstance(e, RunChanged | InboxChanged) for e in message.events):
-            self.feed.request()
+        if any(moves_trends(e, outcomes=True) for e in message.events):
+            self.feed.request()  # throttled: a burst reads the store once
 
     def _show(self, trends: tuple[CrewTrends, ...]) -> None:
         self.trends = trends

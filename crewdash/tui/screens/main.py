@@ -30,7 +30,7 @@ from crewdash.tui.messages import (
     StopRun,
 )
 from crewdash.tui.screens.main_form import FormArea, FormScreen
-from crewdash.tui.trends_feed import crew_pane_feed
+from crewdash.tui.trends_feed import crew_pane_feed, moves_trends
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
 from crewdash.tui.widgets.runs_table import RunsTable
@@ -163,7 +163,8 @@ class MainScreen(FormScreen):
         if isinstance(event, models.RunChanged):
             self._track(event.run)
             self.runs.upsert(event.run)
-            self.trends_feed.request()  # throttled: a burst reads the store once
+            if moves_trends(event, outcomes=False):  # the pane shows runs started
+                self.trends_feed.request()  # throttled: a burst reads the store once
         elif isinstance(event, models.CrewHealthChanged):
             self.crews.set_health(event.crew, event.health, event.detail, event.latency)
             self.status.set_crew_health(event.crew, event.health, event.detail, event.since)
