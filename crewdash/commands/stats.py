@@ -20,10 +20,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         subparsers,
         "stats",
         help="per-crew trends: runs, success rate, durations, human-input waits",
-        description="Per-crew trends from the local run store (nothing is asked of the "
-        "deployments): runs started, success rate, p50/p95 duration of completed runs, "
-        "p50/p95 wait of human-input requests until answered, and a sparkline of runs per "
-        "hour (per 6 hours over a week). Percentiles are approximate: within ±9 %.",
+        description="Per-crew trends from the local run store (nothing is asked of the\n"
+        "deployments): runs started, success rate, p50/p95 duration of completed runs,\n"
+        "p50/p95 wait of human-input requests until answered, and a sparkline of runs\n"
+        "per hour (per 6 hours over a week). Percentiles are approximate: within ±9 %.",
     )
     parser.add_argument(
         "crew", metavar="CREW", nargs="?", help="only this crew (default: every crew)"
@@ -127,7 +127,8 @@ def _table(rows: list[CrewTrends]) -> list[str]:
         f"{'CREW':<{name_width}}  {'RUNS':>5}  {'SUCCESS':>7}  {'DUR p50':>8}  {'DUR p95':>8}"
         f"  {'WAIT p50':>8}  {'WAIT p95':>8}  RUNS PER {per.upper()}"
     )
-    lines = [f"since {local_clock(first.start)} (whole {per}s), until now", head]
+    # the window rounded out to whole blocks: say where it really starts
+    lines = [f"since {local_clock(first.start)} until now, one block per {per}", head]
     for t in rows:
         s = t.total
         peak = max((p.runs for p in t.points), default=0)

@@ -4,7 +4,8 @@ human-input requests until answered.
 
 Percentiles come from log-spaced histograms (crewdash.core.store.hour_bins): each is within
 ±9 % of the exact nearest-rank percentile (or 0.125 s under 0.25 s). Buckets are whole UTC
-hours (or 2, 3, 6, 12, 24 of them, so a window has at most `MAX_POINTS` + 1); the window is
+hours (or 2, 3, 6, 12, 24, 48, 168 of them, so a window up to 48 weeks has at most
+`MAX_POINTS` + 1); the window is
 rounded out to whole buckets: the first holds `since`, the last (the current one) `now`.
 Opening the trends costs one range scan of the window's hours, whatever the store holds
 (tests/benchmarks/test_stats_bench.py).
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from crewdash.core.store.crew_hours import CrewHoursMixin, HourBin, HourCounts
 
 HOUR = 3600
-BUCKET_HOURS = (1, 2, 3, 6, 12, 24)
+BUCKET_HOURS = (1, 2, 3, 6, 12, 24, 48, 168)
 MAX_POINTS = 48
 PRECISION = (
     f"percentiles within ±{RELATIVE_ERROR * 100:.0f} % (log-spaced bins; "

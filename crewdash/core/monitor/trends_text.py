@@ -59,9 +59,11 @@ def count_text(value: float | None) -> str:
 
 
 def bucket_words(seconds: int) -> str:
-    """'hour', '6 hours', 'day'."""
+    """'hour', '6 hours', 'day', '2 days', '7 days'."""
     hours = seconds // 3600
-    return "hour" if hours == 1 else "day" if hours == 24 else f"{hours} hours"
+    if hours % 24 == 0:
+        return "day" if hours == 24 else f"{hours // 24} days"
+    return "hour" if hours == 1 else f"{hours} hours"
 
 
 def clock(ts: float) -> str:

@@ -25,6 +25,7 @@ from crewdash.core.monitor.trends import (
     crew_trends,
     histogram_percentile,
 )
+from crewdash.core.monitor.trends_text import bucket_words
 from crewdash.core.store.database import RunStore
 from crewdash.core.store.hour_bins import (
     ABSOLUTE_ERROR,
@@ -142,7 +143,12 @@ def test_buckets_are_hours_then_wider_for_long_windows() -> None:
     assert bucket_for(24 * H) == H
     assert bucket_for(48 * H) == H
     assert bucket_for(7 * 24 * H) == 6 * H  # 28 points
-    assert bucket_for(90 * 24 * H) == 24 * H
+    assert bucket_for(30 * 24 * H) == 24 * H
+    assert bucket_for(90 * 24 * H) == 48 * H  # 45 points
+    assert bucket_for(3650 * 24 * H) == 168 * H  # the widest, however many points
+    assert [bucket_words(h * H) for h in (1, 6, 24, 48, 168)] == [
+        "hour", "6 hours", "day", "2 days", "7 days",
+    ]  # fmt: skip
     assert 7 * 24 * H / bucket_for(7 * 24 * H) <= MAX_POINTS
 
 
