@@ -111,9 +111,9 @@ def _table(rows: list[CrewTrends]) -> list[str]:
     """A line per crew and the legend."""
     from crewdash.commands.support.time import local_clock
     from crewdash.core.monitor.trends_text import (
+        LEGEND,
         bucket_words,
         duration_text,
-        legend,
         rate_text,
         sparkline,
     )
@@ -139,5 +139,5 @@ def _table(rows: list[CrewTrends]) -> list[str]:
             f"  {duration_text(s.wait_p50):>8}  {duration_text(s.wait_p95):>8}"
             f"  {spark} max {peak}"
         )
-    lines.append("legend: " + legend(first))
+    lines.append(f"legend: one block per {per}, {LEGEND}")
     return lines

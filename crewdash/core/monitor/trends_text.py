@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-from crewdash.core.monitor.trends import PRECISION, CrewTrends, TrendPoint
+from crewdash.core.monitor.trends import PRECISION, TrendPoint
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NO_DATA = " "  # a bucket with nothing to show (no finished run for a success rate, say)
@@ -99,12 +99,9 @@ def series_words(
     return f"{head}min {say(low)}, max {say(high)} ({clock(at)}), latest {say(latest)}{tail}"
 
 
-def legend(trends: CrewTrends) -> str:
-    """How to read the figures of `trends`, in words."""
-    per = bucket_words(trends.bucket)
-    return (
-        f"one block per {per}, oldest left, ▁ lowest … █ highest, blank = no data; "
-        "runs = runs started; success = completed of completed + failed (stopped runs not "
-        "counted); duration = completed runs; wait = human-input request to its answer; "
-        + PRECISION
-    )
+#: how to read the sparklines and figures, in words (after "one block per hour, ", say)
+LEGEND = (
+    "oldest left, ▁ lowest … █ highest, blank = no data; runs = runs started; success = "
+    "completed of completed + failed (stopped runs not counted); duration = completed runs; "
+    "wait = human-input request to its answer; " + PRECISION
+)

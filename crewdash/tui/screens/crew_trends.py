@@ -16,9 +16,9 @@ from textual.widgets import Footer, Static
 
 from crewdash.core.monitor.trends import CrewTrends, crew_trends
 from crewdash.core.monitor.trends_text import (
+    LEGEND,
     SERIES,
     bucket_words,
-    legend,
     rate_text,
     series_words,
     sparkline,
@@ -108,9 +108,7 @@ class CrewTrendsScreen(Screen[None]):
             WINDOWS, trends, ("#trends-day", "#trends-week"), strict=True
         ):
             self.query_one(target, Static).update(window_text(title, window, colors))
-        self.query_one("#trends-legend", Static).update(
-            "How to read it: " + legend(trends[0]).replace("one block per hour, ", "")
-        )
+        self.query_one("#trends-legend", Static).update(f"How to read it: {LEGEND}")
 
     def action_back(self) -> None:
         self.dismiss()
