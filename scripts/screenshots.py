@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.tui.shell_apps import (  # noqa: E402
     no_blink,
     settle,
 )
+from tests.tui.trends_apps import trends_app, trends_loaded, trends_open  # noqa: E402
 
 SIZE = (120, 36)
 OUT = ROOT / "screenshots"
@@ -126,6 +128,9 @@ def _audit() -> Any:
 
     store = audit_story(Path(tempfile.mkdtemp()) / "runs.sqlite3")  # a real store, kept
     return ScreenApp(lambda: AuditScreen(StoreAudit(store)))
+def _trends() -> Any:
+    """The sample dashboard on a store seeded with a week of runs (a throwaway file)."""
+    return trends_app(Path(tempfile.mkdtemp(prefix="crewdash-shots-")) / "runs.sqlite3")
 
 
 async def _palette(pilot: Any) -> None:
@@ -149,6 +154,8 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "first-run": (first_run_app, settle),
     "resolve-unknown": (_resolve_unknown, _still),
     "audit": (_audit, _still),
+    "crew-sparklines": (_trends, trends_loaded),
+    "crew-trends": (_trends, trends_open),
 }
 
 
@@ -166,7 +173,7 @@ async def main() -> None:
     os.environ["TZ"] = "UTC"
     time.tzset()
     OUT.mkdir(exist_ok=True)
-    for name in SHOTS:
+    for name in sys.argv[1:] or SHOTS:  # some names, or every shot
         print(await shoot(name))
 
 

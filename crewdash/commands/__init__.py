@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.status",
     "crewdash.commands.watch",
     "crewdash.commands.runs",
+    "crewdash.commands.stats",
     "crewdash.commands.resume",
     "crewdash.commands.stop",
     "crewdash.commands.export",

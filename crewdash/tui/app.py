@@ -36,6 +36,7 @@ from crewdash.tui.messages import (
     AnswerRequest,
     EditRun,
     EngineReady,
+    OpenCrewTrends,
     OpenInbox,
     OpenRun,
     PollRun,
@@ -282,6 +283,13 @@ class CrewdashApp(EngineEventsApp):
 
     def on_open_inbox(self, message: OpenInbox) -> None:
         self.action_inbox()
+
+    def on_open_crew_trends(self, message: OpenCrewTrends) -> None:
+        from crewdash.tui.screens.crew_trends import CrewTrendsScreen
+
+        crew = self.engine.config.crews.get(message.crew)
+        if crew is not None and not isinstance(self.screen, CrewTrendsScreen):
+            self.push_screen(CrewTrendsScreen(message.crew, crew.title))
 
     # --- what the actions tell the app (run_actions.ActionApp) ----------------------------
 

@@ -52,6 +52,14 @@ MAIN_BINDINGS: list[Binding] = [
         tooltip="Answer the selected run's human-input request (else the oldest)",
     ),
     Binding(
+        "t",
+        "crew_trends",
+        "Trends",
+        id="crew_trends",
+        tooltip="The selected crew's trends: runs per hour, success, durations, waits",
+        show=False,
+    ),
+    Binding(
         "escape",
         "clear_filter",
         "Back",
@@ -223,3 +231,9 @@ def all_bindings() -> list[tuple[str, list[Binding]]]:
         ("Runs table", RUNS_BINDINGS),
         ("First run", FIRST_RUN_BINDINGS),
     ]
+
+
+# the crew trends screen (in its footer, not in help)
+TRENDS_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "Back", id="trends_back", tooltip="Back to the dashboard"),
+]

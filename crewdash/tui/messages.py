@@ -93,6 +93,14 @@ class OpenInbox(Message):
     """Open the list of every waiting request."""
 
 
+class OpenCrewTrends(Message):
+    """Open the trends screen of `crew`."""
+
+    def __init__(self, crew: str) -> None:
+        super().__init__()
+        self.crew = crew
+
+
 class ShowRun(Message, bubble=False):
     """The app → the main screen: select run `local_id` (a run just started)."""
 

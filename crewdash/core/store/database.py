@@ -14,6 +14,7 @@ requests.py (human-input requests), decisions.py (the audit trail and answer cla
 batches.py (batch rows), changes.py (what other processes wrote; who polls a run),
 audit.py (the audit trail: every decision and action, who, channel, server's answer);
 events.py (a run's step, task and crew webhooks);
+crew_hours.py (per-crew hourly buckets, for trends);
 base.py holds the connection, lock and transactions they share.
 """
 
@@ -32,6 +33,7 @@ from crewdash.core.store.base import local_user as local_user
 from crewdash.core.store.base import new_local_id as new_local_id
 from crewdash.core.store.batches import BatchesMixin
 from crewdash.core.store.changes import ChangesMixin
+from crewdash.core.store.crew_hours import CrewHoursMixin
 from crewdash.core.store.decisions import DecisionsMixin
 from crewdash.core.store.errors import PhaseConflict as PhaseConflict
 from crewdash.core.store.errors import StoreError as StoreError
@@ -117,6 +119,7 @@ class RunStore(
     ChangesMixin,
     AuditMixin,
     RunEventsMixin,
+    CrewHoursMixin,
     StoreBase,
 ):
     """See the module docstring. Open with `RunStore.open(path)`; `close()` when done."""

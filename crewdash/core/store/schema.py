@@ -268,6 +268,13 @@ def _run_events(conn: sqlite3.Connection) -> None:
         " DELETE FROM changes WHERE kind = 'events' AND key = NEW.local_id;"
         " INSERT INTO changes (kind, key) VALUES ('events', NEW.local_id); END"
     )
+def _crew_hours(conn: sqlite3.Connection) -> None:
+    # Per-crew trends (issue 14): hourly buckets of runs started and finished, and duration
+    # and human-input wait histograms, kept by triggers and backfilled from the rows there
+    # (crewdash.core.store.crew_hours_schema). Self-contained (its own tables): renumber freely.
+    from crewdash.core.store.crew_hours_schema import create_crew_hours
+
+    create_crew_hours(conn)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -278,6 +285,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _answer_claims,  # v5
     _change_log,  # v6
     _run_watchers,  # v7
+    _crew_hours,  # v8
     _audit_who,  # v9
     _run_events,  # v10
 )

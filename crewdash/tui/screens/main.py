@@ -21,6 +21,7 @@ from crewdash.tui.messages import (
     AnswerRequest,
     EngineEvents,
     EngineReady,
+    OpenCrewTrends,
     OpenRun,
     PollRun,
     Prefill,
@@ -29,6 +30,7 @@ from crewdash.tui.messages import (
     StopRun,
 )
 from crewdash.tui.screens.main_form import FormArea, FormScreen
+from crewdash.tui.trends_feed import crew_pane_feed, moves_trends
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
 from crewdash.tui.widgets.runs_table import RunsTable
@@ -59,6 +61,7 @@ class MainScreen(FormScreen):
         self.ready = False  # composed and mounted: engine_started may run
         self._loaded = False  # engine_started ran
         self._empty_words = "-"  # what #runs-empty says ("-": not set yet)
+        self.trends_feed = crew_pane_feed(self)  # the crew pane's sparklines
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -135,6 +138,7 @@ class MainScreen(FormScreen):
         self.status.set_inbox(len(engine.inbox()))
         self.status.redraw()
         self._flush_counts()
+        self.trends_feed.request()
         self.app.dashboard_ready.set()
 
     def _focus_moved(self, focused: Any) -> None:
@@ -159,6 +163,8 @@ class MainScreen(FormScreen):
         if isinstance(event, models.RunChanged):
             self._track(event.run)
             self.runs.upsert(event.run)
+            if moves_trends(event, outcomes=False):  # the pane shows runs started
+                self.trends_feed.request()  # throttled: a burst reads the store once
         elif isinstance(event, models.CrewHealthChanged):
             self.crews.set_health(event.crew, event.health, event.detail, event.latency)
             self.status.set_crew_health(event.crew, event.health, event.detail, event.since)
@@ -320,6 +326,12 @@ class MainScreen(FormScreen):
         local_id = self.runs.selected_local_id
         if local_id is not None:
             self.post_message(ResolveRun(local_id))
+
+    def action_crew_trends(self) -> None:
+        """`t`: the trends of the crew highlighted in the crew pane."""
+        crew = self.crews.chosen
+        if crew is not None:
+            self.post_message(OpenCrewTrends(crew))
 
     def action_answer(self) -> None:
         """`i`: the selected run's request when it waits for one, else the oldest."""

@@ -1,9 +1,12 @@
-"""The crew pane: every configured crew on one line with its health, kind and run counts; the
-highlighted crew's health in words (with the latency of the last check) under the list."""
+"""The crew pane: every configured crew on one line with its health, kind and run counts (and,
+once the store's trends are read, a line under it: a sparkline of its runs per hour over the
+last 24 h); the highlighted crew's health in words (with the latency of the last check) under
+the list."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.message import Message
@@ -13,6 +16,9 @@ from textual.widgets.option_list import Option
 from crewdash.core.config.model import CrewConfig
 from crewdash.core.models import CrewHealth
 from crewdash.tui.format import DEFAULT_COLORS, HEALTH_LOOK
+
+if TYPE_CHECKING:
+    from crewdash.core.monitor.trends import CrewTrends
 
 
 def health_words(health: CrewHealth, latency: float | None) -> str:
@@ -57,6 +63,36 @@ def crew_prompt(
     return text
 
 
+def trend_line(trends: CrewTrends, colors: Mapping[str, str], width: int = 36) -> Text:
+    """The line under a crew: its runs per hour as a sparkline, and how many in words."""
+    # imported once trends exist: not part of the first frame
+    from crewdash.core.monitor.trends_text import sparkline
+
+    runs = [float(p.runs) for p in trends.points]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("  ")
+    if not any(runs):  # a flat line would say as little, louder
+        text.append("no runs in the last 24 h", style=colors["foreground-muted"])
+        return text
+    words = f" {int(sum(runs))} in 24h"
+    room = max(4, width - 2 - len(words))
+    text.append(sparkline(runs[-room:]), style=colors.get("primary", ""))
+    text.append(words, style=colors["foreground-muted"])
+    return text
+
+
+def _runs_of(trends: CrewTrends) -> tuple[tuple[float, int], ...]:
+    return tuple((p.start, p.runs) for p in trends.points)
+
+
+def trend_words(trends: CrewTrends) -> str:
+    """The sparkline in words, for the tooltip (a screen reader says it)."""
+    from crewdash.core.monitor.trends_text import series_words
+
+    values = [float(p.runs) for p in trends.points]
+    return series_words("runs per hour, last 24 h", trends.points, values, str)
+
+
 class CrewPane(OptionList):
     """Crews by name; highlighting one chooses it for the form."""
 
@@ -79,13 +115,19 @@ class CrewPane(OptionList):
         self._width = 36
         self._counts: dict[str, tuple[int, int]] = dict.fromkeys(self._crews, (0, 0))
         self._colors = colors or (lambda: DEFAULT_COLORS)
+        self._trends: dict[str, CrewTrends] = {}
         super().__init__(*(self._option(name) for name in self._crews), id=id)
 
     def _option(self, name: str) -> Option:
         active, waiting = self._counts[name]
+        colors = self._colors()
         prompt = crew_prompt(
-            self._crews[name], self._health[name], active, waiting, self._colors(), self._width
+            self._crews[name], self._health[name], active, waiting, colors, self._width
         )
+        trends = self._trends.get(name)
+        if trends is not None:
+            prompt.append("\n")
+            prompt.append_text(trend_line(trends, colors, self._width))
         return Option(prompt, id=name)
 
     def on_resize(self) -> None:
@@ -110,6 +152,9 @@ class CrewPane(OptionList):
         lines = [f"{crew.title} ({crew.kind.value})", words]
         if detail and detail != words and detail != "ok":
             lines.append(detail)
+        trends = self._trends.get(name)
+        if trends is not None:
+            lines.append(trend_words(trends))
         lines.append("▶ active runs   ◆ runs waiting for your input")
         self.tooltip = "\n".join(lines)
 
@@ -162,6 +207,21 @@ class CrewPane(OptionList):
                 self._counts[name] = value
                 self._refresh_crew(name)
                 self.refresh_tooltip(name)
+
+    def set_trends(self, trends: Mapping[str, CrewTrends]) -> None:
+        """Each crew's last 24 h (crewdash.core.monitor.trends); only crews whose runs per
+        hour changed are redrawn."""
+        for name in self._crews:
+            new = trends.get(name)
+            old = self._trends.get(name)
+            if new is None or (old is not None and _runs_of(old) == _runs_of(new)):
+                continue
+            self._trends[name] = new
+            self._refresh_crew(name)
+            self.refresh_tooltip(name)
+
+    def trends(self, name: str) -> CrewTrends | None:
+        return self._trends.get(name)
 
     def choose(self, name: str) -> None:
         if name in self._crews:
