@@ -22,5 +22,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.adopt",
     "crewdash.commands.resend",
     "crewdash.commands.dismiss",
+    "crewdash.commands.diff",
     "crewdash.commands.sim",
 )
