@@ -19,18 +19,22 @@ from crewdash.core import models  # its records load on first use: after the fir
 from crewdash.tui.bindings import MAIN_BINDINGS
 from crewdash.tui.messages import (
     AnswerRequest,
+    DiffRuns,
     EngineEvents,
     EngineReady,
+    MarkRun,
     OpenRun,
     PollRun,
     Prefill,
     ResolveRun,
+    RunMarked,
     ShowRun,
     StopRun,
 )
 from crewdash.tui.screens.main_form import FormArea, FormScreen
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
+from crewdash.tui.widgets.runs_mark import show_mark
 from crewdash.tui.widgets.runs_table import RunsTable
 from crewdash.tui.widgets.status_bar import StatusBar
 
@@ -320,6 +324,19 @@ class MainScreen(FormScreen):
         local_id = self.runs.selected_local_id
         if local_id is not None:
             self.post_message(ResolveRun(local_id))
+
+    def action_mark_run(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.post_message(MarkRun(local_id))
+
+    def action_diff_runs(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.post_message(DiffRuns(local_id))
+
+    def on_run_marked(self, message: RunMarked) -> None:
+        show_mark(self.runs, message.local_id)
 
     def action_answer(self) -> None:
         """`i`: the selected run's request when it waits for one, else the oldest."""
