@@ -118,6 +118,7 @@ RUNS_BINDINGS: list[Binding] = [
         "Diff",
         id="diff_runs",
         tooltip="Compare the selected run with the marked one (m)",
+        show=False,  # the footer is full at 120 columns; marking a run says to press d
     ),
 ]
 
