@@ -88,6 +88,12 @@ def _resolve_unknown() -> Any:
     return ScreenApp(lambda: ResolveUnknownModal(lost, DUPLICATE_RISK))
 
 
+def _diff() -> Any:
+    from diff_fixtures import DiffApp
+
+    return DiffApp()
+
+
 async def _palette(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("ctrl+p", *"sort")
@@ -107,6 +113,7 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "palette": (main_app, _palette),
     "first-run": (first_run_app, settle),
     "resolve-unknown": (_resolve_unknown, _still),
+    "run-diff": (_diff, _still),
 }
 
 
