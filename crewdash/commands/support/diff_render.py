@@ -59,7 +59,7 @@ def _marked(spans: tuple[Span, ...], opening: str, closing: str) -> str:
 
 def _row_lines(row: DiffRow) -> Iterator[str]:
     if row.tag == "equal":
-        yield f"  {row.a}"
+        yield f"  {row.a}".rstrip()  # a blank line between blocks stays blank
     elif row.tag == "removed":
         yield f"- {row.a}"
     elif row.tag == "added":

@@ -18,7 +18,7 @@ RowTag = Literal["equal", "changed", "added", "removed"]
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 PAIR_RATIO = 0.5  # an edited line is at least this alike to its old version (else: -/+)
-_PAIR_LIMIT = 40_000  # line pairs weighed in one changed block; beyond, pair in order
+_PAIR_LIMIT = 2_500  # line pairs weighed in one changed block; beyond, pair in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,8 @@ def word_spans(a: str, b: str) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
     ta, tb = _TOKEN.findall(a), _TOKEN.findall(b)
     left: list[Span] = []
     right: list[Span] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+    # autojunk (difflib's default): spaces, very common in a long line, would make it quadratic
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, ta, tb).get_opcodes():
         _add(left, "".join(ta[i1:i2]), op != "equal")
         _add(right, "".join(tb[j1:j2]), op != "equal")
     return tuple(left), tuple(right)
@@ -126,7 +127,9 @@ def diff_text(a: str | None, b: str | None, *, markdown: bool = True) -> TextDif
     split = logical_lines if markdown else _plain_lines
     old, new = split(a), split(b)
     rows: list[DiffRow] = []
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    # autojunk: lines that are everywhere (blank lines, fences) do not anchor the alignment;
+    # without it a long output of many such lines takes quadratic time (measured: minutes)
+    matcher = SequenceMatcher(None, old, new)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             rows.extend(DiffRow("equal", line, line) for line in old[i1:i2])

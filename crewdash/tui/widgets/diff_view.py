@@ -1,14 +1,16 @@
 """The two columns of the run diff: A left, B right, scrolled together.
 
-Built on Textual's Line API: the rows are wrapped to the columns' width once per width (at the
-first layout and on a resize), and each frame renders only the lines on screen, so a diff of
-outputs thousands of lines long scrolls as fast as a short one.
+Built on Textual's Line API, for outputs thousands of lines long: a layout (at the first
+size, and again on a resize) only measures the rows — a side that fits its column is one line,
+only the few longer ones are wrapped then — and each frame renders just the lines on screen,
+each once (cached until the next layout). Measured in tests/benchmarks/test_diff_bench.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -18,10 +20,11 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from crewdash.tui.widgets.diff_rows import Pair, Row, Title
+from crewdash.tui.widgets.diff_rows import Row, Title
 
 DIVIDER = " │ "
 GUTTER = 2  # the cells of the mark each side of a row starts with (diff_rows.py)
+_BLANK = -1  # the row index of the blank line above each title
 
 
 class DiffView(ScrollView, can_focus=True):
@@ -34,9 +37,12 @@ class DiffView(ScrollView, can_focus=True):
     def __init__(self, rows: Sequence[Row], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows = list(rows)
-        self._lines: list[Strip] = []
         self._width = -1  # the width the lines were laid out for
-        self.titles: list[int] = []  # the line each title is on (for jumping between them)
+        self._columns = (0, 0)  # the widths of A's and B's columns
+        self._index: list[tuple[int, int]] = []  # each line: (row, line of that row)
+        self._wrapped: dict[tuple[int, int], list[Strip]] = {}  # (row, side): sides > 1 line
+        self._rendered: dict[int, Strip] = {}
+        self.titles: list[int] = []  # the line each title is on (n/p jump between them)
 
     def on_resize(self, event: Resize) -> None:
         self._lay_out(self.scrollable_content_region.width)
@@ -45,60 +51,95 @@ class DiffView(ScrollView, can_focus=True):
         if width == self._width or width <= 0:
             return
         self._width = width
-        console = self.app.console
-        column = max(1, (width - len(DIVIDER)) // 2)
-        right_width = max(1, width - len(DIVIDER) - column)
-        divider = Segment(DIVIDER, Style(dim=True))
-        lines: list[Strip] = []
-        self.titles = []
-        for row in self.rows:
+        left = max(1, (width - len(DIVIDER)) // 2)
+        self._columns = (left, max(1, width - len(DIVIDER) - left))
+        self._index, self._wrapped, self._rendered, self.titles = [], {}, {}, []
+        for number, row in enumerate(self.rows):
             if isinstance(row, Title):
-                if lines:
-                    lines.append(Strip.blank(width))
-                self.titles.append(len(lines))
-                for line in row.text.wrap(console, width):
-                    lines.append(_strip(console, line, width))
-                continue
-            left = _wrapped(console, row.left, column)
-            right = _wrapped(console, row.right, right_width)
-            for i in range(max(len(left), len(right), 1)):
-                a = left[i] if i < len(left) else Strip.blank(column)
-                b = right[i] if i < len(right) else Strip.blank(right_width)
-                lines.append(Strip.join([a, Strip([divider]), b]))
-        self._lines = lines
-        self.virtual_size = Size(width, len(lines))
+                if self._index:
+                    self._index.append((_BLANK, 0))
+                self.titles.append(len(self._index))
+                height = self._height(number, 0, row.text, width, gutter=False)
+            else:
+                height = max(
+                    self._height(number, 0, row.left, self._columns[0]),
+                    self._height(number, 1, row.right, self._columns[1]),
+                    1,
+                )
+            self._index.extend((number, line) for line in range(height))
+        self.virtual_size = Size(width, len(self._index))
         self.refresh()
 
+    def _height(self, row: int, side: int, text: Text, width: int, *, gutter: bool = True) -> int:
+        """How many lines one side of a row takes; wrapped now only when over one line."""
+        plain = text.plain
+        if not plain:
+            return 0
+        if "\n" not in plain and cell_len(plain) <= width:
+            return 1
+        console = self.app.console
+        if gutter:
+            strips = _wrapped(console, text, width)
+        else:
+            strips = [_strip(console, line, width) for line in text.wrap(console, width)]
+        self._wrapped[(row, side)] = strips
+        return len(strips)
+
+    def _side(self, row: int, side: int, text: Text, line: int, width: int) -> Strip:
+        wrapped = self._wrapped.get((row, side))
+        if wrapped is not None:
+            return wrapped[line] if line < len(wrapped) else Strip.blank(width)
+        if line or not text.plain:
+            return Strip.blank(width)
+        return _strip(self.app.console, text, width)
+
+    def _line(self, index: int) -> Strip:
+        """Laid-out line `index`, rendered at most once per layout."""
+        rendered = self._rendered.get(index)
+        if rendered is not None:
+            return rendered
+        number, line = self._index[index]
+        if number == _BLANK:
+            rendered = Strip.blank(self._width)
+        elif isinstance(row := self.rows[number], Title):
+            rendered = self._side(number, 0, row.text, line, self._width)
+        else:
+            left, right = self._columns
+            rendered = Strip.join(
+                [
+                    self._side(number, 0, row.left, line, left),
+                    Strip([Segment(DIVIDER, Style(dim=True))]),
+                    self._side(number, 1, row.right, line, right),
+                ]
+            )
+        self._rendered[index] = rendered
+        return rendered
+
     def render_line(self, y: int) -> Strip:
-        if self._width != self.scrollable_content_region.width:
-            self._lay_out(self.scrollable_content_region.width)
-        index = y + int(self.scroll_offset.y)
         width = self.scrollable_content_region.width
-        if 0 <= index < len(self._lines):
-            return self._lines[index].crop_extend(0, width, None)
+        if self._width != width:
+            self._lay_out(width)
+        index = y + int(self.scroll_offset.y)
+        if 0 <= index < len(self._index):
+            return self._line(index).crop_extend(0, width, None)
         return Strip.blank(width)
 
     def line_text(self, index: int) -> str:
         """The words of laid-out line `index` (tests read the columns with it)."""
-        return self._lines[index].text
+        return self._line(index).text
 
     @property
     def line_count(self) -> int:
-        return len(self._lines)
-
-    def pair_count(self) -> int:
-        return sum(1 for r in self.rows if isinstance(r, Pair))
+        return len(self._index)
 
     def action_next_section(self) -> None:
         """Scroll to the next section (task, output) below the top line."""
-        top = int(self.scroll_offset.y)
-        below = [t for t in self.titles if t > top]
+        below = [t for t in self.titles if t > int(self.scroll_offset.y)]
         if below:
             self.scroll_to(y=below[0], animate=False)
 
     def action_previous_section(self) -> None:
-        top = int(self.scroll_offset.y)
-        above = [t for t in self.titles if t < top]
+        above = [t for t in self.titles if t < int(self.scroll_offset.y)]
         if above:
             self.scroll_to(y=above[-1], animate=False)
 
@@ -110,8 +151,6 @@ def _strip(console: Console, line: Text, width: int) -> Strip:
 def _wrapped(console: Console, text: Text, width: int) -> list[Strip]:
     """One side of a row wrapped to its column, the lines after the first indented past the
     gutter mark (`GUTTER` cells: "- ", "+ ", "~ " or blank) so the mark stands alone."""
-    if not text.plain:
-        return []
     gutter, body = text[:GUTTER], text[GUTTER:]
     lines = body.wrap(console, max(1, width - GUTTER)) if body.plain else [Text("")]
     return [
