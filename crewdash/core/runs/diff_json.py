@@ -49,6 +49,15 @@ def side_json(side: RunSide) -> dict[str, Any]:
     }
 
 
+def _value(value: Any) -> Any:
+    """A field's value in JSON: seconds to the millisecond, (done, total) as a list."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def diff_json(diff: RunDiff) -> dict[str, Any]:
     """The whole diff, `"type": "diff"`, as one JSON object."""
     return {
@@ -56,7 +65,10 @@ def diff_json(diff: RunDiff) -> dict[str, Any]:
         "changed": diff.changed,
         "a": side_json(diff.a),
         "b": side_json(diff.b),
-        "fields": [{"name": f.name, "a": f.a, "b": f.b, "changed": f.changed} for f in diff.fields],
+        "fields": [
+            {"name": f.name, "a": _value(f.a), "b": _value(f.b), "changed": f.changed}
+            for f in diff.fields
+        ],
         "inputs": [{"key": i.key, "status": i.status, "a": i.a, "b": i.b} for i in diff.inputs],
         "tasks": [
             {

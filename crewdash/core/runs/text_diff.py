@@ -84,15 +84,18 @@ def _changed_row(a: str, b: str) -> DiffRow:
 
 def _pairs(old: list[str], new: list[str]) -> list[tuple[int, int]]:
     """Which old line became which new one, in order: each old line takes the most alike new
-    line after the last one taken, when alike enough (`PAIR_RATIO`)."""
+    line after the last one taken, when alike enough (`PAIR_RATIO`, on words: a long
+    paragraph compared letter by letter would cost far more and mean less)."""
     if len(old) * len(new) > _PAIR_LIMIT:
         return [(i, i) for i in range(min(len(old), len(new)))]
+    new_words = [_TOKEN.findall(line) for line in new]
     pairs: list[tuple[int, int]] = []
     start = 0
     for i, line in enumerate(old):
         best, best_ratio = -1, PAIR_RATIO
+        matcher = SequenceMatcher(None, b=_TOKEN.findall(line))  # b is the one difflib indexes
         for j in range(start, len(new)):
-            matcher = SequenceMatcher(None, line, new[j], autojunk=False)
+            matcher.set_seq1(new_words[j])
             if matcher.real_quick_ratio() >= best_ratio and matcher.quick_ratio() >= best_ratio:
                 ratio = matcher.ratio()
                 if ratio >= best_ratio:

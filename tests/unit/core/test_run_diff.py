@@ -269,9 +269,30 @@ def test_json_shape() -> None:
     assert data["a"]["local_id"] == "a" * 16 and data["b"]["attempts"] == 2
     assert data["a"]["duration_seconds"] == 42.0
     assert {f["name"] for f in data["fields"] if f["changed"]} == {"attempts"}
+    assert {f["name"]: f["a"] for f in data["fields"]}["progress"] is None
     task = data["tasks"][0]
     assert (task["name"], task["status"]) == ("write", "changed")
     row = task["output"]["rows"][0]
     assert row["tag"] == "changed" and task["output"]["changed_lines"] == 1
     assert {"text": "three", "changed": True} in row["b_spans"]
     assert data["output"]["changed"] is False and data["output"]["rows"][0]["tag"] == "equal"
+
+
+def test_one_change_in_a_long_text_is_one_changed_row() -> None:
+    # long enough for difflib's autojunk (blank lines and fences everywhere) to kick in
+    a = "\n\n".join(f"## Part {n}\n\nText {n}.\n\n```\nx = {n}\n```" for n in range(100))
+    b = a.replace("Text 42.", "Text forty-two.")
+    diff = diff_text(a, b)
+    assert len(diff.rows) > 400
+    assert [(r.a, r.b) for r in diff.rows if r.tag != "equal"] == [("Text 42.", "Text forty-two.")]
+
+
+def test_one_word_changed_in_a_long_paragraph_is_marked_alone() -> None:
+    words = [f"word{n}" for n in range(300)]
+    a = "\n".join(" ".join(words[i : i + 10]) for i in range(0, 300, 10))  # wrapped at 10
+    words[150] = "CHANGED"
+    b = "\n".join(" ".join(words[i : i + 12]) for i in range(0, 300, 12))  # wrapped at 12
+    (row,) = diff_text(a, b).rows
+    assert row.tag == "changed"
+    assert [s.text for s in row.a_spans if s.changed] == ["word150"]
+    assert [s.text for s in row.b_spans if s.changed] == ["CHANGED"]
