@@ -188,6 +188,7 @@ DETAIL_BINDINGS: list[Binding] = [
         "Diff",
         id="diff_runs",
         tooltip="Compare this run with the marked one (m)",
+        show=False,  # as in the runs table: the footer is full; marking a run says to press d
     ),
 ]
 
