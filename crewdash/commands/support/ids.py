@@ -76,8 +76,8 @@ def find_stored_run(store: RunStore, crew: str, text: str) -> RunRecord:
     or a unique prefix of either (at least `MIN_PREFIX` characters; the dashboard shows 8).
     Raises CliError (exit 2): unknown, ambiguous, too short, or a run of another crew."""
     text = text.strip()
-    found = store.get(text) if text else None
-    if found is None and text:
+    found = (store.get(text) or store.find_by_kickoff_id(crew, text)) if text else None
+    if found is None and text:  # another crew's run, said so below
         found = next((r for r in store.list_runs() if r.kickoff_id == text), None)
     if found is None:
         found = _stored_by_prefix(store, crew, text)
@@ -110,7 +110,10 @@ def _stored_by_prefix(store: RunStore, crew: str, text: str) -> RunRecord:
             )
     if len(matches) == 1:
         return matches[0]
-    listed = "; ".join(_candidate(run) for run in matches[:_SHOWN])
+    listed = "; ".join(
+        f"{run.kickoff_id or run.local_id} {run.state}, started {local_clock(run.created_at)}"
+        for run in matches[:_SHOWN]
+    )
     more = f"; and {len(matches) - _SHOWN} more" if len(matches) > _SHOWN else ""
     raise CliError(
         f"run id {text!r} is ambiguous: {len(matches)} runs start with it "

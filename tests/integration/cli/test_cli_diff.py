@@ -58,6 +58,10 @@ async def test_a_run_with_itself_by_local_id_is_the_same(cli: CliEnv) -> None:
     listed = await cli.run("runs", "--json")
     local_id = listed.records[0]["local_id"]
     same = await cli.run("diff", "basic", local_id, first)
+    by_prefix = await cli.run("diff", "basic", local_id[:8], first[:6], "--json")
+    assert by_prefix.code == 0, by_prefix.err
+    assert by_prefix.records[0]["a"]["local_id"] == local_id
+    assert by_prefix.records[0]["changed"] is False
     assert same.code == 0, same.err
     assert same.out.splitlines()[-1] == "the runs are the same"
     assert "task first: unchanged" in same.out and "output: unchanged" in same.out
