@@ -17,7 +17,7 @@ class ViewApp(App[None]):
                 Title(Text("Section one")),
                 Pair(Text("~ " + "alpha " * 8), Text("~ beta")),
                 Title(Text("Section two")),
-                Pair(Text(""), Text("+ added")),
+                Pair(Text(""), Text("+ added", style="green")),
             ]
         )
 
@@ -38,6 +38,11 @@ async def test_a_long_line_wraps_inside_its_column_past_the_gutter() -> None:
         assert second[column + len(DIVIDER) :].strip() == ""
         assert lines[-1][column + len(DIVIDER) :].rstrip() == "+ added"
         assert lines[-1][:column].strip() == ""
+        added = view.render_line(len(lines) - 1)  # scrolled to the top: the line itself
+        colours = {
+            s.style.color.name for s in added if s.style and s.style.color and s.text.strip()
+        }
+        assert colours == {"green"}  # a whole added line keeps its colour
 
 
 async def test_n_and_p_jump_between_sections_and_esc_goes_back() -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crewdash.core.runs.diff import FieldChange, InputChange, RunDiff, TaskDiff
-from crewdash.core.runs.text_diff import DiffRow, Span, TextDiff
+from crewdash.core.runs.text_diff import DiffRow, Span, TextDiff, word_spans
 from crewdash.tui.format import format_duration, short_id
 
 _STATUS_WORDS = {
@@ -104,6 +104,9 @@ def _input_rows(inputs: tuple[InputChange, ...], looks: Looks) -> Iterator[Row]:
         b = None if change.b is None else f"{change.key}: {change.b}"
         if change.status == "equal":
             yield Pair(_plain(" ", a), _plain(" ", b))
+        elif a is not None and b is not None:  # a changed value: its changed words marked
+            a_spans, b_spans = word_spans(a, b)
+            yield Pair(_spans(a_spans, looks.removed_words), _spans(b_spans, looks.added_words))
         else:
             yield Pair(
                 _plain("-" if b is None else "~", a, looks.removed),

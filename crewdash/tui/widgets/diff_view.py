@@ -145,7 +145,12 @@ class DiffView(ScrollView, can_focus=True):
 
 
 def _strip(console: Console, line: Text, width: int) -> Strip:
-    return Strip(line.render(console)).adjust_cell_length(width)
+    """A line of text as a strip of `width` cells; `Text.render` leaves out the text's own
+    style (the colour of a whole added or removed line), applied here beneath its spans."""
+    strip = Strip(line.render(console))
+    if line.style:
+        strip = strip.apply_style(console.get_style(line.style))
+    return strip.adjust_cell_length(width)
 
 
 def _wrapped(console: Console, text: Text, width: int) -> list[Strip]:
