@@ -131,6 +131,10 @@ def _audit() -> Any:
 def _trends() -> Any:
     """The sample dashboard on a store seeded with a week of runs (a throwaway file)."""
     return trends_app(Path(tempfile.mkdtemp(prefix="crewdash-shots-")) / "runs.sqlite3")
+def _diff() -> Any:
+    from diff_fixtures import DiffApp
+
+    return DiffApp()
 
 
 async def _palette(pilot: Any) -> None:
@@ -156,6 +160,7 @@ SHOTS: dict[str, tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]] = {
     "audit": (_audit, _still),
     "crew-sparklines": (_trends, trends_loaded),
     "crew-trends": (_trends, trends_open),
+    "run-diff": (_diff, _still),
 }
 
 

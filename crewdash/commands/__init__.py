@@ -24,5 +24,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.resend",
     "crewdash.commands.dismiss",
     "crewdash.commands.audit",
+    "crewdash.commands.diff",
     "crewdash.commands.sim",
 )

@@ -34,9 +34,11 @@ from crewdash.tui.format import theme_colors
 from crewdash.tui.gc_pacer import GcPacer
 from crewdash.tui.messages import (
     AnswerRequest,
+    DiffRuns,
     EditRun,
     EngineReady,
     OpenCrewTrends,
+    MarkRun,
     OpenInbox,
     OpenRun,
     PollRun,
@@ -48,6 +50,7 @@ from crewdash.tui.messages import (
 )
 from crewdash.tui.notify import Notifier
 from crewdash.tui.run_actions import RunActions
+from crewdash.tui.run_marks import RunMarks
 from crewdash.tui.textual_compat import (
     guard_option_list_paging,
     prune_footer_watchers,
@@ -111,6 +114,7 @@ class CrewdashApp(EngineEventsApp):
         self._after_first_frame = after_first_frame
         self._unsubscribe: Callable[[], None] | None = None
         self.actions = RunActions(self)
+        self.marks = RunMarks(self)  # the run marked for a diff (m, then d on another)
         self.engine_ready = False
         #: set once the engine runs and the main screen shows what it knows (tests await it)
         self.dashboard_ready = asyncio.Event()
@@ -290,6 +294,11 @@ class CrewdashApp(EngineEventsApp):
         crew = self.engine.config.crews.get(message.crew)
         if crew is not None and not isinstance(self.screen, CrewTrendsScreen):
             self.push_screen(CrewTrendsScreen(message.crew, crew.title))
+    def on_mark_run(self, message: MarkRun) -> None:
+        self.marks.toggle(message.local_id)
+
+    def on_diff_runs(self, message: DiffRuns) -> None:
+        self.marks.diff(message.local_id)
 
     # --- what the actions tell the app (run_actions.ActionApp) ----------------------------
 

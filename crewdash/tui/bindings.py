@@ -121,6 +121,21 @@ RUNS_BINDINGS: list[Binding] = [
         tooltip="Ask the server for the selected run's status now",
         show=False,
     ),
+    Binding(
+        "m",
+        "screen.mark_run",
+        "Mark",
+        id="mark_run",
+        tooltip="Mark the selected run to compare another with it (d); again to unmark",
+    ),
+    Binding(
+        "d",
+        "screen.diff_runs",
+        "Diff",
+        id="diff_runs",
+        tooltip="Compare the selected run with the marked one (m)",
+        show=False,  # the footer is full at 120 columns; marking a run says to press d
+    ),
 ]
 
 FIRST_RUN_BINDINGS: list[Binding] = [
@@ -182,6 +197,34 @@ DETAIL_BINDINGS: list[Binding] = [
         "Edit & run",
         id="edit_run_again",
         tooltip="Open the form with this run's inputs to change them first",
+    ),
+    Binding(
+        "m",
+        "mark_run",
+        "Mark",
+        id="mark_run",
+        tooltip="Mark this run to compare another with it (d); again to unmark",
+    ),
+    Binding(
+        "d",
+        "diff_runs",
+        "Diff",
+        id="diff_runs",
+        tooltip="Compare this run with the marked one (m)",
+        show=False,  # as in the runs table: the footer is full; marking a run says to press d
+    ),
+]
+
+# the run diff screen (in its footer, not in help)
+DIFF_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "Back", id="diff_back", tooltip="Back to where you came from"),
+    Binding("n", "next_section", "Next", id="diff_next", tooltip="Scroll to the next section"),
+    Binding(
+        "p",
+        "previous_section",
+        "Previous",
+        id="diff_previous",
+        tooltip="Scroll to the previous section",
     ),
 ]
 

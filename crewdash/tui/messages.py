@@ -120,3 +120,28 @@ class Prefill(Message, bubble=False):
 
 class EngineReady(Message, bubble=False):
     """The app → the main screen: the engine runs; show what it already knows."""
+
+
+class MarkRun(Message):
+    """Mark run `local_id` as the base of a diff (`m`); the marked run again unmarks it."""
+
+    def __init__(self, local_id: str) -> None:
+        super().__init__()
+        self.local_id = local_id
+
+
+class DiffRuns(Message):
+    """Compare run `local_id` with the marked run (`d`); the operator is told when no run
+    is marked, or when it is the marked run itself."""
+
+    def __init__(self, local_id: str) -> None:
+        super().__init__()
+        self.local_id = local_id
+
+
+class RunMarked(Message, bubble=False):
+    """The app → the main screen: the run marked for a diff is now `local_id` (None: none)."""
+
+    def __init__(self, local_id: str | None) -> None:
+        super().__init__()
+        self.local_id = local_id

@@ -30,9 +30,9 @@ async def test_an_off_screen_change_is_painted_when_its_row_scrolls_into_view(
         rendered: list[str] = []
         original = runs_table.run_cells
 
-        def counting(run, now, colors):  # type: ignore[no-untyped-def]
+        def counting(run, now, colors, *marked):  # type: ignore[no-untyped-def]
             rendered.append(run.local_id)
-            return original(run, now, colors)
+            return original(run, now, colors, *marked)
 
         monkeypatch.setattr(runs_table, "run_cells", counting)  # type: ignore[attr-defined]
         engine.publish(RunChanged(make_run(RUNS - 1, current_task="late_task")))

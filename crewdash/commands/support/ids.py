@@ -69,3 +69,54 @@ def resolve_kickoff_id(store: RunStore, crew: str, text: str) -> str:
 
 def _candidate(run: RunRecord) -> str:
     return f"{run.kickoff_id} {run.state}, started {local_clock(run.created_at)}"
+
+
+def find_stored_run(store: RunStore, crew: str, text: str) -> RunRecord:
+    """The run of `crew` in the local store that `text` names: its local id, its kickoff id,
+    or a unique prefix of either (at least `MIN_PREFIX` characters; the dashboard shows 8).
+    Raises CliError (exit 2): unknown, ambiguous, too short, or a run of another crew."""
+    text = text.strip()
+    found = (store.get(text) or store.find_by_kickoff_id(crew, text)) if text else None
+    if found is None and text:  # another crew's run, said so below
+        found = next((r for r in store.list_runs() if r.kickoff_id == text), None)
+    if found is None:
+        found = _stored_by_prefix(store, crew, text)
+    if found.crew != crew:
+        raise CliError(
+            f"run {text!r} is a run of crew {found.crew}, not of {crew}", kind="wrong_crew"
+        )
+    return found
+
+
+def _stored_by_prefix(store: RunStore, crew: str, text: str) -> RunRecord:
+    key = _key(text)
+    if len(key) < MIN_PREFIX:
+        raise CliError(
+            f"run id {text!r} is too short: give at least {MIN_PREFIX} characters "
+            "(the dashboard shows 8)",
+            kind="ambiguous_id",
+        )
+
+    def named(run: RunRecord) -> bool:
+        return run.local_id.startswith(key) or _key(run.kickoff_id or "").startswith(key)
+
+    matches = [run for run in store.list_runs(crew=crew) if named(run)]
+    if not matches:  # another crew's run: say so rather than "unknown"
+        matches = [run for run in store.list_runs() if named(run)]
+        if not matches:
+            raise CliError(
+                f"no run {text!r} in the local store (see `crewdash runs --crew {crew}`)",
+                kind="unknown_run",
+            )
+    if len(matches) == 1:
+        return matches[0]
+    listed = "; ".join(
+        f"{run.kickoff_id or run.local_id} {run.state}, started {local_clock(run.created_at)}"
+        for run in matches[:_SHOWN]
+    )
+    more = f"; and {len(matches) - _SHOWN} more" if len(matches) > _SHOWN else ""
+    raise CliError(
+        f"run id {text!r} is ambiguous: {len(matches)} runs start with it "
+        f"({listed}{more}); give more characters",
+        kind="ambiguous_id",
+    )

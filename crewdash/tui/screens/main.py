@@ -19,13 +19,16 @@ from crewdash.core import models  # its records load on first use: after the fir
 from crewdash.tui.bindings import MAIN_BINDINGS
 from crewdash.tui.messages import (
     AnswerRequest,
+    DiffRuns,
     EngineEvents,
     EngineReady,
     OpenCrewTrends,
+    MarkRun,
     OpenRun,
     PollRun,
     Prefill,
     ResolveRun,
+    RunMarked,
     ShowRun,
     StopRun,
 )
@@ -33,6 +36,7 @@ from crewdash.tui.screens.main_form import FormArea, FormScreen
 from crewdash.tui.trends_feed import crew_pane_feed, moves_trends
 from crewdash.tui.widgets.crew_pane import CrewPane
 from crewdash.tui.widgets.footer import QuietFooter
+from crewdash.tui.widgets.runs_mark import show_mark
 from crewdash.tui.widgets.runs_table import RunsTable
 from crewdash.tui.widgets.status_bar import StatusBar
 
@@ -332,6 +336,18 @@ class MainScreen(FormScreen):
         crew = self.crews.chosen
         if crew is not None:
             self.post_message(OpenCrewTrends(crew))
+    def action_mark_run(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.post_message(MarkRun(local_id))
+
+    def action_diff_runs(self) -> None:
+        local_id = self.runs.selected_local_id
+        if local_id is not None:
+            self.post_message(DiffRuns(local_id))
+
+    def on_run_marked(self, message: RunMarked) -> None:
+        show_mark(self.runs, message.local_id)
 
     def action_answer(self) -> None:
         """`i`: the selected run's request when it waits for one, else the oldest."""

@@ -33,8 +33,10 @@ from crewdash.tui.bindings import DETAIL_BINDINGS
 from crewdash.tui.format import short_id, theme_colors
 from crewdash.tui.messages import (
     AnswerRequest,
+    DiffRuns,
     EditRun,
     EngineEvents,
+    MarkRun,
     PollRun,
     ResolveRun,
     StartRun,
@@ -324,6 +326,12 @@ class RunDetailScreen(Screen[None]):
 
     def action_resolve_run(self) -> None:
         self.post_message(ResolveRun(self.local_id))
+
+    def action_mark_run(self) -> None:
+        self.post_message(MarkRun(self.local_id))
+
+    def action_diff_runs(self) -> None:
+        self.post_message(DiffRuns(self.local_id))
 
     def action_answer(self) -> None:
         # never disabled: a disabled `i` would fall through to the app's `i` (the oldest

@@ -102,8 +102,22 @@ def attention(run: RunRecord, colors: Mapping[str, str]) -> Text:
     return Text("")
 
 
-def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str, Text]:
-    """The cells of one run's row, keyed by column."""
+MARK = "◉"  # the run marked for a diff (`m`)
+
+
+def _crew_cell(run: RunRecord, width: int, colors: Mapping[str, str], marked: bool) -> Text:
+    if not marked:
+        return KeyedText(_clip(run.crew, width), run.local_id)
+    cell = KeyedText(f"{MARK} {_clip(run.crew, width - 2)}", run.local_id)
+    cell.stylize(f"bold {colors['accent']}", 0, 1)
+    return cell
+
+
+def run_cells(
+    run: RunRecord, now: float, colors: Mapping[str, str], marked: str | None = None
+) -> dict[str, Text]:
+    """The cells of one run's row, keyed by column; `marked`: the run marked for a diff,
+    whose crew cell starts with MARK."""
     widths = {c.key: c.width for c in COLUMNS}
     state = (
         phase_label(run.phase, colors=colors) if run.phase is not KickoffPhase.ACCEPTED else None
@@ -115,7 +129,7 @@ def run_cells(run: RunRecord, now: float, colors: Mapping[str, str]) -> dict[str
         # some deployments stop reporting progress once a run ends: completed means all done
         done = run.total_tasks
     return {
-        "crew": KeyedText(_clip(run.crew, widths["crew"] - 1), run.local_id),
+        "crew": _crew_cell(run, widths["crew"] - 1, colors, marked == run.local_id),
         "id": Text(short_id(run.kickoff_id)),
         "state": state,
         "task": Text(_clip(run.current_task or "", widths["task"] - 1)),

@@ -102,6 +102,7 @@ class RunsTable(TargetedDataTable[Text]):
         # rows off screen whose change is not in the table yet: painted when scrolled to
         self._unpainted: set[str] = set()
         self._sorted_by: dict[str, Any] = {}  # local_id -> its sort value when last placed
+        self.marked: str | None = None  # the run marked for a diff (runs_mark.py)
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -216,7 +217,8 @@ class RunsTable(TargetedDataTable[Text]):
         colors = self._colors()
         for local_id in self._visible_ids() & self._unpainted:
             self._unpainted.discard(local_id)
-            self._write_cells(local_id, run_cells(self._records[local_id], now, colors), False)
+            run = self._records[local_id]
+            self._write_cells(local_id, run_cells(run, now, colors, self.marked), False)
 
     def _write_cells(self, local_id: str, cells: dict[str, Text], repaint: bool = True) -> None:
         """Write the cells that differ from what the row shows."""
@@ -285,7 +287,7 @@ class RunsTable(TargetedDataTable[Text]):
                 changed_sort_column |= self._sort_value_changed(run)
                 continue
             self._unpainted.discard(local_id)
-            cells = run_cells(run, now, colors)
+            cells = run_cells(run, now, colors, self.marked)
             if not matches(run, cells, needle, invert):
                 if shown is not None:
                     removed.append(local_id)
