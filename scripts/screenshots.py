@@ -128,9 +128,13 @@ def _audit() -> Any:
 
     store = audit_story(Path(tempfile.mkdtemp()) / "runs.sqlite3")  # a real store, kept
     return ScreenApp(lambda: AuditScreen(StoreAudit(store)))
+
+
 def _trends() -> Any:
     """The sample dashboard on a store seeded with a week of runs (a throwaway file)."""
     return trends_app(Path(tempfile.mkdtemp(prefix="crewdash-shots-")) / "runs.sqlite3")
+
+
 def _diff() -> Any:
     from diff_fixtures import DiffApp
 

@@ -37,8 +37,8 @@ from crewdash.tui.messages import (
     DiffRuns,
     EditRun,
     EngineReady,
-    OpenCrewTrends,
     MarkRun,
+    OpenCrewTrends,
     OpenInbox,
     OpenRun,
     PollRun,
@@ -294,6 +294,7 @@ class CrewdashApp(EngineEventsApp):
         crew = self.engine.config.crews.get(message.crew)
         if crew is not None and not isinstance(self.screen, CrewTrendsScreen):
             self.push_screen(CrewTrendsScreen(message.crew, crew.title))
+
     def on_mark_run(self, message: MarkRun) -> None:
         self.marks.toggle(message.local_id)
 

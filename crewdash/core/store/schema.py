@@ -244,6 +244,8 @@ def _audit_who(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT")
     conn.execute("CREATE INDEX run_actions_at ON run_actions(at, id)")
     conn.execute("CREATE INDEX decisions_at ON decisions(at, id)")
+
+
 def _run_events(conn: sqlite3.Connection) -> None:
     # A run's event stream (issue 14): the step, task and crew webhooks received for it,
     # redacted, at most crewdash.core.runs.run_events.KEEP_PER_RUN per run (trimmed in the
@@ -268,6 +270,8 @@ def _run_events(conn: sqlite3.Connection) -> None:
         " DELETE FROM changes WHERE kind = 'events' AND key = NEW.local_id;"
         " INSERT INTO changes (kind, key) VALUES ('events', NEW.local_id); END"
     )
+
+
 def _crew_hours(conn: sqlite3.Connection) -> None:
     # Per-crew trends (issue 14): hourly buckets of runs started and finished, and duration
     # and human-input wait histograms, kept by triggers and backfilled from the rows there

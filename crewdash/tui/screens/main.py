@@ -22,8 +22,8 @@ from crewdash.tui.messages import (
     DiffRuns,
     EngineEvents,
     EngineReady,
-    OpenCrewTrends,
     MarkRun,
+    OpenCrewTrends,
     OpenRun,
     PollRun,
     Prefill,
@@ -336,6 +336,7 @@ class MainScreen(FormScreen):
         crew = self.crews.chosen
         if crew is not None:
             self.post_message(OpenCrewTrends(crew))
+
     def action_mark_run(self) -> None:
         local_id = self.runs.selected_local_id
         if local_id is not None:
