@@ -50,6 +50,7 @@ async def test_cancelling_the_caller_cancels_the_work_on_the_thread(
     thread: EngineThread,
 ) -> None:
     started = threading.Event()
+    cancelled = threading.Event()
     ended: list[str] = []
 
     async def forever() -> None:
@@ -58,6 +59,7 @@ async def test_cancelling_the_caller_cancels_the_work_on_the_thread(
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             ended.append("cancelled")
+            cancelled.set()
             raise
 
     waiting = asyncio.ensure_future(thread.run(forever))
@@ -65,9 +67,9 @@ async def test_cancelling_the_caller_cancels_the_work_on_the_thread(
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    # the cancellation reaches the thread's loop through call_soon_threadsafe: a call queued
-    # after it runs after it
-    await asyncio.to_thread(thread.call, lambda: None)
+    # the cancellation reaches the thread's loop through call_soon_threadsafe and is thrown
+    # into the task one loop turn later: wait for the task itself to see it
+    assert await asyncio.to_thread(cancelled.wait, 10)
     assert ended == ["cancelled"]
 
 
