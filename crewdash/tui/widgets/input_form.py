@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Label, Select, Static, Switch, TextArea
 
@@ -339,7 +340,7 @@ class InputForm(Vertical):
 
     def _show_summary(self, text: str) -> None:
         summary = self.query_one("#form-summary", Static)
-        summary.update(text)
+        summary.update(Content(text))  # the errors quote typed text: never read it as markup
         summary.set_class(bool(text), "-shown")
         self.call_after_refresh(self._fit_fields)  # the summary takes room from the fields
 
