@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from crewdash.commands.support.common import add_command
+from crewdash.commands.support.common import add_command, non_negative_int
 
 if TYPE_CHECKING:
     from crewdash.commands.support.runner import Session
@@ -13,16 +13,6 @@ if TYPE_CHECKING:
     from crewdash.core.store.database import RunStore
 
 PAGE = 500  # rows read from the store at a time (keyset pages: each one as fast as the first)
-
-
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 (all) or more, got {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--limit",
-        type=_limit,
+        type=non_negative_int,
         default=PAGE,
         metavar="N",
         help=f"at most N entries, newest first (default {PAGE}; 0: all)",

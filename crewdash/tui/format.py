@@ -108,23 +108,6 @@ def short_id(kickoff_id: str | None, length: int = 8) -> str:
     return kickoff_id.replace("-", "")[:length] if len(kickoff_id) > length else kickoff_id
 
 
-def format_duration(seconds: float | None) -> str:
-    """'42s', '3m 05s', '1h 02m', '2d 03h'; '—' when unknown."""
-    if seconds is None:
-        return "—"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h:02d}h"
-
-
 def duration_changes_in(seconds: float) -> float:
     """Seconds until `format_duration` of a duration growing from `seconds` shows other words:
     each second below an hour ('3m 12s'), each minute below a day ('2h 05m'), then each hour."""

@@ -7,12 +7,12 @@ import time
 import pytest
 
 from crewdash.aop.models import RunState
+from crewdash.core.duration_words import format_duration
 from crewdash.core.models import CrewHealth, KickoffPhase
 from crewdash.tui.format import (
     duration_changes_in,
     format_ago,
     format_clock,
-    format_duration,
     health_label,
     next_midnight,
     phase_label,

@@ -9,6 +9,7 @@ import json
 from events_fixtures import event, raw_of, stream
 from rich.json import JSON
 from screens_fixtures import NOW, FakeEngine, ScreenApp, completed_run
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static, TabbedContent
 
 from crewdash.aop.models import RunState
@@ -56,13 +57,19 @@ def _note(screen: RunDetailScreen) -> Static:
     return screen.query_one("#events-note", Static)
 
 
+async def _on_events_tab(app: ScreenApp, pilot: Pilot[None]) -> RunDetailScreen:
+    """The run detail the app opened, on its Events tab."""
+    screen = app.screen
+    assert isinstance(screen, RunDetailScreen)
+    screen.query_one(TabbedContent).active = "tab-events"
+    await pilot.pause()
+    return screen
+
+
 async def test_the_events_tab_lists_each_event_on_one_line_in_order() -> None:
     app = _app(_engine())
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         lines = _lines(screen)
         assert len(lines) == 5
         assert lines[0].startswith("11:55:14  ⚙ tool  search_web(")
@@ -79,10 +86,7 @@ async def test_new_events_appear_live_and_the_newest_stays_selected() -> None:
     engine = _engine()
     app = _app(engine)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         late = event(6, NOW - 200, webhook="task", task_id="analyse", output="Three designs.")
         engine.events_by_run["run-1"].append(late)
         engine.publish(RunEventsAdded("run-1"))
@@ -101,10 +105,7 @@ async def test_a_line_the_operator_moved_to_stays_selected_as_events_come() -> N
     engine = _engine()
     app = _app(engine)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         screen.query_one("#events-list", OptionList).focus()
         await pilot.press("home", "down")
         assert screen.query_one(EventTimeline).selected == stream()[1]
@@ -118,10 +119,7 @@ async def test_a_line_the_operator_moved_to_stays_selected_as_events_come() -> N
 async def test_v_shows_the_selected_event_raw_and_escape_closes_it() -> None:
     app = _app(_engine())
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         screen.query_one("#events-list", OptionList).focus()
         await pilot.press("home")
         await pilot.press("v")
@@ -157,10 +155,7 @@ async def test_v_belongs_to_the_events_tab_only() -> None:
 async def test_v_without_events_says_there_is_none() -> None:
     app = _app(_engine(events=False))
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         await pilot.press("v")
         assert app.screen is screen
         assert app.notes[-1] == "No event to show: none has arrived for this run."
@@ -169,10 +164,7 @@ async def test_v_without_events_says_there_is_none() -> None:
 async def test_without_the_receiver_the_tab_says_only_polling() -> None:
     app = _app(_engine(events=False, receiver=False, hooks=False))
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         assert _note(screen).display and str(_note(screen).render()) == ONLY_POLLING
         assert not screen.query_one("#events-list", OptionList).display
 
@@ -191,10 +183,7 @@ async def test_the_waiting_note_gives_way_to_the_first_event() -> None:
     engine = _engine(events=False)
     app = _app(engine)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         assert str(_note(screen).render()) == WAITING
         engine.events_by_run["run-1"] = stream()[:1]
         engine.publish(RunEventsAdded("run-1"))
@@ -226,10 +215,7 @@ async def test_a_late_event_is_placed_by_its_time_and_only_new_ones_are_read() -
     engine.run_events = counting  # type: ignore[method-assign]  # count its reads
     app = _app(engine)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, RunDetailScreen)
-        screen.query_one(TabbedContent).active = "tab-events"
-        await pilot.pause()
+        screen = await _on_events_tab(app, pilot)
         late = event(6, NOW - 295, webhook="step", thought="sent first, came last")
         engine.events_by_run["run-1"].append(late)
         engine.publish(RunEventsAdded("run-1"))

@@ -78,14 +78,23 @@ def positive_float(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
+def _whole_number(text: str, least: int, words: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _whole_number(text, 1, "at least 1")
+
+
+def non_negative_int(text: str) -> int:
+    """0 or more (a `--limit` where 0 means all)."""
+    return _whole_number(text, 0, "0 (all) or more")
 
 
 def add_timeout(parser: argparse.ArgumentParser, what: str) -> None:

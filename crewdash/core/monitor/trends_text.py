@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
+from crewdash.core.duration_words import format_duration
 from crewdash.core.monitor.trends import PRECISION, TrendPoint
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -32,22 +33,10 @@ def sparkline(values: Sequence[float | None], top: float | None = None) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """'0.4s', '4.2s', '42s', '3m 05s', '1h 02m', '2d 03h'; '—' when unknown."""
-    if seconds is None:
-        return "—"
-    if seconds < 10:
+    """'0.4s', '4.2s', then as everywhere else ('42s', '3m 05s', '1h 02m'); '—' when unknown."""
+    if seconds is not None and seconds < 10:
         return f"{max(0.0, seconds):.1f}s"
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h:02d}h"
+    return format_duration(seconds)
 
 
 def rate_text(rate: float | None) -> str:

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Button
 
+from crewdash.core.duration_words import format_duration
 from crewdash.core.models import AnswerOutcome, HumanRequest
-from crewdash.tui.format import format_duration, short_id
+from crewdash.tui.format import short_id
 
 RESULT_WORDS: dict[AnswerOutcome, tuple[str, str]] = {
     AnswerOutcome.ANSWERED_ELSEWHERE: (

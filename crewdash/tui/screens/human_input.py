@@ -14,10 +14,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
+from crewdash.core.duration_words import format_duration
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
 from crewdash.tui.bindings import ANSWER_BINDINGS
 from crewdash.tui.drafts import DraftStore, drafts_for
-from crewdash.tui.format import format_duration
 from crewdash.tui.messages import EngineEvents
 from crewdash.tui.screens.answer_words import (
     RESULT_WORDS,

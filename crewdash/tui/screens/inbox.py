@@ -11,8 +11,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from crewdash.core.duration_words import format_duration
 from crewdash.core.models import HumanRequest, InboxChanged
-from crewdash.tui.format import format_duration, short_id, theme_colors
+from crewdash.tui.format import short_id, theme_colors
 from crewdash.tui.messages import AnswerRequest, EngineEvents
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
+from crewdash.core.duration_words import format_duration
 from crewdash.core.runs.diff import FieldChange, InputChange, RunDiff, TaskDiff
 from crewdash.core.runs.text_diff import DiffRow, Span, TextDiff, word_spans
-from crewdash.tui.format import format_duration, short_id
+from crewdash.tui.format import short_id
 
 _STATUS_WORDS = {
     "equal": "unchanged",

@@ -15,15 +15,9 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from crewdash.core.duration_words import format_duration
 from crewdash.core.models import DecisionRecord, KickoffPhase, RunRecord, StateChange
-from crewdash.tui.format import (
-    format_clock,
-    format_duration,
-    phase_label,
-    short_id,
-    state_label,
-    tasks_done,
-)
+from crewdash.tui.format import format_clock, phase_label, short_id, state_label, tasks_done
 from crewdash.tui.widgets.timeline import task_seconds
 
 

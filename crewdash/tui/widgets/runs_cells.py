@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from rich.text import Text
 
 from crewdash.aop.models import RunState
+from crewdash.core.duration_words import format_duration
 from crewdash.core.models import KickoffPhase
 from crewdash.tui.format import (
     duration_changes_in,
     format_clock,
-    format_duration,
     phase_label,
     progress_bar,
     short_id,

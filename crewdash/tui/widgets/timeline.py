@@ -9,7 +9,8 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from crewdash.aop.models import TaskOutput
-from crewdash.tui.format import format_duration, theme_colors
+from crewdash.core.duration_words import format_duration
+from crewdash.tui.format import theme_colors
 
 # Eighths of a cell, so short tasks still show a sliver and bars compare finely.
 _EIGHTHS = " ▏▎▍▌▋▊▉"
