@@ -298,3 +298,22 @@ async def test_a_fit_that_comes_due_after_the_form_was_replaced_does_nothing() -
         form._fit_fields()  # the callback queued before the removal, now due
         await pilot.pause()
         assert not app.query(InputForm)
+
+
+async def test_typed_text_that_looks_like_markup_is_shown_as_typed() -> None:
+    # the soak typed '[/?nv*D' into a number field while the summary was shown: exit 70
+    app = FormApp(SPECS)
+    async with app.run_test(size=(120, 36)) as pilot:
+        form = app.query_one(InputForm)
+        age = _input(app, "age")
+        age.focus()
+        age.value = ""
+        await pilot.press(*"abc")
+        await pilot.press("ctrl+s")  # the summary shows
+        await pilot.pause()
+        age.value = ""
+        await pilot.press(*"[/?nv*D")
+        await pilot.pause()
+        message = "input 'age' expects a whole number, got '[/?nv*D'"
+        assert message in str(form.query_one("#form-summary").render())
+        assert message in str(form.field("age").query_one(".field-error").render())
