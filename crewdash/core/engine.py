@@ -83,8 +83,11 @@ class Engine(RunOperations):
         user: str = "",
         rng: random.Random | None = None,
         probe_settings: ProbeSettings | None = None,
+        read_only: bool = False,
+        channel: str | None = None,
     ) -> None:
         self.config = config
+        self.read_only = read_only  # every verb that changes something refuses (engine_runs)
         self.store = store
         self.clock: Clock = clock or LoopClock()
         self.client_factory = client_factory or self._default_client
@@ -108,6 +111,7 @@ class Engine(RunOperations):
             refresh=self.monitor.poll_now,
             flow_crew=self._is_flow_crew,
         )
+        self.inbox_.channel = channel  # where answers are given, for the audit: "browser"
         self.live = LiveFeed(store, self.bus, self.monitor, clock=self.clock)
         self.receiver: Receiver | None = None
         self.receiver_note: str | None = None  # why an optional receiver did not start
@@ -333,6 +337,7 @@ class Engine(RunOperations):
     ) -> AnswerOutcome:
         """Answer a request; `seen` (`HumanRequest.identity` of what was shown) makes sure the
         answer goes to that pause and no other (see `Inbox.answer`)."""
+        self._writable("answer")
         return await self.inbox_.answer(
             request_id,
             feedback=feedback,

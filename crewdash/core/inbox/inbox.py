@@ -86,6 +86,10 @@ __all__ = [
 class Inbox(InboxSources):
     """Every pending request, from every source, once; and the one answer each gets."""
 
+    #: where this process's answers are given, when not the terminal: the decision's audit
+    #: row says it (`crewdash serve`'s pages: "browser") instead of the route it goes by
+    channel: str | None = None
+
     async def answer(
         self,
         request_id: str,
@@ -188,7 +192,7 @@ class Inbox(InboxSources):
     ) -> AnswerOutcome:
         """Claim the request (audit row first), send through its channel, record the outcome
         (see the module docstring)."""
-        channel = "callback" if req.callback_url else "resume"
+        channel = self.channel or ("callback" if req.callback_url else "resume")
         sent_approve = approve if req.callback_url else resume_answer(feedback, approve, outcome)[1]
         decision = Decision(req.id, feedback, sent_approve, outcome, user, at=self.clock.time())
         decision_id, winner = self.store.claim_answer(

@@ -16,7 +16,7 @@ from textual.widgets import Header, Input, Static
 
 from crewdash.aop.models import RunState
 from crewdash.core import models  # its records load on first use: after the first frame
-from crewdash.tui.bindings import MAIN_BINDINGS
+from crewdash.tui.bindings import MAIN_BINDINGS, allowed
 from crewdash.tui.messages import (
     AnswerRequest,
     EngineEvents,
@@ -237,6 +237,9 @@ class MainScreen(FormScreen):
         self.call_after_refresh(self.action_new_run)
 
     # --- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)  # read-only: no new run, stop, resolve or answer
 
     # Focus moves that keys ask for happen at once (`set_focus`), not after the keys already
     # queued behind them as `Widget.focus()` does: `n` or `/` typed with the next letters in

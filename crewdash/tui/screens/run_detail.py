@@ -25,7 +25,7 @@ from crewdash.core.models import (
     StateChange,
 )
 from crewdash.core.store.atomic import write_atomic
-from crewdash.tui.bindings import DETAIL_BINDINGS
+from crewdash.tui.bindings import DETAIL_BINDINGS, allowed
 from crewdash.tui.format import short_id, theme_colors
 from crewdash.tui.messages import (
     AnswerRequest,
@@ -217,6 +217,8 @@ class RunDetailScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not allowed(self, action):
+            return False  # read-only: no stop, answer, resolve, run again or save
         if action == "resolve_run":
             return self.record.phase is KickoffPhase.UNKNOWN  # shown only when it applies
         if action == "stop_run" and self.record.is_final:
