@@ -3,10 +3,9 @@ Chromium."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
-
-import uuid
 
 import pytest
 
