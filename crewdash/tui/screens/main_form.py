@@ -66,10 +66,13 @@ class FormScreen(Screen[None]):
     def _show_read_only(self, crew: str) -> None:
         """A read-only dashboard has no form: what the crew is, and why nothing starts here."""
         area = self.query_one(FormArea)
-        title = self.app.engine.config.crews[crew].title
-        area.remove_children()
+        title = f"[b]{self.app.engine.config.crews[crew].title}[/b]"
+        shown = area.query("#read-only-title")
+        if shown:  # mounted once (at once: a crew chosen right after finds it), then updated
+            shown.first(Static).update(title)
+            return
         area.mount(
-            Static(f"[b]{title}[/b]", classes="form-title"),
+            Static(title, classes="form-title", id="read-only-title"),
             Static(READ_ONLY_NOTE, classes="form-note", id="read-only-note"),
         )
 
