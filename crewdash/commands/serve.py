@@ -12,7 +12,8 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # types only: the web modules are imported when the command runs
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from contextlib import AbstractAsyncContextManager
     from pathlib import Path
 
 DESCRIPTION = (
@@ -107,9 +108,17 @@ def check_options(host: str, port: int, public_url: str | None) -> None:
         raise ServeError("--public-url must start with http:// or https://")
 
 
-def serve_dashboard(args: argparse.Namespace, config_path: Path, data_dir: Path) -> int:
-    """Serve dashboards on `config_path` and `data_dir` as `args` say, until Ctrl+C."""
+def serve_dashboard(
+    args: argparse.Namespace,
+    config_path: Path,
+    data_dir: Path,
+    around: Callable[[], AbstractAsyncContextManager[object]] | None = None,
+) -> int:
+    """Serve dashboards on `config_path` and `data_dir` as `args` say, until Ctrl+C. `around`
+    is entered on the server's loop before it listens, left after it stopped (the demo's
+    simulator, which writes the config first)."""
     import asyncio
+    import contextlib
     import logging
     import sys
     from urllib.parse import urlsplit
@@ -135,8 +144,12 @@ def serve_dashboard(args: argparse.Namespace, config_path: Path, data_dir: Path)
         print(listening_words(addresses, public_url, token if made_up else None, allow))
         sys.stdout.flush()
 
+    async def serving() -> None:
+        async with around() if around is not None else contextlib.nullcontext():
+            await serve(server, listening)
+
     try:
-        asyncio.run(serve(server, listening))
+        asyncio.run(serving())
     except OSError as exc:
         print(f"crewdash: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 4

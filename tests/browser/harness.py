@@ -50,10 +50,20 @@ WAIT = 30.0  # generous: the machine is shared, and each visitor starts a Python
 
 class ServeProcess:
     def __init__(
-        self, config: Path, data_dir: Path, *args: str, env: dict[str, str] | None = None
+        self,
+        config: Path | None,
+        data_dir: Path | None,
+        *args: str,
+        env: dict[str, str] | None = None,
     ) -> None:
-        argv = [sys.executable, "-m", "crewdash", "--config", str(config)]
-        argv += ["--data-dir", str(data_dir), "serve", "--port", "0", *args]
+        """`crewdash --config C --data-dir D serve --port 0 ARGS`; without a config,
+        `crewdash demo --serve --port 0 ARGS`."""
+        argv = [sys.executable, "-m", "crewdash"]
+        if config is None or data_dir is None:
+            argv += ["demo", "--serve", "--port", "0", *args]
+        else:
+            argv += ["--config", str(config), "--data-dir", str(data_dir)]
+            argv += ["serve", "--port", "0", *args]
         self.process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,

@@ -126,3 +126,17 @@ def test_read_only_page_changes_nothing_on_the_server(
     finally:
         server.close()
     assert not sim.kickoffs("review", marker + "x")
+
+
+def test_demo_serve_shows_the_demo_in_the_page(browser: Any) -> None:
+    """`crewdash demo --serve`: the no-account path, in a browser (read-only by default)."""
+    server = ServeProcess(None, None)
+    try:
+        page = DashboardPage(browser, server.url)
+        page.wait_until(
+            crews_shown(["Market Research Crew", "Content Review Crew"]), "the demo's crews"
+        )
+        page.wait_for("read-only")
+        page.close()
+    finally:
+        assert server.close() == 0, server.output()

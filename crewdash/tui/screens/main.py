@@ -197,7 +197,11 @@ class MainScreen(FormScreen):
                     f"({len(runs.records())} hidden). Esc clears it."
                 )
             elif not runs.records():
-                words = "No runs yet. n fills the selected crew's form; Ctrl+S starts a run."
+                words = "No runs yet." + (
+                    ""
+                    if self.app.read_only
+                    else " n fills the selected crew's form; Ctrl+S starts a run."
+                )
         if words != self._empty_words:
             self._empty_words = words
             notes = self.query("#runs-empty")

@@ -46,9 +46,9 @@ async def test_a_read_only_engine_sends_nothing_that_changes_anything(
             reader.answer("any-request", feedback="ok"),
         ]
         for verb in verbs:
-            with pytest.raises(EngineError, match="^read-only: "):
+            with pytest.raises(EngineError, match=r"^read-only: "):
                 await verb
-        with pytest.raises(EngineError, match="^read-only: "):
+        with pytest.raises(EngineError, match=r"^read-only: "):
             reader.dismiss(run.local_id)
         refreshed = await reader.refresh(run.local_id)  # reading goes on
         assert refreshed.kickoff_id == run.kickoff_id
