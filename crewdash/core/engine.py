@@ -69,6 +69,9 @@ class Engine(RunOperations):
     - `probe`: checks each crew's health on start and every minute while none of its runs is
       polled (`crewdash.core.monitor.probe`); `crew_health()` is the newest of its and the
       monitor's view.
+    - `read_only=True`: every verb that changes something (kickoff, stop, adopt, resend,
+      dismiss, answer) raises EngineError before anything is sent; reading goes on.
+      `channel`: the audit's channel of this process's answers ("browser": `crewdash serve`).
     Every event is on disk when it is published; callbacks run on the event loop.
     """
 
@@ -87,7 +90,6 @@ class Engine(RunOperations):
         channel: str | None = None,
     ) -> None:
         self.config = config
-        self.read_only = read_only  # every verb that changes something refuses (engine_runs)
         self.store = store
         self.clock: Clock = clock or LoopClock()
         self.client_factory = client_factory or self._default_client
@@ -111,7 +113,7 @@ class Engine(RunOperations):
             refresh=self.monitor.poll_now,
             flow_crew=self._is_flow_crew,
         )
-        self.inbox_.channel = channel  # where answers are given, for the audit: "browser"
+        self.read_only, self.inbox_.channel = read_only, channel  # see _writable, Inbox.channel
         self.live = LiveFeed(store, self.bus, self.monitor, clock=self.clock)
         self.receiver: Receiver | None = None
         self.receiver_note: str | None = None  # why an optional receiver did not start
