@@ -40,6 +40,8 @@ def main() -> None:
             with chromium() as browser:
                 page = DashboardPage(browser, server.url, size=(1500, 860))
                 page.wait_for("read-only", "completed", "input")
+                page.focus()  # the app has the focus: its Footer shows the keys
+                page.wait_for("Quit")
                 page.page.wait_for_timeout(500)  # the page's fade-in
                 out = ROOT / "screenshots" / "browser.png"
                 page.page.screenshot(path=str(out))
