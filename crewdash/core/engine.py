@@ -161,7 +161,9 @@ class Engine(RunOperations):
         self.inbox_.close_finished()  # nothing pops up for a run that has ended meanwhile
         self._make_clients()
         if self.config.receiver.enabled:
-            await self._start_receiver(receiver_optional)
+            # a read-only or browser's dashboard is one of many on this config: not its port
+            served = self.read_only or self.inbox_.channel is not None
+            await self._start_receiver(receiver_optional or served)
         await self.monitor.start()
         for record in self.store.unfinished():
             cfg = self.config.crews.get(record.crew)
