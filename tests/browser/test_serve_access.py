@@ -115,12 +115,15 @@ def test_bad_options_get_one_line(config: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    for args, words in (
-        (["--port", "70000"], "--port 70000 is not a port"),
-        (["--public-url", "ftp://x"], "--public-url must start with http://"),
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    for path, args, words in (
+        (config, ["--port", "70000"], "--port 70000 is not a port"),
+        (config, ["--public-url", "ftp://x"], "--public-url must start with http://"),
+        (empty, [], f"no crews in {empty}"),
     ):
         done = subprocess.run(
-            [sys.executable, "-m", "crewdash", "--config", str(config), "serve", *args],
+            [sys.executable, "-m", "crewdash", "--config", str(path), "serve", *args],
             capture_output=True,
             text=True,
             timeout=60,
