@@ -155,11 +155,17 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+def _abort(route: Any) -> None:
+    route.abort()
+
+
 class DashboardPage:
     """One visitor's page (see the module docstring)."""
 
     def __init__(self, browser: Any, url: str, *, size: tuple[int, int] = (1600, 1000)) -> None:
         self.context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+        # nothing beyond the test's server: the page's web font would wait on the network
+        self.context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/])"), _abort)
         self.page = self.context.new_page()
         self.screen: pyte.Screen | None = None
         self.stream: pyte.ByteStream | None = None
