@@ -30,7 +30,7 @@ from textual_serve.server import Server
 from crewdash.tui.web.auth import Access, access_middleware
 
 #: how long open dashboards get to quit when the server stops
-SHUTDOWN_SECONDS = 5.0
+SHUTDOWN_SECONDS = 2.0
 
 
 class DashboardServer(Server):
