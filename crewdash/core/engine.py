@@ -113,7 +113,7 @@ class Engine(RunOperations):
             refresh=self.monitor.poll_now,
             flow_crew=self._is_flow_crew,
         )
-        self.read_only, self.inbox_.channel = read_only, channel  # see _writable, Inbox.channel
+        self._serve_as(read_only, channel)
         self.live = LiveFeed(store, self.bus, self.monitor, clock=self.clock)
         self.receiver: Receiver | None = None
         self.receiver_note: str | None = None  # why an optional receiver did not start
@@ -135,6 +135,12 @@ class Engine(RunOperations):
             clock=self.clock,
             settings=probe_settings or ProbeSettings(slow_after=self.monitor.settings.slow_after),
         )
+
+    def _serve_as(self, read_only: bool, channel: str | None) -> None:
+        """`read_only`: every verb that changes something refuses (`_writable`, and the
+        inbox's answers); `channel`: the audit's channel of this process's answers."""
+        self.read_only = self.inbox_.read_only = read_only
+        self.inbox_.channel = channel
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -341,7 +347,6 @@ class Engine(RunOperations):
     ) -> AnswerOutcome:
         """Answer a request; `seen` (`HumanRequest.identity` of what was shown) makes sure the
         answer goes to that pause and no other (see `Inbox.answer`)."""
-        self._writable("answer")
         return await self.inbox_.answer(
             request_id,
             feedback=feedback,

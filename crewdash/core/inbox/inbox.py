@@ -89,6 +89,8 @@ class Inbox(InboxSources):
     #: where this process's answers are given, when not the terminal: the decision's audit
     #: row says it (`crewdash serve`'s pages: "browser") instead of the route it goes by
     channel: str | None = None
+    #: a read-only crewdash (`Engine(read_only=True)`) sends no answer
+    read_only: bool = False
 
     async def answer(
         self,
@@ -111,6 +113,8 @@ class Inbox(InboxSources):
         NOT_WAITING when the run went on or ended."""
         if request_id in self._answering:
             raise InboxError("an answer to this request is already being sent")
+        if self.read_only:
+            raise InboxError("read-only: this crewdash cannot answer")
         req = self.store.get_request(request_id)
         if req is None:
             raise InboxError(f"no human-input request {request_id!r}")

@@ -217,13 +217,12 @@ class RunDetailScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if not allowed(self, action):
-            return False  # read-only: no stop, answer, resolve, run again or save
         if action == "resolve_run":
-            return self.record.phase is KickoffPhase.UNKNOWN  # shown only when it applies
+            return allowed(self, action) and self.record.phase is KickoffPhase.UNKNOWN
         if action == "stop_run" and self.record.is_final:
-            return None  # shown greyed out: a finished run cannot be stopped
-        return True
+            # shown greyed out: a finished run cannot be stopped (read-only: not there at all)
+            return None if allowed(self, action) else False
+        return allowed(self, action)  # read-only: no stop, answer, run again or save
 
     def action_back(self) -> None:
         self.dismiss(None)

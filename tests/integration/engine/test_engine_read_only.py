@@ -11,6 +11,7 @@ import pytest
 
 from crewdash.core.engine import Engine
 from crewdash.core.engine_clients import EngineError
+from crewdash.core.inbox.answers import InboxError
 from crewdash.core.store.database import RunStore
 from tests.sim_config import sim_config
 
@@ -46,7 +47,7 @@ async def test_a_read_only_engine_sends_nothing_that_changes_anything(
             reader.answer("any-request", feedback="ok"),
         ]
         for verb in verbs:
-            with pytest.raises(EngineError, match=r"^read-only: "):
+            with pytest.raises((EngineError, InboxError), match=r"^read-only: "):
                 await verb
         with pytest.raises(EngineError, match=r"^read-only: "):
             reader.dismiss(run.local_id)
