@@ -7,7 +7,6 @@ from typing import Any
 
 from textual.binding import Binding
 
-
 #: The actions that change something: on a server (start, run again, stop, answer, resolve an
 #: unknown kickoff by adopting, sending again or dismissing it), in the config (add a crew) or
 #: on the disk of the machine crewdash runs on (save). A read-only dashboard
