@@ -136,12 +136,6 @@ class Engine(RunOperations):
             settings=probe_settings or ProbeSettings(slow_after=self.monitor.settings.slow_after),
         )
 
-    def _serve_as(self, read_only: bool, channel: str | None) -> None:
-        """`read_only`: every verb that changes something refuses (`_writable`, and the
-        inbox's answers); `channel`: the audit's channel of this process's answers."""
-        self.read_only = self.inbox_.read_only = read_only
-        self.inbox_.channel = channel
-
     # --- lifecycle -------------------------------------------------------------------------
 
     @property

@@ -52,6 +52,12 @@ class RunOperations:
     def client(self, crew: str) -> CrewClient:
         raise NotImplementedError  # the engine's: its crews' clients
 
+    def _serve_as(self, read_only: bool, channel: str | None) -> None:
+        """`read_only`: every verb that changes something refuses (`_writable`, and the
+        inbox's answers); `channel`: the audit's channel of this process's answers."""
+        self.read_only = self.inbox_.read_only = read_only
+        self.inbox_.channel = channel
+
     def _writable(self, verb: str) -> None:
         if self.read_only:
             raise EngineError(f"read-only: this crewdash cannot {verb}")

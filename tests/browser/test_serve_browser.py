@@ -114,7 +114,7 @@ def test_read_only_page_changes_nothing_on_the_server(
         assert "New run" not in footer and "Answer" not in footer, footer
         # every key that changes something somewhere, on the main screen and the run's detail
         for keys in (
-            ["n", *marker, "Control+s"],
+            ["n", *"1234", "Control+s"],
             ["i", "Control+s", "y", "Enter"],
             ["r", "s", "y", "Enter", "u", "Enter"],
             ["Enter", "a", "e", "s", "y", "i", "Control+s", "y", "u", "w", "Escape"],

@@ -98,7 +98,7 @@ async def test_read_only_keys_start_stop_and_answer_nothing(tmp_path: Path) -> N
         await pilot.pause()
         assert app.screen is main
         main.runs.focus()
-        await pilot.press("n", *"topic", "ctrl+s", "r", "s", "u", "i", "y", "r", "enter")
+        await pilot.press("n", *"1234", "ctrl+s", "r", "s", "u", "i", "y", "r", "enter")
         await pilot.pause()
         assert isinstance(app.screen, RunDetailScreen)  # Enter still opens a run
         assert _actions(app) & MUTATING_ACTIONS == set()
