@@ -22,6 +22,7 @@ from crewdash.commands import COMMAND_MODULES
 
 DASHBOARD_HANDLER = "crewdash.commands.dashboard:run"
 DASHBOARD_MODULE = "crewdash.commands.dashboard"
+VIA_CHOICES = ("browser",)
 
 
 class _Unsure(Exception):
@@ -50,14 +51,16 @@ def _first_stage() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true")
     parser.add_argument("--config")
     parser.add_argument("--data-dir")
+    parser.add_argument("--read-only", action="store_true")
+    parser.add_argument("--via", choices=VIA_CHOICES)
     parser.add_argument("command", nargs="?")
     return parser
 
 
 def plain_dashboard(argv: Sequence[str]) -> argparse.Namespace | None:
     """The arguments of a plain start of the dashboard (`crewdash [--config PATH] [--data-dir
-    DIR] [dashboard]`), the very namespace the full parser makes of it (tested), or None for
-    any other line.
+    DIR] [--read-only] [dashboard]`), the very namespace the full parser makes of it (tested),
+    or None for any other line.
 
     The dashboard's start is the one that is timed: building the full parser would cost it
     ~3-4 ms more (the dashboard's subparser, the help epilog's module, shutil for the terminal
@@ -72,7 +75,13 @@ def plain_dashboard(argv: Sequence[str]) -> argparse.Namespace | None:
         return None
     if extras or known.command is not None or known.help or known.version or "--" in tokens:
         return None
-    args = argparse.Namespace(config=known.config, data_dir=known.data_dir, command=None)
+    args = argparse.Namespace(
+        config=known.config,
+        data_dir=known.data_dir,
+        read_only=known.read_only,
+        via=known.via,
+        command=None,
+    )
     if named:
         args.command, args.handler = "dashboard", DASHBOARD_HANDLER
     return args
@@ -116,6 +125,14 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where the run store lives (else $CREWDASH_DATA_DIR)"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open the dashboard without any verb that changes anything: no kickoff, stop, "
+        "rerun, answer or config change (what `crewdash serve` gives visitors by default)",
+    )
+    # how `crewdash serve` tells a browser's dashboard where its answers come from (audit)
+    parser.add_argument("--via", choices=VIA_CHOICES, help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in modules:
         importlib.import_module(name).register(subparsers)
@@ -130,7 +147,12 @@ def _run_handler(spec: str, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = plain_dashboard(argv) or build_parser(command_modules(argv)).parse_args(argv)
+    args = plain_dashboard(argv)
+    if args is None:
+        parser = build_parser(command_modules(argv))
+        args = parser.parse_args(argv)
+        if args.command not in (None, "dashboard") and (args.read_only or args.via):
+            parser.error("--read-only is an option of the dashboard, not of subcommands")
     # No subcommand: the dashboard.
     return _run_handler(getattr(args, "handler", None) or DASHBOARD_HANDLER, args)
 

@@ -9,6 +9,7 @@ command runs, so these modules must import nothing heavy at module level (argpar
 COMMAND_MODULES: tuple[str, ...] = (
     "crewdash.commands.dashboard",
     "crewdash.commands.demo",
+    "crewdash.commands.serve",
     "crewdash.commands.crews",
     "crewdash.commands.inputs",
     "crewdash.commands.kickoff",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # types only: each is imported where it is used, after the first frame
     import argparse
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     config_path = resolve_config_path(getattr(args, "config", None))
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    mode = Mode(bool(getattr(args, "read_only", False)), getattr(args, "via", None))
     while True:
         try:
             config = load_config(config_path)
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"crewdash: {exc}", file=sys.stderr)
             return 2
         try:
-            result = open_dashboard(config, data_dir, config_path)
+            result = open_dashboard(config, data_dir, config_path, mode)
         except DashboardCrashed as exc:
             return crashed(exc)
         if result == "reload":
@@ -76,11 +77,22 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def open_dashboard(config: Config, data_dir: Path, config_path: Path | None) -> str | None:
+class Mode(NamedTuple):
+    """How the dashboard may act: `read_only` (`--read-only`: no verb that changes anything),
+    and `channel`, where its answers are given when not a terminal (`crewdash serve`'s
+    pages: "browser", the decisions' audit says so)."""
+
+    read_only: bool = False
+    channel: str | None = None
+
+
+def open_dashboard(
+    config: Config, data_dir: Path, config_path: Path | None, mode: Mode | None = None
+) -> str | None:
     """Run the app on `config` with the store in `data_dir` until the operator leaves."""
     import asyncio
 
-    return asyncio.run(run_app(config, data_dir, config_path))
+    return asyncio.run(run_app(config, data_dir, config_path, mode=mode or Mode()))
 
 
 async def run_app(
@@ -91,6 +103,7 @@ async def run_app(
     demo: bool = False,
     before_engine: Callable[[contextlib.AsyncExitStack], Awaitable[None]] | None = None,
     crash_dir: Path | None = None,
+    mode: Mode | None = None,
 ) -> str | None:
     """The app on the running loop (so the demo's simulator can share it).
 
@@ -114,6 +127,7 @@ async def run_app(
     import contextlib
     import gc
 
+    mode = mode or Mode()
     stores: list[RunStore] = []
     resources = contextlib.AsyncExitStack()  # entered and closed on the engine's thread
     gc.disable()
@@ -122,10 +136,11 @@ async def run_app(
             config,
             data_dir,
             config_path,
-            _engine_builder(config, data_dir, before_engine, stores, resources),
+            _engine_builder(config, data_dir, before_engine, stores, resources, mode),
             resources.aclose,
             demo=demo,
             crash_dir=crash_dir,
+            read_only=mode.read_only,
         )
         result = await app.run_async()
         _raise_if_crashed(app)
@@ -142,6 +157,7 @@ def _engine_builder(
     before_engine: Callable[[contextlib.AsyncExitStack], Awaitable[None]] | None,
     stores: list[RunStore],
     resources: contextlib.AsyncExitStack,
+    mode: Mode,
 ) -> Callable[[], Awaitable[Engine]]:
     """What the app calls after its first frame to get its engine; the store it opens is
     appended to `stores`, for `run_app` to close."""
@@ -151,20 +167,22 @@ def _engine_builder(
 
         if before_engine is not None:
             await before_engine(resources)
-        store = _open_store(data_dir)
+        store = _open_store(data_dir, mode.channel)
         stores.append(store)
-        return Engine(config, store)
+        return Engine(config, store, read_only=mode.read_only, channel=mode.channel)
 
     return build_engine
 
 
-def _open_store(data_dir: Path) -> RunStore:
-    """The run store in `data_dir`, made if need be (blocking, as every call of the store is)."""
+def _open_store(data_dir: Path, channel: str | None) -> RunStore:
+    """The run store in `data_dir`, made if need be (blocking, as every call of the store is);
+    `channel` names where its actions come from in the audit trail ("browser" for a page of
+    `crewdash serve`), the dashboard by default."""
     from crewdash.core.audit import DASHBOARD
     from crewdash.core.store.database import RunStore, store_path
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return RunStore.open(store_path(data_dir), channel=DASHBOARD)  # its audit rows' channel
+    return RunStore.open(store_path(data_dir), channel=channel or DASHBOARD)
 
 
 def _make_app(
@@ -176,6 +194,7 @@ def _make_app(
     *,
     demo: bool,
     crash_dir: Path | None,
+    read_only: bool = False,
 ) -> CrewdashApp:
     """The app, imported here: with the garbage collector off (see `run_app`). Its engine
     runs on a thread of its own (`crewdash.core.engine_thread`)."""
@@ -190,6 +209,7 @@ def _make_app(
         config_path=config_path,
         demo=demo,
         after_first_frame=collect_from_now_on,
+        read_only=read_only,
     )
     if crash_dir is not None:
         app.crash_dir = crash_dir

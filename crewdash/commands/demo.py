@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from crewdash.commands.serve import add_serve_options
+
 if TYPE_CHECKING:  # types only: the demo's modules are imported when it runs
     from pathlib import Path
 
@@ -24,11 +26,49 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--speed", type=float, default=1.0, help="simulated time per real second (default 1)"
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the demo's dashboard to web browsers instead (see `crewdash serve`)",
+    )
+    add_serve_options(parser)
     parser.set_defaults(handler="crewdash.commands.demo:run")
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "serve", False):
+        return serve_demo(args)
     return run_demo(speed=getattr(args, "speed", 1.0))
+
+
+def serve_demo(args: argparse.Namespace) -> int:
+    """`crewdash demo --serve`: the simulator on loopback and `crewdash serve` on its crews,
+    with a temporary config and data dir deleted when serving stops."""
+    import contextlib
+    import sys
+    import tempfile
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from crewdash.commands.serve import ServeError, serve_dashboard
+    from crewdash.sim import SimApp, demo_scenario, serve_in_background
+
+    scenario = demo_scenario()
+    sim = SimApp(scenario, speed=args.speed)
+    with tempfile.TemporaryDirectory(prefix="crewdash-demo-") as tmp:
+        root = Path(tmp)
+
+        @contextlib.asynccontextmanager
+        async def simulator() -> AsyncIterator[object]:
+            async with serve_in_background(sim, "127.0.0.1", 0) as server:
+                demo_config(server, scenario, root / "config.toml")
+                yield server
+
+        try:
+            return serve_dashboard(args, root / "config.toml", root / "data", around=simulator)
+        except ServeError as exc:
+            print(f"crewdash: {exc}", file=sys.stderr)
+            return 2
 
 
 def run_demo(*, speed: float = 1.0) -> int:

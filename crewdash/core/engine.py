@@ -71,6 +71,9 @@ class Engine(RunOperations):
     - `probe`: checks each crew's health on start and every minute while none of its runs is
       polled (`crewdash.core.monitor.probe`); `crew_health()` is the newest of its and the
       monitor's view.
+    - `read_only=True`: every verb that changes something (kickoff, stop, adopt, resend,
+      dismiss, answer) raises EngineError before anything is sent; reading goes on.
+      `channel`: the audit's channel of this process's answers ("browser": `crewdash serve`).
     Every event is on disk when it is published; callbacks run on the event loop.
     """
 
@@ -85,6 +88,8 @@ class Engine(RunOperations):
         user: str = "",
         rng: random.Random | None = None,
         probe_settings: ProbeSettings | None = None,
+        read_only: bool = False,
+        channel: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -110,6 +115,7 @@ class Engine(RunOperations):
             refresh=self.monitor.poll_now,
             flow_crew=self._is_flow_crew,
         )
+        self._serve_as(read_only, channel)
         self.live = LiveFeed(store, self.bus, self.monitor, clock=self.clock)
         self.receiver: Receiver | None = None
         self.receiver_note: str | None = None  # why an optional receiver did not start
@@ -157,7 +163,9 @@ class Engine(RunOperations):
         self.inbox_.close_finished()  # nothing pops up for a run that has ended meanwhile
         self._make_clients()
         if self.config.receiver.enabled:
-            await self._start_receiver(receiver_optional)
+            # a read-only or browser's dashboard is one of many on this config: not its port
+            served = self.read_only or self.channel is not None
+            await self._start_receiver(receiver_optional or served)
         await self.monitor.start()
         for record in self.store.unfinished():
             cfg = self.config.crews.get(record.crew)

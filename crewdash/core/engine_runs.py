@@ -53,9 +53,24 @@ class RunOperations:
     inbox_: Inbox
     receiver: Receiver | None
     user: str
+    #: a read-only engine (`crewdash --read-only`, `crewdash serve`) watches: every verb that
+    #: would change something on a server refuses with EngineError before sending anything
+    read_only: bool = False
+    channel: str | None = None
 
     def client(self, crew: str) -> CrewClient:
         raise NotImplementedError  # the engine's: its crews' clients
+
+    def _serve_as(self, read_only: bool, channel: str | None) -> None:
+        """`read_only`: every verb that changes something refuses (`_writable`, and the
+        inbox's answers); `channel`: where this process serves its screens ("browser"), the
+        audit's channel of its actions through the store it was given."""
+        self.read_only = self.inbox_.read_only = read_only
+        self.channel = channel
+
+    def _writable(self, verb: str) -> None:
+        if self.read_only:
+            raise EngineError(f"read-only: this crewdash cannot {verb}")
 
     def _hooks(self, crew: str) -> _Hooks:
         if self.receiver is None:
@@ -68,6 +83,7 @@ class RunOperations:
     async def kickoff(self, crew: str, inputs: Mapping[str, Any]) -> RunRecord:
         """Start a run, tracked at once. On failure the stored row is published, then the
         client's AOPError is raised."""
+        self._writable("start runs")
         client = self.client(crew)
         request_id = str(uuid.uuid4())  # names this kickoff's row even if others run at once
         try:
@@ -101,6 +117,8 @@ class RunOperations:
         stop: asyncio.Event | None = None,
         resend_unknown: bool = False,
     ) -> BatchResult:
+        self._writable("start runs")
+
         def started(record: RunRecord) -> None:
             self.bus.publish(RunChanged(record))
             self.monitor.track(record)
@@ -126,6 +144,7 @@ class RunOperations:
     async def adopt(self, local_id: str, kickoff_id: str) -> RunRecord:
         """Attach the kickoff id the operator found to an UNKNOWN run, after a status call
         confirmed it; the run is then watched. EngineError when it cannot be done."""
+        self._writable("adopt a kickoff id")
         record = self._record(local_id)
         try:
             updated, _ = await resolve.adopt(
@@ -146,6 +165,7 @@ class RunOperations:
         """Send an UNKNOWN run's kickoff again on the same row (a fresh request id). The
         caller has confirmed `resolve.DUPLICATE_RISK`. On failure the row is published,
         then the client's AOPError is raised, as by `kickoff()`."""
+        self._writable("send a kickoff again")
         record = self._record(local_id)
         try:
             updated = await resolve.resend(
@@ -168,6 +188,7 @@ class RunOperations:
 
     def dismiss(self, local_id: str, reason: str = "") -> RunRecord:
         """The operator says an UNKNOWN kickoff did not start: REFUSED, recorded."""
+        self._writable("dismiss a kickoff")
         try:
             updated = resolve.dismiss(
                 self.store, self._record(local_id), user=self.user or None, reason=reason
@@ -206,6 +227,7 @@ class RunOperations:
 
     async def stop_run(self, local_id: str) -> RunRecord:
         """Ask the deployment to stop a run (UnsupportedError if it cannot), then poll it."""
+        self._writable("stop runs")
         record = self._record(local_id)
         if record.kickoff_id is None:
             raise EngineError("this run has no kickoff id: there is nothing to stop")

@@ -28,7 +28,7 @@ from textual.widget import Widget
 
 from crewdash.core.models import AnswerOutcome
 from crewdash.tui.app_events import AppResult, EngineEventsApp
-from crewdash.tui.bindings import APP_BINDINGS
+from crewdash.tui.bindings import APP_BINDINGS, allowed
 from crewdash.tui.engine_handle import CONNECTING, DeferredEngine
 from crewdash.tui.format import theme_colors
 from crewdash.tui.gc_pacer import GcPacer
@@ -78,6 +78,7 @@ class CrewdashApp(EngineEventsApp):
 
     TITLE = "crewdash"
     SUB_TITLE = "CrewAI AOP console"
+    READ_ONLY_SUB_TITLE = "CrewAI AOP console · read-only"
     # screens.tcss is engineer B's (run detail, modals); both are optional while it lands
     CSS_PATH = [
         Path(__file__).parent / p
@@ -100,8 +101,13 @@ class CrewdashApp(EngineEventsApp):
         manage_engine: bool = True,
         demo: bool = False,
         after_first_frame: Callable[[], None] | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        #: no verb that changes anything exists (bindings.MUTATING_ACTIONS): `--read-only`
+        self.read_only = read_only
+        if read_only:
+            self.sub_title = self.READ_ONLY_SUB_TITLE
         guard_option_list_paging()  # see textual_compat: a Textual 8.2 defect ended the app
         self.engine = engine
         self.now = now
@@ -186,7 +192,7 @@ class CrewdashApp(EngineEventsApp):
             self.call_after_refresh(self._after_first_frame)
         if isinstance(self.engine, DeferredEngine) and self._manage_engine:
             # first frame first: the engine's imports and start-up come after it
-            self.sub_title = CONNECTING
+            self.sub_title = CONNECTING + (" · read-only" if self.read_only else "")
             self.call_after_refresh(self.start_engine)
         else:
             self.start_engine()
@@ -218,8 +224,8 @@ class CrewdashApp(EngineEventsApp):
         if self._manage_engine:
             await self.engine.start()
         self.engine_ready = True
-        if self.sub_title == CONNECTING:
-            self.sub_title = type(self).SUB_TITLE
+        if self.sub_title.startswith(CONNECTING):
+            self.sub_title = self.READ_ONLY_SUB_TITLE if self.read_only else self.SUB_TITLE
         main = self.main_screen
         if main is not None:
             main.post_message(EngineReady())
@@ -254,17 +260,23 @@ class CrewdashApp(EngineEventsApp):
 
     # --- what screens ask for (messages from crewdash.tui.messages) -----------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)
+
     def on_start_run(self, message: StartRun) -> None:
-        self.actions.start(message.crew, message.inputs)
+        if not self.read_only:  # no key or button of a read-only app asks; a bug must not
+            self.actions.start(message.crew, message.inputs)
 
     def on_stop_run(self, message: StopRun) -> None:
-        self.actions.confirm_stop(message.local_id)
+        if not self.read_only:
+            self.actions.confirm_stop(message.local_id)
 
     def on_poll_run(self, message: PollRun) -> None:
         self.actions.poll(message.local_id)
 
     def on_resolve_run(self, message: ResolveRun) -> None:
-        self.actions.resolve(message.local_id)
+        if not self.read_only:
+            self.actions.resolve(message.local_id)
 
     def on_open_run(self, message: OpenRun) -> None:
         from crewdash.tui.screens.run_detail import RunDetailScreen
@@ -274,10 +286,12 @@ class CrewdashApp(EngineEventsApp):
 
     def on_edit_run(self, message: EditRun) -> None:
         main = self.main_screen
-        if main is not None:
+        if main is not None and not self.read_only:
             main.post_message(Prefill(message.crew, message.inputs))
 
     def on_answer_request(self, message: AnswerRequest) -> None:
+        if self.read_only:
+            return
         if self.actions.answering is not None:
             self.notify("Finish or close the request that is open first.", title="Answer")
             return

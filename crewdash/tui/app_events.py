@@ -34,6 +34,7 @@ class EngineEventsApp(CrashReporting[AppResult]):
     engine: Any  # the Engine facade, or the DeferredEngine standing for it
     notifier: Notifier
     actions: RunActions
+    read_only: bool = False  # no request opens: a read-only app cannot answer
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,7 +169,7 @@ class EngineEventsApp(CrashReporting[AppResult]):
 
     def _offer_request(self) -> None:
         """Open the oldest waiting request by itself if the operator would lose nothing."""
-        if not self._waiting:
+        if not self._waiting or self.read_only:
             return
         request = self.attention.next_to_open(
             self._waiting.values(), can_open=self.can_open_request()

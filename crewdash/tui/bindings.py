@@ -3,7 +3,41 @@ remaps: `[ui.keymap] stop = "x"`) and a tooltip (what the Footer and help show o
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.binding import Binding
+
+#: The actions that change something: on a server (start, run again, stop, answer, resolve an
+#: unknown kickoff by adopting, sending again or dismissing it), in the config (add a crew) or
+#: on the disk of the machine crewdash runs on (save). A read-only dashboard
+#: (`crewdash --read-only`, `crewdash serve` without --allow-actions) has none of them: their
+#: keys, buttons and palette entries are absent (`allowed`, every screen's `check_action`).
+#: `answer_next` and `answer` open the human-input modal; `open` is the inbox's Enter.
+MUTATING_ACTIONS = frozenset(
+    {
+        "new_run",
+        "submit",
+        "run_again",
+        "edit_run_again",
+        "stop_run",
+        "resolve_run",
+        "answer",
+        "answer_next",
+        "approve",
+        "request_changes",
+        "add_crew",
+        "demo",
+        "save",
+    }
+)
+
+
+def allowed(node: Any, action: str) -> bool:
+    """Whether `action` (its name, without a namespace) exists for `node`'s app: every action
+    does, except the mutating ones when the app is read-only. Screens return it from
+    `check_action` (False: the key is unbound and the Footer hides it)."""
+    return action not in MUTATING_ACTIONS or not getattr(node.app, "read_only", False)
+
 
 APP_BINDINGS: list[Binding] = [
     Binding(

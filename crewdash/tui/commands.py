@@ -9,13 +9,29 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from crewdash.tui.bindings import allowed
 from crewdash.tui.widgets.runs_cells import COLUMNS
+
+#: the palette entries that change something, by the action they run (a read-only app has none)
+_MUTATING_ENTRIES = {
+    "Answer next human-input request": "answer_next",
+    "New run": "new_run",
+    "Stop selected run": "stop_run",
+}
 
 
 class CrewdashCommands(Provider):
     """Verbs of the main screen; each maps to the same action a key runs."""
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        """Every verb, less those a read-only app does not have (bindings.MUTATING_ACTIONS)."""
+        return [
+            entry
+            for entry in self._all_commands()
+            if allowed(self, _MUTATING_ENTRIES.get(entry[0], ""))
+        ]
+
+    def _all_commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app: Any = self.app
         main = app.main_screen if hasattr(app, "main_screen") else None
         commands: list[tuple[str, Callable[[], Any], str]] = [

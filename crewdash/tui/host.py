@@ -17,6 +17,7 @@ class Host(Protocol):
     ui_state: UiState
     now: Callable[[], float]
     engine_ready: bool
+    read_only: bool  # no verb that changes anything exists (bindings.MUTATING_ACTIONS)
     dashboard_ready: asyncio.Event
 
     config_path: Path | None  # the config file the first-run screen writes, if any

@@ -212,7 +212,7 @@ class RunActions:
         `by_itself`: nobody asked for it; keys typed as it appears must not land in it."""
         from crewdash.tui.screens.human_input import HumanInputModal
 
-        if self._answering is not None:
+        if self._answering is not None or getattr(self.app, "read_only", False):
             return False
         self._answering = request.id
 

@@ -63,6 +63,8 @@ from tests.journeys.steps import MODAL_MARKS
 SEED = int(os.environ.get("CREWDASH_SOAK_SEED", "1"))
 KEYS = int(os.environ.get("CREWDASH_SOAK_KEYS", "0"))  # 0: as many as fit in SECONDS
 SECONDS = float(os.environ.get("CREWDASH_SOAK_SECONDS", "50"))
+#: the read-only soak's time for keys (CI's run: 20 s)
+READ_ONLY_SECONDS = float(os.environ.get("CREWDASH_SOAK_READ_ONLY_SECONDS", "20"))
 
 CREWS = ["basic", "review", "flow", "slowreview", "typed", "slow"]
 NAVIGATION = [
@@ -478,3 +480,81 @@ def test_random_keys_soak(soak_sim: SimProcess, tmp_path: Path) -> None:
         pytest.fail(f"{summary}\n{failure}\n--- the last keys ---\n{keys}", pytrace=False)
     stats = soak_sim.stats()
     assert stats["kickoffs_accepted"] > 0, f"{summary}: no run started"
+
+
+#: runs started beside the read-only dashboard (same data dir), for its keys to act on: one
+#: pauses for a person at once, one later, one runs long (a run to stop), one flow asks
+READ_ONLY_RUNS = [
+    ("review", "brief"),
+    ("slowreview", "brief"),
+    ("slow", "topic"),
+    ("flow", "amount"),
+]
+#: what the operator tries on purpose now and then, each a way to change something
+READ_ONLY_TRIES = [
+    ["escape", "c", "home", "down", "n", "s", "1", "2", "ctrl+s"],  # start a run
+    ["escape", "r", "home", "s", "y", "enter"],  # stop the first run
+    ["escape", "r", "home", "i", "ctrl+s", "y"],  # answer the selected run
+    ["escape", "I", "enter", "ctrl+s", "y", "escape"],  # answer from the inbox
+    ["escape", "r", "home", "enter", "a", "e", "s", "y", "u", "i", "escape"],  # the run's detail
+]
+
+
+def _mutating(stats: dict[str, Any]) -> dict[str, int]:
+    """Every request the simulator saw that could change something (anything but GET)."""
+    return {
+        f"{crew} {route}": sum(by_status.values())
+        for crew, routes in stats["requests"].items()
+        for route, by_status in routes.items()
+        if not route.startswith("GET ")
+    }
+
+
+@pytest.mark.timeout(180 + READ_ONLY_SECONDS)
+def test_random_keys_soak_read_only(soak_sim: SimProcess, tmp_path: Path) -> None:
+    """`crewdash --read-only` under the same random operator, on runs that wait for a person,
+    run long or are done (started beside it on the same data dir), with every mutating verb
+    also tried on purpose: the simulator sees 0 mutating requests from it (it polls)."""
+    import subprocess
+    import sys
+
+    config = soak_sim.config(tmp_path / "config.toml", CREWS)
+    data = tmp_path / "data"
+    for crew, field_name in READ_ONLY_RUNS:
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "crewdash", "--config", str(config)),
+                *("--data-dir", str(data), "kickoff", crew, "-i", f"{field_name}=ro-{crew}"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    before = _mutating(soak_sim.stats())
+    polls_before = soak_sim.stats()["requests_total"]
+    rng = random.Random(SEED)
+    tui = Tui(config=config, data_dir=data, cwd=tmp_path, rng=rng, args=["--read-only"])
+    operator = Operator(tui, soak_sim, rng, binding_keys())
+    started = time.monotonic()
+    try:
+        tui.wait_for("read-only", "slowreview")
+        next_try = time.monotonic()
+        while time.monotonic() - started < READ_ONLY_SECONDS:
+            if time.monotonic() >= next_try:
+                for key in rng.choice(READ_ONLY_TRIES):
+                    operator.send(key, "try")
+                    operator.pause(0.05, 0.15)
+                next_try = time.monotonic() + rng.uniform(1.0, 3.0)
+            else:
+                operator.random_burst()
+            operator.pause(0.0, 0.15)
+        tui.hold(1.5)  # what the last keys set off
+        tui.check_alive()
+    finally:
+        tui.close()
+    summary = f"read-only soak seed {SEED}: {operator.keys} keys"
+    assert tui.traceback is None, tui.describe("crewdash printed a traceback")
+    stats = soak_sim.stats()
+    assert _mutating(stats) == before, f"{summary}: mutating requests sent"
+    assert stats["requests_total"] > polls_before, f"{summary}: the dashboard never polled"
+    assert operator.keys > 50, summary

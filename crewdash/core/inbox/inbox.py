@@ -86,6 +86,9 @@ __all__ = [
 class Inbox(InboxSources):
     """Every pending request, from every source, once; and the one answer each gets."""
 
+    #: a read-only crewdash (`Engine(read_only=True)`) sends no answer
+    read_only: bool = False
+
     async def answer(
         self,
         request_id: str,
@@ -109,6 +112,8 @@ class Inbox(InboxSources):
         NOT_WAITING when the run went on or ended."""
         if request_id in self._answering:
             raise InboxError("an answer to this request is already being sent")
+        if self.read_only:
+            raise InboxError("read-only: this crewdash cannot answer")
         req = self.store.get_request(request_id)
         if req is None:
             raise InboxError(f"no human-input request {request_id!r}")

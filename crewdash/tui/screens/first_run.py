@@ -13,7 +13,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from crewdash.aop.models import Secret
 from crewdash.core.config.model import CrewConfig, CrewKind, TokenSource
-from crewdash.tui.bindings import FIRST_RUN_BINDINGS
+from crewdash.tui.bindings import FIRST_RUN_BINDINGS, allowed
 
 if TYPE_CHECKING:
     from crewdash.tui.host import Host
@@ -55,8 +55,9 @@ class FirstRunScreen(Screen[None]):
             yield Static("Welcome to crewdash", classes="title")
             yield Static(WELCOME)
             with Horizontal(classes="buttons"):
-                yield Button("Add a crew", id="add", variant="primary", tooltip="a")
-                yield Button("Open the demo", id="demo", tooltip="d")
+                if not self.app.read_only:  # read-only: no config change, no other app
+                    yield Button("Add a crew", id="add", variant="primary", tooltip="a")
+                    yield Button("Open the demo", id="demo", tooltip="d")
                 yield Button("Quit", id="quit", tooltip="Ctrl+Q")
             with Vertical(id="add-crew-form"):
                 yield Label("Name (how crewdash calls it)", classes="field-label")
@@ -78,7 +79,10 @@ class FirstRunScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#add", Button).focus()
+        self.query_one("#quit" if self.app.read_only else "#add", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)
 
     def action_add_crew(self) -> None:
         self.query_one("#add-crew-form").add_class("-shown")
@@ -103,6 +107,9 @@ class FirstRunScreen(Screen[None]):
     @on(Input.Submitted, "#crew-token")
     def _save(self) -> None:
         from crewdash.core.config.load import save_crew
+
+        if self.app.read_only:
+            return  # the form is never shown in a read-only app (no `a`, no Add button)
 
         error = self.query_one("#add-error", Static)
         try:

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from crewdash.tui.bindings import all_bindings
+from crewdash.tui.bindings import MUTATING_ACTIONS, all_bindings
 from crewdash.tui.format import HEALTH_LOOK, STATE_LOOK
 
 INTRO = """\
@@ -103,17 +103,22 @@ def _keys(binding: Binding, keymap: Mapping[str, str]) -> str:
     return ", ".join(f"`{KEY_NAMES.get(k.strip(), k.strip())}`" for k in keys.split(","))
 
 
-def help_markdown(keymap: Mapping[str, str] | None = None) -> str:
-    """The help text, with keys as the operator's keymap sets them."""
+def help_markdown(keymap: Mapping[str, str] | None = None, *, read_only: bool = False) -> str:
+    """The help text, with keys as the operator's keymap sets them (read-only: only the keys
+    that exist there, and no input form)."""
     keymap = keymap or {}
     parts = [INTRO, _marks_markdown(), "\n# Keys"]
     for title, bindings in all_bindings():
         parts.append(f"\n## {title}\n\n| Key | Does | Id |\n|---|---|---|")
         for binding in bindings:
+            if read_only and binding.action.rpartition(".")[2] in MUTATING_ACTIONS:
+                continue
             does = binding.tooltip or binding.description
             parts.append(f"| {_keys(binding, keymap)} | {does} | `{binding.id}` |")
     parts.append(
-        "\n## Input form\n\n| Key | Does |\n|---|---|\n"
+        "\n## Read-only\n\nThis dashboard watches runs: it cannot start, stop or answer them."
+        if read_only
+        else "\n## Input form\n\n| Key | Does |\n|---|---|\n"
         "| `ctrl+s` | Check the inputs and start a run |\n"
         "| `ctrl+t` | Edit all inputs as one JSON object |\n"
         "| `tab` / `shift+tab` | Next / previous field |"
@@ -134,7 +139,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keymap = dict(self.app.engine.config.ui.keymap) if hasattr(self.app, "engine") else {}
         with VerticalScroll(id="help"):
-            yield Markdown(help_markdown(keymap))
+            yield Markdown(help_markdown(keymap, read_only=getattr(self.app, "read_only", False)))
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()

@@ -16,7 +16,7 @@ from textual.widgets import Button, Footer, Markdown, Static, TextArea
 
 from crewdash.core.duration_words import format_duration
 from crewdash.core.models import AnswerOutcome, HumanRequest, InboxChanged, PauseIdentity
-from crewdash.tui.bindings import ANSWER_BINDINGS
+from crewdash.tui.bindings import ANSWER_BINDINGS, allowed
 from crewdash.tui.drafts import DraftStore, drafts_for
 from crewdash.tui.messages import EngineEvents
 from crewdash.tui.screens.answer_words import (
@@ -143,6 +143,8 @@ class HumanInputModal(ModalScreen[AnswerOutcome | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approve and Request changes are a crew's answers; a flow answers with outcomes."""
+        if not allowed(self, action):
+            return False  # never opens in a read-only app; if it did, it could not answer
         if action in ("approve", "request_changes"):
             # hidden once an answer is on its way or was taken: the Footer shows what works
             return not self.has_outcomes and not self._busy() and not self.settling

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from crewdash.core.duration_words import format_duration
 from crewdash.core.models import HumanRequest, InboxChanged
+from crewdash.tui.bindings import allowed
 from crewdash.tui.format import short_id, theme_colors
 from crewdash.tui.messages import AnswerRequest, EngineEvents
 
@@ -135,9 +136,14 @@ class InboxScreen(Screen[None]):
             return None
         return self._requests[table.cursor_row]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter answers: not in a read-only app, where the inbox is a list to read."""
+        return allowed(self, "answer" if action == "open" else action)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open()
+        if self.check_action("open", ()):
+            self.action_open()
 
     def action_open(self) -> None:
         request = self._selected()

@@ -16,7 +16,7 @@ from textual.widgets import Header, Input, Static
 
 from crewdash.aop.models import RunState
 from crewdash.core import models  # its records load on first use: after the first frame
-from crewdash.tui.bindings import MAIN_BINDINGS
+from crewdash.tui.bindings import MAIN_BINDINGS, allowed
 from crewdash.tui.messages import (
     AnswerRequest,
     DiffRuns,
@@ -207,7 +207,11 @@ class MainScreen(FormScreen):
                     f"({len(runs.records())} hidden). Esc clears it."
                 )
             elif not runs.records():
-                words = "No runs yet. n fills the selected crew's form; Ctrl+S starts a run."
+                words = "No runs yet." + (
+                    ""
+                    if self.app.read_only
+                    else " n fills the selected crew's form; Ctrl+S starts a run."
+                )
         if words != self._empty_words:
             self._empty_words = words
             notes = self.query("#runs-empty")
@@ -247,6 +251,9 @@ class MainScreen(FormScreen):
         self.call_after_refresh(self.action_new_run)
 
     # --- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)  # read-only: no new run, stop, resolve or answer
 
     # Focus moves that keys ask for happen at once (`set_focus`), not after the keys already
     # queued behind them as `Widget.focus()` does: `n` or `/` typed with the next letters in

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from crewdash.tui.widgets.crew_pane import CrewPane
 
 
+READ_ONLY_NOTE = "Read-only: this dashboard watches runs; it cannot start, stop or answer them."
+
+
 class FormArea(Vertical):
     """Where the selected crew's input form lives: loading, the form, or why it failed."""
 
@@ -48,6 +51,9 @@ class FormScreen(Screen[None]):
         cancelled (a removal cancelled under Down held in the crew list ended the app's
         message loop, and the app with it). Only the wait for the server's answer is cancelled
         when the operator has moved on; the builder then builds the newest wanted form."""
+        if self.app.read_only:
+            self._show_read_only(crew)
+            return
         self._form_wanted = crew
         self._form_serial += 1
         asking = self._inputs_task
@@ -56,6 +62,19 @@ class FormScreen(Screen[None]):
         if not self._form_building:
             self._form_building = True
             self._build_forms()
+
+    def _show_read_only(self, crew: str) -> None:
+        """A read-only dashboard has no form: what the crew is, and why nothing starts here."""
+        area = self.query_one(FormArea)
+        title = f"[b]{self.app.engine.config.crews[crew].title}[/b]"
+        shown = area.query("#read-only-title")
+        if shown:  # mounted once (at once: a crew chosen right after finds it), then updated
+            shown.first(Static).update(title)
+            return
+        area.mount(
+            Static(title, classes="form-title", id="read-only-title"),
+            Static(READ_ONLY_NOTE, classes="form-note", id="read-only-note"),
+        )
 
     @work(group="form", name="load inputs")
     async def _build_forms(self) -> None:

@@ -29,7 +29,7 @@ from crewdash.core.models import (
 )
 from crewdash.core.runs.run_events import RunEvent
 from crewdash.core.store.atomic import write_atomic
-from crewdash.tui.bindings import DETAIL_BINDINGS
+from crewdash.tui.bindings import DETAIL_BINDINGS, allowed
 from crewdash.tui.format import short_id, theme_colors
 from crewdash.tui.messages import (
     AnswerRequest,
@@ -253,10 +253,11 @@ class RunDetailScreen(Screen[None]):
         if action == "raw_event":  # only where the events are
             return self.query_one(TabbedContent).active == "tab-events"
         if action == "resolve_run":
-            return self.record.phase is KickoffPhase.UNKNOWN  # shown only when it applies
+            return allowed(self, action) and self.record.phase is KickoffPhase.UNKNOWN
         if action == "stop_run" and self.record.is_final:
-            return None  # shown greyed out: a finished run cannot be stopped
-        return True
+            # shown greyed out: a finished run cannot be stopped (read-only: not there at all)
+            return None if allowed(self, action) else False
+        return allowed(self, action)  # read-only: no stop, answer, run again or save
 
     def action_back(self) -> None:
         self.dismiss(None)

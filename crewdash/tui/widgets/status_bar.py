@@ -58,7 +58,8 @@ class StatusBar(Static):
         text = Text()
         if self.inbox_count:
             text.append(f"◆ inbox {self.inbox_count}", style=f"bold {colors['warning']}")
-            text.append(" (i to answer)")
+            if not getattr(self.app, "read_only", False):  # read-only: nothing answers
+                text.append(" (i to answer)")
         else:
             text.append("inbox 0", style=colors["foreground-muted"])
         text.append("  │  ")

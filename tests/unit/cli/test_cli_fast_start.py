@@ -24,6 +24,9 @@ PLAIN = [
     ["--config=", "dashboard"],  # an empty value, as argparse keeps it
     ["--config", "x=y.toml"],
     ["--conf", "c.toml"],  # an abbreviation
+    ["--read-only"],
+    ["--config", "c.toml", "--read-only", "dashboard"],
+    ["--read-only", "--via", "browser"],
 ]
 
 
@@ -91,3 +94,10 @@ def test_a_plain_dashboard_start_builds_no_parser_of_any_command() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert ast.literal_eval(out.stdout) == (["crewdash.commands.dashboard"], False)
+
+
+def test_read_only_is_an_option_of_the_dashboard_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--read-only", "runs"])
+    assert exited.value.code == 2
+    assert "--read-only is an option of the dashboard" in capsys.readouterr().err
