@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crewdash.core.store.database import store_path
+from crewdash.core.store.database import RunStore, store_path
 from tests.browser.harness import DashboardPage, ServeProcess, crews_shown, mutating_requests
 from tests.journeys.harness import SimProcess, short_id
 from tests.journeys.steps import modal_shown
@@ -85,6 +85,9 @@ def test_actions_through_the_page(
         # the route it went by, and the front end it came from
         rows = db.execute("SELECT channel, origin FROM decisions").fetchall()
     assert rows == [("resume", "browser")], rows
+    with RunStore.open(store_path(tmp_path / "data")) as store:  # what `crewdash audit` lists
+        trail = sorted((e.what, e.channel) for e in store.audit())
+    assert trail == [("answer", "browser"), ("kickoff", "browser")], trail
 
 
 def test_read_only_page_changes_nothing_on_the_server(
