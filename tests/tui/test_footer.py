@@ -66,3 +66,16 @@ async def test_a_focus_change_that_shows_another_key_rebuilds_the_footer() -> No
         await pilot.pause()
         await pilot.pause()
         assert "Extra key" not in descriptions(app)
+
+
+async def test_the_keys_are_in_the_first_frame_without_a_rebuild() -> None:
+    """Textual's Footer shows no key until the screen publishes its bindings, then recomposes
+    after the next refresh: the keys came ~90 ms after the first paint (issue 17's first
+    complete frame). QuietFooter composes them at mount; the focus arriving on a field whose
+    keys are hidden changes nothing, so nothing is rebuilt."""
+    app = FooterApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        footer = app.query_one(QuietFooter)
+        assert "Always" in descriptions(app)
+        assert footer.rebuilds == 0

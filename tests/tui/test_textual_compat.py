@@ -71,6 +71,9 @@ def test_footer_bindings_ready_is_textuals_private_reactive() -> None:
 
     assert isinstance(Footer.__dict__.get("_bindings_ready"), Reactive)
     assert textual_compat.footer_bindings_ready(Footer()) is False
+    footer = Footer()
+    textual_compat.mark_footer_bindings_ready(footer)
+    assert textual_compat.footer_bindings_ready(footer) is True
 
 
 def test_text_area_comes_from_the_private_module_textual_loads_it_from() -> None:

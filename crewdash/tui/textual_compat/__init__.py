@@ -9,7 +9,8 @@ pyproject.toml), so an upgrade that changes one fails loudly there; nothing here
 - `write_to_terminal` (app.py): Textual has no public way to write an escape sequence;
   `bell()` and `copy_to_clipboard()` use the driver the same way.
 - `prune_footer_watchers` (widgets.py): Footer's per-key watchers outlive the keys.
-- `footer_bindings_ready` (widgets.py): whether the Footer composed its keys (QuietFooter).
+- `footer_bindings_ready` (widgets.py): whether the Footer composed its keys (QuietFooter);
+  `mark_footer_bindings_ready`: let it compose them in the first frame.
 - `guard_option_list_paging` (widgets.py): Textual 8.2's `OptionList._move_page` reads the
   line of the highlighted option before the list has laid its lines out: PageUp/PageDown in
   the command palette (or the crew list) as it opens raised KeyError and ended the app (found
@@ -28,6 +29,7 @@ from crewdash.tui.textual_compat.widgets import (
     footer_bindings_ready,
     guard_option_list_paging,
     loaded_text_area_type,
+    mark_footer_bindings_ready,
     prune_footer_watchers,
 )
 
@@ -51,6 +53,7 @@ __all__ = [
     "footer_bindings_ready",
     "guard_option_list_paging",
     "loaded_text_area_type",
+    "mark_footer_bindings_ready",
     "prune_footer_watchers",
     "write_to_terminal",
 ]

@@ -29,6 +29,15 @@ def footer_bindings_ready(footer: Footer) -> bool:
     return bool(footer._bindings_ready)
 
 
+def mark_footer_bindings_ready(footer: Footer) -> None:
+    """Let the Footer compose its keys now. Textual's Footer shows none until the screen first
+    publishes its bindings, then recomposes after the next refresh: its keys arrive two
+    frames after the first paint (~90 ms measured on a pty)."""
+    from textual.widgets import Footer
+
+    footer.set_reactive(Footer._bindings_ready, True)
+
+
 def prune_footer_watchers(screens: list[Screen[Any]]) -> None:
     """Drop the Footer's watchers whose key widget has left the DOM.
 

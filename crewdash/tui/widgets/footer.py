@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
 
-from crewdash.tui.textual_compat.widgets import footer_bindings_ready
+from crewdash.tui.textual_compat.widgets import footer_bindings_ready, mark_footer_bindings_ready
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -48,6 +49,15 @@ class QuietFooter(Footer):
         super().__init__(*args, **kwargs)
         self._shown: tuple[Any, ...] | None = None
         self.rebuilds = 0  # tests read it
+
+    def compose(self) -> ComposeResult:
+        """The keys in the screen's first frame (see `mark_footer_bindings_ready`): the
+        bindings known at mount are the screen's and the app's, which is what it shows."""
+        if not footer_bindings_ready(self):
+            mark_footer_bindings_ready(self)
+            palette = self.app.COMMAND_PALETTE_BINDING if self.show_command_palette else None
+            self._shown = shown_keys(self.screen, palette)
+        yield from super().compose()
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
