@@ -19,6 +19,7 @@ from crewdash.aop.redact import redact
 
 DASHBOARD = "dashboard"
 WEBHOOK = "webhook"
+BROWSER = "browser"  # a page of `crewdash serve --allow-actions`
 UNSPECIFIED = "unknown"  # a store opened without saying for which front end (tests, scripts)
 
 STOP_TAKEN = "2xx: stop accepted"  # the server's answer to a stop it took

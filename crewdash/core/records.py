@@ -212,6 +212,7 @@ class DecisionRecord:
     result: AnswerOutcome  # PENDING until the server answered
     server_answer: str | None  # the server's words, or why the request was closed
     answered_at: float | None
+    origin: str = ""  # the front end it came through ("dashboard", "cli:resume", "browser")
 
 
 # --- events the engine publishes; each is already on disk when it is published ---------

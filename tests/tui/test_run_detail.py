@@ -224,6 +224,7 @@ async def test_history_lists_the_human_decisions_among_the_state_changes() -> No
             AnswerOutcome.ACCEPTED,
             "resumed",
             start + 91,
+            origin="browser",  # given on a page of `crewdash serve --allow-actions`
         ),
     ]
     app = _app(engine)
@@ -239,6 +240,8 @@ async def test_history_lists_the_human_decisions_among_the_state_changes() -> No
         assert analyse < changes < approved  # in time order among the state changes
         assert "ana" in lines[changes] and "'shorter, please'" in lines[changes]
         assert "attempt 2" in lines[approved]
+        assert "via resume from browser" in lines[approved]
+        assert "from" not in lines[changes]  # given in a terminal: its route alone
 
 
 async def test_the_clock_tick_updates_only_the_head_line_whose_words_changed(

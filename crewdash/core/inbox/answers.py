@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from crewdash.aop.models import RunState
+from crewdash.core.audit import BROWSER
 from crewdash.core.models import AnswerOutcome, DecisionRecord, KickoffPhase
 
 ELSEWHERE_NOTE = "the run went on without an answer from this crewdash"
@@ -89,7 +90,8 @@ def how_answered(decision: DecisionRecord) -> str:
     if said:
         how += f' ("{said[:60]}{"…" if len(said) > 60 else ""}")'
     state = " (being sent)" if decision.result is AnswerOutcome.PENDING else ""
-    return f"{SOMEONE_ELSE}: {decision.user} {how} at {when} via {decision.channel}{state}"
+    origin = " from a browser" if decision.origin == BROWSER else ""
+    return f"{SOMEONE_ELSE}: {decision.user} {how} at {when} via {decision.channel}{origin}{state}"
 
 
 class InboxError(Exception):

@@ -193,6 +193,7 @@ def decision_record_from_row(row: sqlite3.Row) -> DecisionRecord:
         result=AnswerOutcome(row["outcome"]),
         server_answer=row["server_answer"],
         answered_at=row["answered_at"],
+        origin=row["origin"] or "",  # NULL: written before v9 recorded it
     )
 
 

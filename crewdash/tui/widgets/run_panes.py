@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from crewdash.core.audit import BROWSER
 from crewdash.core.duration_words import format_duration
 from crewdash.core.models import DecisionRecord, KickoffPhase, RunRecord, StateChange
 from crewdash.tui.format import format_clock, phase_label, short_id, state_label, tasks_done
@@ -57,7 +58,8 @@ def decision_row(
         task += f" (attempt {decision.attempt})"
     parts = [decision.user or "someone"]
     if decision.channel != "observed":
-        parts.append(f"via {decision.channel}")
+        origin = f" from {decision.origin}" if decision.origin == BROWSER else ""
+        parts.append(f"via {decision.channel}{origin}")
     if decision.feedback:
         parts.append(repr(decision.feedback))
     answer = decision.server_answer or decision.result.value

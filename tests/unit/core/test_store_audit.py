@@ -271,3 +271,6 @@ def test_a_decision_names_its_channel_or_the_store_s(store: RunStore) -> None:
     _decide(store, "h-alpha", "also yes", at=8.0)
     answers = [(e.channel, e.feedback, e.local_id) for e in store.audit() if e.what == "answer"]
     assert answers == [("cli:test", "also yes", alpha), ("browser", "yes", alpha)]
+    # the run's History reads the same: the route it went by, and where it came from
+    origins = [(d.channel, d.origin) for d in store.decisions_for_run(alpha)]
+    assert ("resume", "browser") in origins and ("resume", "cli:test") in origins

@@ -521,3 +521,20 @@ async def test_a_request_another_process_answered_is_announced_answered_here(
     # not closed again here: the other process's answer is the record
     assert [d["user"] for d in store.decisions(req.id)] != ["(observed)"]
     assert len(store.decisions(req.id)) == 1
+
+
+def test_the_losing_process_hears_who_answered_and_from_where() -> None:
+    """The words a process that lost the claim writes: a browser's answer says so."""
+    from crewdash.core.inbox.answers import how_answered
+    from crewdash.core.models import DecisionRecord
+
+    def decision(origin: str) -> DecisionRecord:
+        return DecisionRecord(
+            1, 0.0, "h-1", "k-1", "review", 1, "ana", "ok", True, None, "resume",
+            AnswerOutcome.ACCEPTED, "resumed", 1.0, origin=origin,
+        )  # fmt: skip
+
+    browser = how_answered(decision("browser"))
+    assert browser.startswith("someone else answered first: ana approved")
+    assert browser.endswith("via resume from a browser")
+    assert how_answered(decision("dashboard")).endswith("via resume")
