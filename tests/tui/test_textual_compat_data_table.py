@@ -9,6 +9,7 @@ import inspect
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
@@ -104,3 +105,80 @@ async def test_cache_keys_are_shaped_as_the_eviction_expects() -> None:
         await pilot.pause()
         assert table.row_count == 10
         assert [table.get_row_index(f"r{n}") for n in (1, 3, 19)] == [0, 1, 9]
+
+
+class TwinApp(App[None]):
+    """The targeted table beside a stock one, fed the same rows and moves."""
+
+    def compose(self) -> ComposeResult:
+        yield TargetedDataTable[Text](id="targeted", cursor_type="row", zebra_stripes=True)
+        yield DataTable[Text](id="stock", cursor_type="row", zebra_stripes=True)
+
+
+def _lines(table: DataTable[Text]) -> list[list[tuple[str, str]]]:
+    """Every line on screen, as (text, style) segments."""
+    lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+    return [[(seg.text, str(seg.style)) for seg in line] for line in lines]
+
+
+async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> None:
+    """With a row cursor, a line is cached by whether the cursor is on its row, not by where the
+    cursor is (`_render_line`): the lines stay those of a stock DataTable through cursor moves,
+    updates, a hover and removals, and a cursor move re-renders only the two rows it touched."""
+    import random
+
+    app = TwinApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        targeted = app.query_one(TargetedDataTable)
+        stock = app.query_one("#stock", DataTable)
+        for table in (targeted, stock):
+            table.styles.height = 12
+            table.add_column("a", key="a")
+            table.add_column("b", key="b")
+            for n in range(40):
+                table.add_row(Text(f"row {n}"), Text(f"b{n}"), key=f"r{n}")
+        app.set_focus(None)  # neither looks focused: the same styles
+        await pilot.pause()
+        assert _lines(targeted) == _lines(stock)
+        rng = random.Random(3)
+        for step in range(60):
+            move = rng.choice(("down", "up", "update", "hover", "remove"))
+            for table in (targeted, stock):
+                if move == "down":
+                    table.action_cursor_down()
+                elif move == "up":
+                    table.action_cursor_up()
+                elif move == "update":
+                    row = f"r{step % 40}"
+                    if row in {k.value for k in table.rows}:
+                        table.update_cell(row, "b", Text(f"new {step}", style="bold"))
+                elif move == "hover":
+                    table.hover_coordinate = table.hover_coordinate._replace(row=step % 9)
+                elif step % 20 == 0:  # a few removals, several rows at once
+                    gone = [f"r{n}" for n in range(step, step + 9)]
+                    if isinstance(table, TargetedDataTable):
+                        table.remove_rows(gone)
+                    else:
+                        for row in gone:
+                            table.remove_row(row)
+            await pilot.pause()
+            assert _lines(targeted) == _lines(stock), (step, move)
+
+        rendered: list[object] = []
+        original = targeted._render_line_in_row
+
+        def counting(row_key: object, *args: object, **kwargs: object) -> object:
+            rendered.append(row_key)
+            return original(row_key, *args, **kwargs)  # type: ignore[arg-type]
+
+        targeted._render_line_in_row = counting  # type: ignore[method-assign]
+        targeted.move_cursor(row=2)
+        targeted._clear_caches()  # (the loop above cached lines of both states of some rows)
+        targeted.refresh()  # every line, as a frame repainting rows far apart renders them
+        await pilot.pause()
+        rendered.clear()
+        targeted.move_cursor(row=3)
+        targeted.refresh()
+        await pilot.pause()
+        two = [targeted.coordinate_to_cell_key(Coordinate(row, 0)).row_key for row in (2, 3)]
+        assert sorted(rendered, key=str) == sorted(two, key=str)  # the cursor's two rows

@@ -7,7 +7,11 @@ evicts only the changed cells' cached renders (and repaints only their regions, 
 `refresh_coordinate`: a clock that ticks sends its own few characters to the terminal, not its
 row), so a frame costs what changed. Likewise a focus change or a style update that leaves the
 table looking the same keeps its caches, and `remove_rows` renumbers the rows once, not once
-per removed row.
+per removed row. With a row cursor, a line is kept per (row, whether the cursor or the hover is
+on it) instead of per cursor position: DataTable keys every cached line on where the cursor
+is, so after each cursor move the next frame that repainted rows changed far apart (the
+compositor renders every line between them) rebuilt every one of them (~30 ms with 30 rows
+on screen: the tail of key-to-screen with 2,000 live runs).
 
 All of it rewrites DataTable internals of Textual 8.2 (pinned in pyproject.toml). There is no
 fallback: tests/tui/test_textual_compat.py checks every internal used here, so an upgrade that
@@ -45,7 +49,12 @@ DATA_TABLE_INTERNALS = (
     "_clear_caches",
     "_on_focus",  # Widget's, overridden
     "_on_blur",
+    "_render_line",  # (y, x1, x2, base_style) -> Strip, wrapped by a row cursor's line cache
+    "_get_offsets",
+    "_show_hover_cursor",
+    "_pseudo_class_state",
 )
+ROW_LINES_KEPT = 4096  # a row cursor's cached lines: a few screens' worth, then start again
 
 
 class TargetedDataTable(DataTable[CellType]):
@@ -55,6 +64,10 @@ class TargetedDataTable(DataTable[CellType]):
     while the operator types in a filter beside it, styled by `:focus-within`."""
 
     def __init__(self, **kwargs: Any) -> None:
+        # with a row cursor: (y, x1, x2, width, row key, cursor on it, hover on it, cursor
+        # shown, hover shown, style, update count, pseudo classes) -> the line (see
+        # `_render_line`); made first, as DataTable's __init__ clears the caches
+        self._row_lines: dict[tuple[Any, ...], Strip] = {}
         super().__init__(**kwargs)
         # cells whose cached renders are out of date
         self._stale_cells: set[tuple[RowKey, ColumnKey]] = set()
@@ -106,6 +119,43 @@ class TargetedDataTable(DataTable[CellType]):
         for index_key in [k for k in renderables.keys() if k[1] in indexes]:  # noqa: SIM118
             renderables.discard(index_key)
         self._line_cache.clear()  # lines are cheap to join again from the cached rows
+        self._row_lines = {k: v for k, v in self._row_lines.items() if k[4] not in rows}
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._row_lines.clear()
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Strip:
+        """DataTable's line, cached by whether the row cursor (or hover) is on its row rather
+        than by where the cursor is: with a row cursor a line shows nothing else of it."""
+        if self.cursor_type != "row":
+            return super()._render_line(y, x1, x2, base_style)
+        try:
+            row_key, _ = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        index = self._row_locations.get(row_key)
+        row = -1 if index is None else index  # the header's, as DataTable numbers it
+        key = (
+            y,
+            x1,
+            x2,
+            self.size.width,
+            row_key,
+            self.cursor_coordinate.row == row,
+            self.hover_coordinate.row == row,
+            self.show_cursor,
+            self._show_hover_cursor,
+            base_style,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        line = self._row_lines.get(key)
+        if line is None:
+            if len(self._row_lines) >= ROW_LINES_KEPT:
+                self._row_lines.clear()
+            line = self._row_lines[key] = super()._render_line(y, x1, x2, base_style)
+        return line
 
     def remove_rows(self, row_keys: list[str]) -> None:
         """`remove_row` for many rows at once. DataTable renumbers every row on each removal
