@@ -142,7 +142,7 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
         assert _lines(targeted) == _lines(stock)
         rng = random.Random(3)
         for step in range(60):
-            move = rng.choice(("down", "up", "update", "hover", "remove"))
+            move = rng.choice(("down", "up", "update", "tick", "hover", "remove"))
             for table in (targeted, stock):
                 if move == "down":
                     table.action_cursor_down()
@@ -152,6 +152,9 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
                     row = f"r{step % 40}"
                     if row in {k.value for k in table.rows}:
                         table.update_cell(row, "b", Text(f"new {step}", style="bold"))
+                elif move == "tick":  # a clock in every row on screen, as the runs table's
+                    for row in list(table.rows)[:12]:
+                        table.update_cell(row, "a", Text(f"{row.value} {step}s"))
                 elif move == "hover":
                     table.hover_coordinate = table.hover_coordinate._replace(row=step % 9)
                 elif step % 20 == 0:  # a few removals, several rows at once
@@ -182,3 +185,32 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
         await pilot.pause()
         two = [targeted.coordinate_to_cell_key(Coordinate(row, 0)).row_key for row in (2, 3)]
         assert sorted(rendered, key=str) == sorted(two, key=str)  # the cursor's two rows
+
+
+async def test_a_clock_tick_renders_only_the_changed_cell_of_each_row() -> None:
+    """A row cursor's rows keep their cells: a changed cell is rendered again alone, the
+    row's other cells are not asked for again (`_render_line_in_row`)."""
+    app = TwinApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        table = app.query_one(TargetedDataTable)
+        table.add_column("a", key="a")
+        table.add_column("b", key="b")
+        for n in range(20):
+            table.add_row(Text(f"row {n}"), Text(f"{n}s"), key=f"r{n}")
+        await pilot.pause()
+        table.refresh()  # a frame of every line in the table's settled look
+        await pilot.pause()
+        cells: list[tuple[int, int]] = []
+        original = table._render_cell
+
+        def counting(row: int, column: int, *args: object, **kwargs: object) -> object:
+            cells.append((row, column))
+            return original(row, column, *args, **kwargs)  # type: ignore[arg-type]
+
+        table._render_cell = counting  # type: ignore[method-assign]
+        for n in range(10):
+            table.update_cell(f"r{n}", "b", Text(f"{n + 1}s"))
+        await pilot.pause()  # the frame that shows them
+        lines = _lines(table)
+        assert sorted(cells) == [(n, 1) for n in range(10)]  # column b of the ten rows only
+        assert "1s" in "".join(text for text, _ in lines[1]) and "10s" in str(lines[10])

@@ -20,6 +20,7 @@ changes one fails there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from textual import events
@@ -55,6 +56,19 @@ DATA_TABLE_INTERNALS = (
     "_pseudo_class_state",
 )
 ROW_LINES_KEPT = 4096  # a row cursor's cached lines: a few screens' worth, then start again
+ROWS_KEPT = 512  # rows whose cells are kept per look (`_render_line_in_row`), then start again
+LOOKS_KEPT = 8  # looks kept per row (cursor on or off, hover, older update counts)
+
+
+@dataclass(slots=True)
+class _RowCells:
+    """One line of a row as DataTable renders it: its fixed cells' segments and its scrollable
+    cells' (one list per column, then the padding to the table's width); `stale`: the columns
+    changed since."""
+
+    fixed: Any
+    scrollable: list[Any]
+    stale: set[ColumnKey] = field(default_factory=set)
 
 
 class TargetedDataTable(DataTable[CellType]):
@@ -68,6 +82,9 @@ class TargetedDataTable(DataTable[CellType]):
         # shown, hover shown, style, update count, pseudo classes) -> the line (see
         # `_render_line`); made first, as DataTable's __init__ clears the caches
         self._row_lines: dict[tuple[Any, ...], Strip] = {}
+        # with a row cursor: row key -> (its look: line, style, cursor/hover on it, ...) ->
+        # its cells' segments, patched cell by cell (see `_render_line_in_row`)
+        self._row_cells: dict[RowKey, dict[tuple[Any, ...], _RowCells]] = {}
         super().__init__(**kwargs)
         # cells whose cached renders are out of date
         self._stale_cells: set[tuple[RowKey, ColumnKey]] = set()
@@ -120,10 +137,76 @@ class TargetedDataTable(DataTable[CellType]):
             renderables.discard(index_key)
         self._line_cache.clear()  # lines are cheap to join again from the cached rows
         self._row_lines = {k: v for k, v in self._row_lines.items() if k[4] not in rows}
+        for row, column in cells:
+            for kept in self._row_cells.get(row, {}).values():
+                kept.stale.add(column)
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._row_lines.clear()
+        self._row_cells.clear()
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Any,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[Any, Any]:
+        """DataTable's (fixed cells, scrollable cells) of one line of a row. With a row cursor
+        the row's cells are kept per look, and a changed cell is rendered again alone: a clock
+        ticking in every row on screen re-renders one cell per row, not every cell (and the
+        row's styles) of every row (~0.55 ms a row, measured)."""
+        index = self._row_locations.get(row_key)
+        if (
+            index is None  # the header
+            or self.cursor_type != "row"
+            or self.fixed_columns
+            or (self._labelled_row_exists and self.show_row_labels)
+        ):
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        cursor = cursor_location.row == index
+        hover = hover_location.row == index
+        look = (
+            line_no,
+            index,
+            self.size.width,
+            base_style,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        looks = self._row_cells.get(row_key)
+        if looks is None:
+            if len(self._row_cells) >= ROWS_KEPT:
+                self._row_cells.clear()
+            looks = self._row_cells[row_key] = {}
+        kept = looks.get(look)
+        if kept is None:
+            if len(looks) >= LOOKS_KEPT:
+                looks.clear()
+            fixed, scrollable = super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+            kept = looks[look] = _RowCells(fixed, list(scrollable))
+        elif kept.stale:
+            row_style = self._get_row_style(index, base_style)
+            columns = self.ordered_columns
+            for column_key in kept.stale:
+                column = self._column_locations.get(column_key)
+                if column is None or column >= len(columns):
+                    continue
+                width = columns[column].get_render_width(self)
+                cell = self._render_cell(index, column, row_style, width, cursor, hover)
+                kept.scrollable[column] = cell[line_no]
+            kept.stale.clear()
+        return kept.fixed, kept.scrollable
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Strip:
         """DataTable's line, cached by whether the row cursor (or hover) is on its row rather
