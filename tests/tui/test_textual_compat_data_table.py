@@ -214,3 +214,17 @@ async def test_a_clock_tick_renders_only_the_changed_cell_of_each_row() -> None:
         lines = _lines(table)
         assert sorted(cells) == [(n, 1) for n in range(10)]  # column b of the ten rows only
         assert "1s" in "".join(text for text, _ in lines[1]) and "10s" in str(lines[10])
+
+
+def test_the_row_render_is_what_the_patching_rebuilds() -> None:
+    """`_render_line_in_row` keeps a row's cells and patches a changed one with `_render_cell`,
+    its row's style from `_get_row_style`, and its cursor and hover as the row's: true when on
+    the row (a row cursor). Stock DataTable must still build a row that way."""
+    source = inspect.getsource(DataTable._render_line_in_row)
+    assert "scrollable_row.append(cell_lines)" in source
+    assert "row_style = self._get_row_style(row_index, base_style)" in source
+    for argument in ("row_index,", "column_index,", "row_style,", "[line_no]"):
+        assert argument in source, argument
+    assert "cursor_row == cell_row" in inspect.getsource(DataTable._should_highlight)
+    rows = inspect.getsource(DataTable._get_row_style)
+    assert "zebra_stripes" in rows and "fixed_rows" in rows and "row_index % 2" in rows
