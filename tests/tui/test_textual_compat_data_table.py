@@ -228,3 +228,7 @@ def test_the_row_render_is_what_the_patching_rebuilds() -> None:
     assert "cursor_row == cell_row" in inspect.getsource(DataTable._should_highlight)
     rows = inspect.getsource(DataTable._get_row_style)
     assert "zebra_stripes" in rows and "fixed_rows" in rows and "row_index % 2" in rows
+    # what changes column widths, row order or size bumps the count both caches are keyed on
+    for method in (DataTable.add_row, DataTable.add_column, DataTable.sort, DataTable._on_resize):
+        assert "self._update_count += 1" in inspect.getsource(method), method.__name__
+    assert "_clear_caches" in inspect.getsource(DataTable.clear)
