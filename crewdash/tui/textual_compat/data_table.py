@@ -214,17 +214,23 @@ class TargetedDataTable(DataTable[CellType]):
             )
             kept = looks[look] = _RowCells(fixed, list(scrollable))
         elif kept.stale:
-            row_style = self._row_style(index, base_style)
-            columns = self.ordered_columns
-            for column_key in kept.stale:
-                column = self._column_locations.get(column_key)
-                if column is None or column >= len(columns):
-                    continue
-                width = columns[column].get_render_width(self)
-                cell = self._render_cell(index, column, row_style, width, cursor, hover)
-                kept.scrollable[column] = cell[line_no]
-            kept.stale.clear()
+            self._patch_cells(kept, index, line_no, base_style, cursor, hover)
         return kept.fixed, kept.scrollable
+
+    def _patch_cells(
+        self, kept: _RowCells, index: int, line_no: int, base_style: Any, cursor: bool, hover: bool
+    ) -> None:
+        """Render the changed cells of a kept row line again, as DataTable renders a row's."""
+        row_style = self._row_style(index, base_style)
+        columns = self.ordered_columns
+        for column_key in kept.stale:
+            column = self._column_locations.get(column_key)
+            if column is None or column >= len(columns):
+                continue
+            width = columns[column].get_render_width(self)
+            cell = self._render_cell(index, column, row_style, width, cursor, hover)
+            kept.scrollable[column] = cell[line_no]
+        kept.stale.clear()
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Strip:
         """DataTable's line, cached by whether the row cursor (or hover) is on its row rather
