@@ -63,7 +63,9 @@ class Pacer(Protocol):
 
     async def wait(self) -> float | None: ...
 
-    def learn_429(self, retry_after: float | None, sent_at: float | None = None) -> float: ...
+    def learn_429(
+        self, retry_after: float | None, sent_at: float | None = None
+    ) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)

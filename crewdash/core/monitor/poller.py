@@ -253,7 +253,8 @@ class Monitor(StoredInTicks):
         elif isinstance(exc, RateLimitedError):
             now = self.clock.monotonic()
             rate = crew.rate.learn_429(now, exc.retry_after, sent_at=sent_at)
-            log.info("crew %s asked to slow down; at most %.2f requests/s", crew.config.name, rate)
+            if rate is not None:
+                log.info("crew %s asked to slow down; at most %.2f req/s", crew.config.name, rate)
             return max(0.0, crew.rate.blocked_until - now)
         elif isinstance(exc, _UNREACHABLE):
             return self._on_failure(run, crew, exc)

@@ -109,9 +109,9 @@ class Pacer:
             else:
                 await sleep_or_wake(self.clock, delay, stop)
 
-    def learn_429(self, retry_after: float | None, sent_at: float | None = None) -> float:
+    def learn_429(self, retry_after: float | None, sent_at: float | None = None) -> float | None:
         rate = self.rate.learn_429(self.clock.monotonic(), retry_after, sent_at=sent_at)
-        if self.store is not None:
+        if rate is not None and self.store is not None:
             save_rate(self.store, self.crew, rate, self.clock.time())
         return rate
 

@@ -29,6 +29,10 @@ class TokenBucket:
         return (1.0 - self.tokens) / self.rate
 
 
+# a first 429 teaches a rate only after the server took this many of our requests
+MIN_TAKEN = 5
+
+
 class CrewRate:
     """What one crew allows. Unlimited until the first 429; then a learnt rate that only ever
     goes down, and a pause until the Retry-After the server asked for."""
@@ -103,20 +107,32 @@ class CrewRate:
         sent = sum(1 for at in self._sent if sent_at - span <= at <= sent_at)
         return max(0, sent - 1) / span
 
+    def _taken_before(self, now: float, sent_at: float | None) -> int:
+        """How many of this process's requests the server took before the refused one."""
+        if sent_at is None:
+            return max(0, len(self._sent) - len(self._refused))
+        return max(0, sum(1 for at in self._sent if at <= sent_at) - 1)
+
     def learn_429(
         self, now: float, retry_after: float | None, sent_at: float | None = None
-    ) -> float:
+    ) -> float | None:
         """Lower the rate below what got us the 429; returns the rate now in force. A 429 for a
-        request sent before the last lowering was already accounted for: it only pauses."""
+        request sent before the last lowering was already accounted for: it only pauses. So
+        does a first 429 that came before the server took MIN_TAKEN of this process's
+        requests: the server's window was full of someone else's (another batch, a
+        dashboard), which says nothing of the rate; learnt from it, the rate was the floor
+        (0.2/s, kept for the next process too). None: no rate learnt."""
         pause = retry_after if retry_after is not None and retry_after > 0 else 1.0
         self.blocked_until = max(self.blocked_until, now + min(pause, 300.0))
         self._refused.append(now)
         if self.bucket is not None and sent_at is not None and sent_at < self._learnt_at:
             return self.bucket.rate
-        self._learnt_at = now
         observed = self.observed_rate(now)
         if sent_at is not None:
             observed = min(observed, self._rate_before(sent_at))
+        if self.bucket is None and self._taken_before(now, sent_at) < MIN_TAKEN:
+            return None
+        self._learnt_at = now
         target = max(self.min_rate, observed * self.safety)
         if self.bucket is None:
             self.bucket = TokenBucket(target, capacity=target * self.burst, now=now)

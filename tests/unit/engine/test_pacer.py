@@ -42,3 +42,23 @@ def test_the_first_429_learns_what_was_sent_before_it_not_what_is_still_on_the_w
     # comes back while the rest of that round is still on the wire
     learnt = rate.learn_429(0.3, 1.0, sent_at=0.2)
     assert learnt == 20 * rate.safety  # not 29 (everything sent, less the one refused)
+
+
+async def test_a_429_before_the_server_took_any_of_ours_learns_no_rate(store: RunStore) -> None:
+    """A batch started while another one (or a dashboard) filled the server's window gets a
+    429 for its first requests. That says nothing of the crew's rate: learnt from it, the rate
+    was the floor (0.2/s) and was kept for the next process too, so a later batch of 80 rows
+    took over 6 minutes (the hang of tests/integration/cli/test_cli_batch_crash.py)."""
+    clock = ManualClock()
+    pacer = Pacer("c", clock=clock, store=store)
+    sent_at = await pacer.wait()
+    assert pacer.learn_429(2.0, sent_at) is None  # only a pause: the server said when
+    assert pacer.learnt_rate is None and load_rate(store, "c", clock.time()) is None
+    assert pacer.rate.blocked_until == clock.monotonic() + 2.0
+    await clock.advance(2.0)
+    for _ in range(20):  # then ours go through: twenty, and a 429 teaches a rate from them
+        assert await pacer.wait() is not None
+        await clock.advance(0.05)
+    learnt = pacer.learn_429(1.0, clock.monotonic() - 0.05)
+    assert learnt is not None and learnt > 1.0
+    assert load_rate(store, "c", clock.time()) == learnt
