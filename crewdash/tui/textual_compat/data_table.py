@@ -61,8 +61,7 @@ DATA_TABLE_INTERNALS = (
     "_get_row_style",  # (row index, base style) -> the row's style: fixed, zebra or base
     "_labelled_row_exists",
 )
-ROW_LINES_KEPT = 4096  # a row cursor's cached lines: a few screens' worth, then start again
-ROWS_KEPT = 512  # rows whose cells are kept per look (`_render_line_in_row`), then start again
+ROWS_KEPT = 512  # rows whose lines and cells are kept per look, then start again
 LOOKS_KEPT = 8  # looks kept per row (cursor on or off, hover, older update counts)
 
 
@@ -84,10 +83,10 @@ class TargetedDataTable(DataTable[CellType]):
     while the operator types in a filter beside it, styled by `:focus-within`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        # with a row cursor: (y, x1, x2, width, row key, cursor on it, hover on it, cursor
+        # with a row cursor: row key -> (y, x1, x2, width, cursor on it, hover on it, cursor
         # shown, hover shown, style, update count, pseudo classes) -> the line (see
         # `_render_line`); made first, as DataTable's __init__ clears the caches
-        self._row_lines: dict[tuple[Any, ...], Strip] = {}
+        self._row_lines: dict[RowKey, dict[tuple[Any, ...], Strip]] = {}
         # with a row cursor: row key -> (its look: line, style, cursor/hover on it, ...) ->
         # its cells' segments, patched cell by cell (see `_render_line_in_row`)
         self._row_cells: dict[RowKey, dict[tuple[Any, ...], _RowCells]] = {}
@@ -143,7 +142,8 @@ class TargetedDataTable(DataTable[CellType]):
         for index_key in [k for k in renderables.keys() if k[1] in indexes]:  # noqa: SIM118
             renderables.discard(index_key)
         self._line_cache.clear()  # lines are cheap to join again from the cached rows
-        self._row_lines = {k: v for k, v in self._row_lines.items() if k[4] not in rows}
+        for row in rows:
+            self._row_lines.pop(row, None)
         for row, column in cells:
             for kept in self._row_cells.get(row, {}).values():
                 kept.stale.add(column)
@@ -176,9 +176,9 @@ class TargetedDataTable(DataTable[CellType]):
         the row's cells are kept per look, and a changed cell is rendered again alone: a clock
         ticking in every row on screen re-renders one cell per row, not every cell (and the
         row's styles) of every row (~0.55 ms a row, measured)."""
-        index = self._row_locations.get(row_key)
+        index, cursor, hover = self._row_flags(row_key)
         if (
-            index is None  # the header
+            index < 0  # the header
             or self.cursor_type != "row"
             or self.fixed_columns
             or (self._labelled_row_exists and self.show_row_labels)
@@ -186,8 +186,6 @@ class TargetedDataTable(DataTable[CellType]):
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
-        cursor = cursor_location.row == index
-        hover = hover_location.row == index
         look = (
             line_no,
             index,
@@ -241,28 +239,38 @@ class TargetedDataTable(DataTable[CellType]):
             row_key, _ = self._get_offsets(y)
         except LookupError:
             return super()._render_line(y, x1, x2, base_style)
-        index = self._row_locations.get(row_key)
-        row = -1 if index is None else index  # the header's, as DataTable numbers it
+        _, cursor, hover = self._row_flags(row_key)
         key = (
             y,
             x1,
             x2,
             self.size.width,
-            row_key,
-            self.cursor_coordinate.row == row,
-            self.hover_coordinate.row == row,
+            cursor,
+            hover,
             self.show_cursor,
             self._show_hover_cursor,
             base_style,
             self._update_count,
             self._pseudo_class_state,
         )
-        line = self._row_lines.get(key)
-        if line is None:
-            if len(self._row_lines) >= ROW_LINES_KEPT:
+        lines = self._row_lines.get(row_key)
+        if lines is None:
+            if len(self._row_lines) >= ROWS_KEPT:
                 self._row_lines.clear()
-            line = self._row_lines[key] = super()._render_line(y, x1, x2, base_style)
+            lines = self._row_lines[row_key] = {}
+        line = lines.get(key)
+        if line is None:
+            if len(lines) >= LOOKS_KEPT:
+                lines.clear()
+            line = lines[key] = super()._render_line(y, x1, x2, base_style)
         return line
+
+    def _row_flags(self, row_key: RowKey) -> tuple[int, bool, bool]:
+        """(the row's index, -1 for the header as DataTable numbers it; whether the cursor is
+        on it; whether the hover is): all a line shows of the cursor, with a row cursor."""
+        index = self._row_locations.get(row_key)
+        row = -1 if index is None else index
+        return row, self.cursor_coordinate.row == row, self.hover_coordinate.row == row
 
     def remove_rows(self, row_keys: list[str]) -> None:
         """`remove_row` for many rows at once. DataTable renumbers every row on each removal
