@@ -229,8 +229,19 @@ def prime(tree: Tree, sim: Sim, data_dir: Path, runs: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of the process (all its threads), from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # after the ")" closing the command name, field 3 (state) is index 0: utime is field 14
+    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """utime + stime of the process's main thread alone (the UI's event loop): its task id is
+    the pid. The rest of the process's CPU is the engine thread, the driver's input thread and
+    the interpreter's other threads."""
+    return cpu_seconds_of(Path(f"/proc/{pid}/task/{pid}/stat"))
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -47,6 +47,7 @@ from tests.benchmarks.engine_ui_procs import (
     dashboard_env,
     env_float,
     load,
+    main_thread_cpu_seconds,
     prime,
     quantiles,
     seed,
@@ -310,6 +311,7 @@ def test_idle_cpu_beside_a_bare_textual_app(
     slices: dict[str, list[float]] = {name: [] for name in apps}
     before = {name: cpu_seconds(app.pid) for name, app in apps.items()}
     first = dict(before)
+    ui_first = {name: main_thread_cpu_seconds(app.pid) for name, app in apps.items()}
     window_start = mark = time.perf_counter()
     for _ in range(6):
         time.sleep(seconds / 6)
@@ -322,9 +324,14 @@ def test_idle_cpu_beside_a_bare_textual_app(
     wall = time.perf_counter() - window_start
     rate = (sim.status_requests() - requests) / wall
     percent = {name: (before[name] - first[name]) / wall * 100 for name in apps}
+    ui = {
+        name: (main_thread_cpu_seconds(app.pid) - ui_first[name]) / wall * 100
+        for name, app in apps.items()
+    }
     for name, app in apps.items():
         print(
-            f"  {name}: {percent[name]:.2f}% of a core (slices of {seconds / 6:.0f} s: median "
+            f"  {name}: {percent[name]:.2f}% of a core, UI thread {ui[name]:.2f}% "
+            f"(slices of {seconds / 6:.0f} s: median "
             f"{statistics.median(slices[name]):.2f}, range {min(slices[name]):.2f}-"
             f"{max(slices[name]):.2f}); first frame / runs shown after {shown[name]:.2f} s; "
             f"RSS {app.rss_mb():.0f} MB"

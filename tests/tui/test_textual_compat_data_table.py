@@ -232,3 +232,55 @@ def test_the_row_render_is_what_the_patching_rebuilds() -> None:
     for method in (DataTable.add_row, DataTable.add_column, DataTable.sort, DataTable._on_resize):
         assert "self._update_count += 1" in inspect.getsource(method), method.__name__
     assert "_clear_caches" in inspect.getsource(DataTable.clear)
+
+
+class CursorTwinApp(App[None]):
+    """A targeted and a stock table with a cell cursor and a fixed column."""
+
+    def compose(self) -> ComposeResult:
+        yield TargetedDataTable[Text](id="targeted", cursor_type="cell", fixed_columns=1)
+        yield DataTable[Text](id="stock", cursor_type="cell", fixed_columns=1)
+
+
+async def test_a_plain_cell_is_laid_out_without_rich_and_reads_as_stock() -> None:
+    """`_render_cell`'s short way: a one-line plain Text that fits is built without Rich and
+    reads as the stock table's, with a row or a cell cursor on it, a hover, zebra stripes and
+    a fixed column; a styled, wrapped or too wide one goes through Rich as before."""
+    for app in (TwinApp(), CursorTwinApp()):
+        async with app.run_test(size=(60, 30)) as pilot:
+            targeted = app.query_one(TargetedDataTable)
+            stock = app.query_one("#stock", DataTable)
+            for table in (targeted, stock):
+                table.styles.height = 12
+                table.add_column("a", key="a", width=8)
+                table.add_column("b", key="b", width=8)
+                for n in range(12):
+                    table.add_row(Text(f"{n}m 0{n}s"), Text(f"b{n}"), key=f"r{n}")
+            app.set_focus(None)
+            await pilot.pause()
+            through_rich: list[tuple[int, int]] = []
+            original = DataTable._render_cell
+
+            def counting(
+                table: DataTable[Text], row: int, column: int, *args: object, **kwargs: object
+            ) -> object:
+                if table is targeted and row >= 0:
+                    through_rich.append((row, column))
+                return original(table, row, column, *args, **kwargs)  # type: ignore[arg-type]
+
+            DataTable._render_cell = counting  # type: ignore[assignment,method-assign]
+            try:
+                for step, value in enumerate(
+                    (Text("9m 59s"), Text("x" * 9), Text("bold", style="bold"), Text("1h 02m"))
+                ):
+                    for table in (targeted, stock):
+                        table.update_cell("r2", "a", value)
+                        table.update_cell("r3", "b", Text(f"{step}s"))
+                        table.move_cursor(row=step % 4 + 1, column=step % 2)
+                        table.hover_coordinate = Coordinate(step % 3 + 2, 1)
+                    await pilot.pause()
+                    assert _lines(targeted) == _lines(stock), (type(app).__name__, step)
+            finally:
+                DataTable._render_cell = original  # type: ignore[method-assign]
+            rich_rows = {row for row, _ in through_rich}
+            assert rich_rows == {2}, through_rich  # only the too wide and the styled cell

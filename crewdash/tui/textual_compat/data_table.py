@@ -2,16 +2,13 @@
 
 Why (docs/field-notes.md#datatable-cost: a frame cost ~35 ms whatever changed): DataTable's
 `update_cell` bumps `_update_count`, which is part of every render cache key, so one changed
-cell re-rendered every visible cell through Rich. Here `update_cell` keeps the counter and
-evicts only the changed cells' cached renders (and repaints only their regions, with the public
-`refresh_coordinate`: a clock that ticks sends its own few characters to the terminal, not its
-row), so a frame costs what changed. Likewise a focus change or a style update that leaves the
-table looking the same keeps its caches, and `remove_rows` renumbers the rows once, not once
-per removed row. With a row cursor, a line is kept per (row, whether the cursor or the hover is
-on it) instead of per cursor position: DataTable keys every cached line on where the cursor
-is, so after each cursor move the next frame that repainted rows changed far apart (the
-compositor renders every line between them) rebuilt every one of them (~30 ms with 30 rows
-on screen: the tail of key-to-screen with 2,000 live runs).
+cell re-rendered every visible cell through Rich. Here `update_cell` (and `update_cells`, for
+a clock ticking in every row on screen: one refresh) keeps the counter and evicts only the
+changed cells' cached renders, and repaints only their regions: a clock that ticks sends its
+own few characters to the terminal, not its row. Likewise a focus change or a style update
+that leaves the table looking the same keeps its caches, and `remove_rows` renumbers the rows
+once, not once per removed row. How the lines themselves are kept and patched with a row
+cursor is `RowCursorTable`'s (row_cursor_table.py).
 
 All of it rewrites DataTable internals of Textual 8.2 (pinned in pyproject.toml). There is no
 fallback: tests/tui/test_textual_compat.py checks every internal used here, so an upgrade that
@@ -20,22 +17,24 @@ changes one fails there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from textual import events
 from textual._two_way_dict import TwoWayDict
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import PseudoClasses, Widget
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
+
+from crewdash.tui.textual_compat.row_cursor_table import RowCursorTable
 
 CellType = TypeVar("CellType")
 
-#: every private attribute of DataTable used here (the test checks each one is there): the
-#: render caches keyed (row key, column key, ...) for cells, (row key, ...) for row lines,
-#: (update count, row index) for a row's renderables, and the per-line one
+#: every private attribute of DataTable used here and in row_cursor_table.py (the test checks
+#: each one is there): the render caches keyed (row key, column key, ...) for cells, (row key,
+#: ...) for row lines, (update count, row index) for a row's renderables, and the per-line one
 DATA_TABLE_INTERNALS = (
     "_cell_render_cache",
     "_row_render_cache",
@@ -60,37 +59,19 @@ DATA_TABLE_INTERNALS = (
     "_render_cell",  # (row, column, style, width, cursor, hover) -> lines of segments
     "_get_row_style",  # (row index, base style) -> the row's style: fixed, zebra or base
     "_labelled_row_exists",
+    "_get_cell_region",  # (coordinate) -> the cell's region in the table's virtual size
+    "_row_label_column_width",
+    "_get_styles_to_render_cell",  # (header?, label?, fixed?, hover, cursor, ...) -> styles
 )
-ROWS_KEPT = 512  # rows whose lines and cells are kept per look, then start again
-LOOKS_KEPT = 8  # looks kept per row (cursor on or off, hover, older update counts)
 
 
-@dataclass(slots=True)
-class _RowCells:
-    """One line of a row as DataTable renders it: its fixed cells' segments and its scrollable
-    cells' (one list per column, then the padding to the table's width); `stale`: the columns
-    changed since."""
-
-    fixed: Any
-    scrollable: list[Any]
-    stale: set[ColumnKey] = field(default_factory=set)
-
-
-class TargetedDataTable(DataTable[CellType]):
+class TargetedDataTable(RowCursorTable[CellType]):
     """DataTable with targeted cell updates, focus changes and bulk row removal.
 
     The table looks focused while the focus is anywhere in its parent (`looks_focused`), e.g.
     while the operator types in a filter beside it, styled by `:focus-within`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        # with a row cursor: row key -> (y, x1, x2, width, cursor on it, hover on it, cursor
-        # shown, hover shown, style, update count, pseudo classes) -> the line (see
-        # `_render_line`); made first, as DataTable's __init__ clears the caches
-        self._row_lines: dict[RowKey, dict[tuple[Any, ...], Strip]] = {}
-        # with a row cursor: row key -> (its look: line, style, cursor/hover on it, ...) ->
-        # its cells' segments, patched cell by cell (see `_render_line_in_row`)
-        self._row_cells: dict[RowKey, dict[tuple[Any, ...], _RowCells]] = {}
-        self._row_styles: dict[tuple[Any, ...], Any] = {}  # see `_row_style`
         super().__init__(**kwargs)
         # cells whose cached renders are out of date
         self._stale_cells: set[tuple[RowKey, ColumnKey]] = set()
@@ -112,19 +93,49 @@ class TargetedDataTable(DataTable[CellType]):
         if update_width:
             super().update_cell(row_key, column_key, value, update_width=update_width)
             return
-        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
-        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        if row_key not in self._row_locations or column_key not in self._column_locations:
-            raise CellDoesNotExist(f"No cell exists for {row_key!r}, {column_key!r}.")
-        self._data[row_key][column_key] = value
-        self._stale_cells.add((row_key, column_key))
-        row = self._row_locations.get(row_key)
+        self.update_cells([(row_key, column_key, value)], repaint=repaint)
+
+    def update_cells(
+        self,
+        changes: Iterable[tuple[RowKey | str, ColumnKey | str, CellType]],
+        *,
+        repaint: bool = True,
+    ) -> None:
+        """`update_cell` for many cells, with one refresh of the changed cells on screen: a
+        clock ticking in every row on screen marks its cells dirty at once (a refresh per
+        cell cost ~0.1 ms each, most of it DataTable summing every row above for the cell's
+        place)."""
+        regions: list[Region] = []
         top = int(self.scroll_y)
-        if repaint and row is not None and top - 1 <= row <= top + self.size.height:
-            # on screen (rows are one line high): repaint that cell; a cell off screen is
-            # evicted before the next render and painted when scrolled to
-            column = self._column_locations.get(column_key)
-            self.refresh_coordinate(Coordinate(row, column if column is not None else 0))
+        bottom = top + self.size.height
+        for row_key, column_key, value in changes:
+            row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+            column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+            if row_key not in self._row_locations or column_key not in self._column_locations:
+                raise CellDoesNotExist(f"No cell exists for {row_key!r}, {column_key!r}.")
+            self._data[row_key][column_key] = value
+            self._stale_cells.add((row_key, column_key))
+            row = self._row_locations.get(row_key)
+            # a cell off screen is evicted before the next render and painted when scrolled to
+            if repaint and row is not None and top - 1 <= row <= bottom:
+                regions.append(self._cell_region_on_screen(row_key, row, column_key))
+        if regions:
+            self.refresh(*regions)
+
+    def _cell_region_on_screen(self, row_key: RowKey, row: int, column_key: ColumnKey) -> Region:
+        """Where a cell is in the widget, as `refresh_coordinate` finds it; for a row one line
+        high without DataTable summing the heights of every row above it."""
+        column = self._column_locations.get(column_key)
+        if column is None or self.rows[row_key].height != 1 or self.fixed_rows:
+            return self._get_cell_region(Coordinate(row, column or 0)).translate(
+                -self.scroll_offset
+            )
+        x = self._row_label_column_width + sum(
+            ordered.get_render_width(self) for ordered in self.ordered_columns[:column]
+        )
+        width = self.columns[column_key].get_render_width(self)
+        y = row + (self.header_height if self.show_header else 0)
+        return Region(x, y, width, 1).translate(-self.scroll_offset)
 
     def _evict_stale_cells(self) -> None:
         """Drop the cached renders of the changed cells, and the row lines joined from them
@@ -147,130 +158,6 @@ class TargetedDataTable(DataTable[CellType]):
         for row, column in cells:
             for kept in self._row_cells.get(row, {}).values():
                 kept.stale.add(column)
-
-    def _clear_caches(self) -> None:
-        super()._clear_caches()
-        self._row_lines.clear()
-        self._row_cells.clear()
-        self._row_styles.clear()
-
-    def _row_style(self, index: int, base_style: Any) -> Any:
-        """`_get_row_style`, remembered: it reads component styles (~0.1 ms a row) whose
-        answer changes only with the table's look, which clears this (`_clear_caches`)."""
-        kind = -1 if index < self.fixed_rows else (index % 2 if self.zebra_stripes else 2)
-        key = (kind, base_style, self._pseudo_class_state)
-        style = self._row_styles.get(key)
-        if style is None:
-            style = self._row_styles[key] = self._get_row_style(index, base_style)
-        return style
-
-    def _render_line_in_row(
-        self,
-        row_key: RowKey,
-        line_no: int,
-        base_style: Any,
-        cursor_location: Coordinate,
-        hover_location: Coordinate,
-    ) -> tuple[Any, Any]:
-        """DataTable's (fixed cells, scrollable cells) of one line of a row. With a row cursor
-        the row's cells are kept per look, and a changed cell is rendered again alone: a clock
-        ticking in every row on screen re-renders one cell per row, not every cell (and the
-        row's styles) of every row (~0.55 ms a row, measured)."""
-        index, cursor, hover = self._row_flags(row_key)
-        if (
-            index < 0  # the header
-            or self.cursor_type != "row"
-            or self.fixed_columns
-            or (self._labelled_row_exists and self.show_row_labels)
-        ):
-            return super()._render_line_in_row(
-                row_key, line_no, base_style, cursor_location, hover_location
-            )
-        look = (
-            line_no,
-            index,
-            self.size.width,
-            base_style,
-            cursor,
-            hover,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        looks = self._row_cells.get(row_key)
-        if looks is None:
-            if len(self._row_cells) >= ROWS_KEPT:
-                self._row_cells.clear()
-            looks = self._row_cells[row_key] = {}
-        kept = looks.get(look)
-        if kept is None:
-            if len(looks) >= LOOKS_KEPT:
-                looks.clear()
-            fixed, scrollable = super()._render_line_in_row(
-                row_key, line_no, base_style, cursor_location, hover_location
-            )
-            kept = looks[look] = _RowCells(fixed, list(scrollable))
-        elif kept.stale:
-            self._patch_cells(kept, index, line_no, base_style, cursor, hover)
-        return kept.fixed, kept.scrollable
-
-    def _patch_cells(
-        self, kept: _RowCells, index: int, line_no: int, base_style: Any, cursor: bool, hover: bool
-    ) -> None:
-        """Render the changed cells of a kept row line again, as DataTable renders a row's."""
-        row_style = self._row_style(index, base_style)
-        columns = self.ordered_columns
-        for column_key in kept.stale:
-            column = self._column_locations.get(column_key)
-            if column is None or column >= len(columns):
-                continue
-            width = columns[column].get_render_width(self)
-            cell = self._render_cell(index, column, row_style, width, cursor, hover)
-            kept.scrollable[column] = cell[line_no]
-        kept.stale.clear()
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Strip:
-        """DataTable's line, cached by whether the row cursor (or hover) is on its row rather
-        than by where the cursor is: with a row cursor a line shows nothing else of it."""
-        if self.cursor_type != "row":
-            return super()._render_line(y, x1, x2, base_style)
-        try:
-            row_key, _ = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        _, cursor, hover = self._row_flags(row_key)
-        key = (
-            y,
-            x1,
-            x2,
-            self.size.width,
-            cursor,
-            hover,
-            self.show_cursor,
-            self._show_hover_cursor,
-            base_style,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        lines = self._row_lines.get(row_key)
-        if lines is None:
-            if len(self._row_lines) >= ROWS_KEPT:
-                self._row_lines.clear()
-            lines = self._row_lines[row_key] = {}
-        line = lines.get(key)
-        if line is None:
-            if len(lines) >= LOOKS_KEPT:
-                lines.clear()
-            line = lines[key] = super()._render_line(y, x1, x2, base_style)
-        return line
-
-    def _row_flags(self, row_key: RowKey) -> tuple[int, bool, bool]:
-        """(the row's index, -1 for the header as DataTable numbers it; whether the cursor is
-        on it; whether the hover is): all a line shows of the cursor, with a row cursor."""
-        index = self._row_locations.get(row_key)
-        row = -1 if index is None else index
-        return row, self.cursor_coordinate.row == row, self.hover_coordinate.row == row
 
     def remove_rows(self, row_keys: list[str]) -> None:
         """`remove_row` for many rows at once. DataTable renumbers every row on each removal

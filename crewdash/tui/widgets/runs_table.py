@@ -251,6 +251,7 @@ class RunsTable(TargetedDataTable[Text]):
         self._viewport = (int(self.scroll_y), self.size.height)
         filtering = bool(parse_filter(self.filter_text)[0])
         due = math.inf
+        ticked: list[tuple[str, str, Text]] = []
         for local_id in self._visible_ids():
             run = self._records[local_id]
             if run.is_final:
@@ -263,7 +264,8 @@ class RunsTable(TargetedDataTable[Text]):
                 self._dirty.add(local_id)
                 continue
             self._cells[local_id]["elapsed"] = cell
-            self.update_cell(local_id, "elapsed", cell)
+            ticked.append((local_id, "elapsed", cell))
+        self.update_cells(ticked)  # one refresh for them all
         self.clock_due = max(due, now + self._tick_interval)
 
     def _apply_changes(self, now: float) -> None:
