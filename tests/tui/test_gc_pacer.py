@@ -27,8 +27,8 @@ class FakeGc:
             self.live = 1000  # a full collection: the frozen cycles are gone too
         return 0
 
-    def get_freeze_count(self) -> int:
-        return self.frozen
+    def get_objects(self) -> list[None]:
+        return [None] * (self.live - self.frozen)  # the unfrozen
 
 
 class Clock:
@@ -117,3 +117,20 @@ async def test_the_app_tells_its_pacer_about_keys_and_starts_it_only_on_a_real_t
         seen = app.gc_pacer._last_input
         await pilot.press("r")
         assert app.gc_pacer._last_input > seen
+
+
+def test_with_the_real_collector_the_survivors_of_a_tick_count_toward_max_growth() -> None:
+    clock = Clock()
+    pacer = GcPacer(period=60, idle=3, max_growth=10_000, clock=clock)
+    pacer.start()
+    try:
+        pacer.input_seen()  # busy: only growth can force a full collection
+        kept = [[n] for n in range(4_000)]  # lists are tracked by the collector
+        clock.now += 5
+        assert pacer.tick() is False  # ~4,000 frozen: under max_growth
+        kept += [[n] for n in range(8_000)]
+        clock.now += 5
+        assert pacer.tick() is True and pacer.full_collections == 1
+        assert len(kept) == 12_000
+    finally:
+        pacer.stop()
