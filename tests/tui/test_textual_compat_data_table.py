@@ -247,40 +247,44 @@ async def test_a_plain_cell_is_laid_out_without_rich_and_reads_as_stock() -> Non
     reads as the stock table's, with a row or a cell cursor on it, a hover, zebra stripes and
     a fixed column; a styled, wrapped or too wide one goes through Rich as before."""
     for app in (TwinApp(), CursorTwinApp()):
-        async with app.run_test(size=(60, 30)) as pilot:
-            targeted = app.query_one(TargetedDataTable)
-            stock = app.query_one("#stock", DataTable)
-            for table in (targeted, stock):
-                table.styles.height = 12
-                table.add_column("a", key="a", width=8)
-                table.add_column("b", key="b", width=8)
-                for n in range(12):
-                    table.add_row(Text(f"{n}m 0{n}s"), Text(f"b{n}"), key=f"r{n}")
-            app.set_focus(None)
-            await pilot.pause()
-            through_rich: list[tuple[int, int]] = []
-            original = DataTable._render_cell
+        await _plain_cells_read_as_stock(app)
 
-            def counting(
-                table: DataTable[Text], row: int, column: int, *args: object, **kwargs: object
-            ) -> object:
-                if table is targeted and row >= 0:
-                    through_rich.append((row, column))
-                return original(table, row, column, *args, **kwargs)  # type: ignore[arg-type]
 
-            DataTable._render_cell = counting  # type: ignore[assignment,method-assign]
-            try:
-                for step, value in enumerate(
-                    (Text("9m 59s"), Text("x" * 9), Text("bold", style="bold"), Text("1h 02m"))
-                ):
-                    for table in (targeted, stock):
-                        table.update_cell("r2", "a", value)
-                        table.update_cell("r3", "b", Text(f"{step}s"))
-                        table.move_cursor(row=step % 4 + 1, column=step % 2)
-                        table.hover_coordinate = Coordinate(step % 3 + 2, 1)
-                    await pilot.pause()
-                    assert _lines(targeted) == _lines(stock), (type(app).__name__, step)
-            finally:
-                DataTable._render_cell = original  # type: ignore[method-assign]
-            rich_rows = {row for row, _ in through_rich}
-            assert rich_rows == {2}, through_rich  # only the too wide and the styled cell
+async def _plain_cells_read_as_stock(app: App[None]) -> None:
+    async with app.run_test(size=(60, 30)) as pilot:
+        targeted = app.query_one(TargetedDataTable)
+        stock = app.query_one("#stock", DataTable)
+        for table in (targeted, stock):
+            table.styles.height = 12
+            table.add_column("a", key="a", width=8)
+            table.add_column("b", key="b", width=8)
+            for n in range(12):
+                table.add_row(Text(f"{n}m 0{n}s"), Text(f"b{n}"), key=f"r{n}")
+        app.set_focus(None)
+        await pilot.pause()
+        through_rich: list[tuple[int, int]] = []
+        original = DataTable._render_cell
+
+        def counting(
+            table: DataTable[Text], row: int, column: int, *args: object, **kwargs: object
+        ) -> object:
+            if table is targeted and row >= 0:
+                through_rich.append((row, column))
+            return original(table, row, column, *args, **kwargs)  # type: ignore[arg-type]
+
+        DataTable._render_cell = counting  # type: ignore[assignment,method-assign]
+        try:
+            for step, value in enumerate(
+                (Text("9m 59s"), Text("x" * 9), Text("bold", style="bold"), Text("1h 02m"))
+            ):
+                for table in (targeted, stock):
+                    table.update_cell("r2", "a", value)
+                    table.update_cell("r3", "b", Text(f"{step}s"))
+                    table.move_cursor(row=step % 4 + 1, column=step % 2)
+                    table.hover_coordinate = Coordinate(step % 3 + 2, 1)
+                await pilot.pause()
+                assert _lines(targeted) == _lines(stock), (type(app).__name__, step)
+        finally:
+            DataTable._render_cell = original  # type: ignore[method-assign]
+        rich_rows = {row for row, _ in through_rich}
+        assert rich_rows == {2}, through_rich  # only the too wide and the styled cell

@@ -1,19 +1,19 @@
-"""The async client's connection pools on plain asyncio streams (crewdash/aop/wire.py), against
-real sockets on loopback: answers, keep-alive reuse, and every way a connection fails becomes
-the client's usual error."""
+"""The async client's transport, h11 on plain asyncio streams (crewdash/aop/h11_transport.py,
+wire.py), against real sockets on loopback: answers, keep-alive reuse, and every way a
+connection fails becomes the client's usual error."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import httpcore
+import httpx
 import pytest
 
 from crewdash.aop import AsyncCrewClient, ConnectionFailedError, RequestTimeoutError, RetryPolicy
-from crewdash.aop.transports import AsyncSchemeTransport
-from crewdash.aop.wire import AsyncioBackend
+from crewdash.aop.h11_transport import AsyncH11Transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 STATUS = b'{"state": "RUNNING", "current_task": "t1"}'
@@ -53,12 +53,6 @@ def _client(url: str, read_timeout: float = 30.0) -> AsyncCrewClient:
     return AsyncCrewClient(url, "tok", retry=RetryPolicy.none(), read_timeout=read_timeout)
 
 
-def test_the_pool_runs_on_the_asyncio_backend() -> None:
-    pool = AsyncSchemeTransport()._pool("http")._pool
-    assert isinstance(pool, httpcore.AsyncConnectionPool)
-    assert isinstance(pool._network_backend, AsyncioBackend)
-
-
 async def test_answers_reuse_one_connection(serve: Callable[[Handler], Awaitable[str]]) -> None:
     connections = 0
 
@@ -78,6 +72,8 @@ async def test_answers_reuse_one_connection(serve: Callable[[Handler], Awaitable
         for _ in range(5):
             status = await client.status("k1")
             assert status.current_task == "t1"
+        assert isinstance(client._http, AsyncH11Transport)
+        assert client._http.connections_made == 1
     assert connections == 1
 
 
@@ -138,3 +134,114 @@ async def test_a_cut_connection_and_a_refused_one_fail_plainly(
     async with _client(f"http://127.0.0.1:{port}") as client:
         with pytest.raises(ConnectionFailedError):
             await client.status("k1")
+
+
+async def test_a_chunked_answer_and_a_posted_body_arrive_whole(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await _read_request(reader)
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        received.append(await reader.readexactly(length))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+            b'5\r\n{"kic\r\n11\r\nkoff_id": "k-42"}\r\n0\r\n\r\n'
+        )
+        await writer.drain()
+        writer.close()
+
+    async with _client(await serve(handler)) as client:
+        assert await client.kickoff({"topic": "é" * 3}) == "k-42"
+    assert b'"topic"' in received[0] and "é".encode() in received[0]
+
+
+async def test_a_connection_the_server_will_close_or_kept_too_long_is_not_reused(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        n = 0
+        while True:
+            try:
+                await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            n += 1
+            writer.write(_answer(STATUS, close=n == 2))  # the second answer says "close"
+            await writer.drain()
+        writer.close()
+
+    now = [100.0]
+    transport = AsyncH11Transport(_no_tls, keepalive_expiry=5.0, clock=lambda: now[0])
+    client = AsyncCrewClient(
+        await serve(handler), "tok", retry=RetryPolicy.none(), transport=transport
+    )
+    async with client:
+        await client.status("k1")
+        await client.status("k2")  # "Connection: close": the next needs a new connection
+        assert transport.connections_made == 1
+        await client.status("k3")
+        assert transport.connections_made == 2
+        now[0] += 5.1  # idle past keepalive_expiry
+        await client.status("k4")
+        assert transport.connections_made == 3
+    assert connections == 3
+
+
+async def test_a_cancelled_request_leaves_no_half_read_connection_behind(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    slow = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            if not slow.is_set():
+                slow.set()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")  # then stalls
+            else:
+                writer.write(_answer(STATUS))
+            await writer.drain()
+        writer.close()
+
+    async with _client(await serve(handler)) as client:
+        poll = asyncio.create_task(client.status("k1"))
+        await slow.wait()
+        await asyncio.sleep(0.05)  # the first byte of the answer arrives, the rest never does
+        poll.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await poll
+        assert (await client.status("k2")).current_task == "t1"  # on a new connection
+        assert isinstance(client._http, AsyncH11Transport)
+        assert client._http.connections_made == 2
+
+
+async def test_garbage_for_an_answer_and_a_foreign_scheme_fail_plainly(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"SMTP ready\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with _client(await serve(handler)) as client:
+        with pytest.raises(ConnectionFailedError) as caught:
+            await client.status("k1")
+    assert "tok" not in str(caught.value)
+    transport = AsyncH11Transport(_no_tls)
+    with pytest.raises(httpx.UnsupportedProtocol):
+        await transport.handle_async_request(httpx.Request("GET", "ftp://127.0.0.1/x"))
+
+
+def _no_tls() -> ssl.SSLContext:
+    raise AssertionError("a plain-HTTP crew must not make a TLS context")
