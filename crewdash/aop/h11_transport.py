@@ -18,6 +18,7 @@ callers bound their own concurrency (the monitor's cap on requests in flight, a 
 
 from __future__ import annotations
 
+import logging
 import ssl
 import time
 from collections.abc import Callable
@@ -26,7 +27,10 @@ import h11
 import httpcore
 import httpx
 
+from crewdash.aop.redact import describe_url
 from crewdash.aop.wire import AsyncioBackend, AsyncioStream
+
+log = logging.getLogger(__name__)
 
 _READ = 64 * 1024
 #: httpcore's errors (raised by wire.py's streams) as the httpx ones the client classifies
@@ -107,6 +111,8 @@ class AsyncH11Transport(httpx.AsyncBaseTransport):
                 raise _as_httpx(exc) from exc
             raise
         await self._give_back(origin, connection)
+        if log.isEnabledFor(logging.DEBUG):  # (the URL without credentials; never a header)
+            log.debug("%s %s: %d", request.method, describe_url(str(url)), response.status_code)
         return response
 
     async def _take(self, origin: tuple[bytes, bytes, int]) -> _Connection | None:

@@ -10,9 +10,9 @@ class MonitorSettings:
     max_in_flight: int = 16  # the global cap on status requests in flight
     # Concurrency only hides the server's latency: the client's own work per request is
     # about `request_cost` seconds of CPU, so more than latency / request_cost requests in
-    # flight add no throughput, only connections whose upkeep costs CPU on every request
-    # (httpcore's pool scans all of them). The cap in force follows the lowest latency seen
-    # lately, between these bounds.
+    # flight add no throughput, only connections (each a socket here and on the server, made
+    # and kept alive for nothing). The cap in force follows the lowest latency seen lately,
+    # between these bounds.
     min_in_flight: int = 4
     request_cost: float = 0.001
     latency_window: float = 5.0  # seconds over which that lowest latency is taken
