@@ -122,6 +122,23 @@ async def test_status_current_route_is_learnt(clock):
     assert c.status_route is StatusRoute.CURRENT
 
 
+async def test_a_run_polled_again_reuses_its_parsed_url_and_the_kept_urls_are_bounded(
+    clock, monkeypatch
+):
+    from crewdash.aop import calls, protocol
+
+    server = Server({f"{P}/status/k1": json_response(200, {"status": "pending"})})
+    c = client(server, clock)
+    for _ in range(3):
+        await c.status("k1")
+    assert [str(r.url) for r in server.requests] == [f"https://crew.example.com{P}/status/k1"] * 3
+    assert list(c._parsed) == [f"https://crew.example.com{P}/status/k1"]  # parsed once
+    monkeypatch.setattr(protocol, "_URLS_KEPT", 4)
+    for n in range(10):
+        c._request(calls.status_call(StatusRoute.CURRENT, f"k{n}"))
+    assert 1 <= len(c._parsed) <= 4
+
+
 @pytest.mark.parametrize("refusal", [404, 405])
 async def test_status_falls_back_to_the_legacy_route_and_remembers_it(clock, refusal):
     server = Server(
