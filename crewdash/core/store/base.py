@@ -83,6 +83,13 @@ class StoreBase:
                 raise
             conn.execute("COMMIT")
 
+    def _write_lock_held(self) -> bool:
+        """Whether this connection holds the database's write lock: every transaction here
+        begins IMMEDIATE (`_write`), so one that is open (a batch's, after its first write)
+        has it, and no other process can write until it ends."""
+        with self._lock:
+            return self._db().in_transaction
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Every write inside in one transaction: one commit (one fsync at FULL) instead of one

@@ -63,12 +63,13 @@ class RunsMixin(StoreBase):
         the record's `updated_at` (a poller that saw nothing change); it dates the run's end
         when the server does not (see `_finished_at`)."""
         with self._lock:
+            held = self._write_lock_held()  # then nobody can write between the read and ours
             old = self._run_in(self._db(), local_id)
             new = _apply_status(old, status, at, seen_at)
             if _observed(new) == _observed(old):
                 return old, False
             with self._write() as conn:
-                current = self._run_in(conn, local_id)
+                current = old if held else self._run_in(conn, local_id)
                 if current != old:  # another process wrote since the read above
                     old, again = current, _reapplied(current, status, at, seen_at)
                     if again is None:

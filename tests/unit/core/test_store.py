@@ -337,3 +337,35 @@ def test_unknown_rows_have_no_finished_at_and_adoption_clears_the_error(store: R
     assert adopted.finished_at is None and not adopted.is_final
     assert store.list_runs(phases=[KickoffPhase.ACCEPTED]) == [adopted]
     assert store.list_runs(phases=[KickoffPhase.UNKNOWN]) == []
+
+
+def test_a_status_write_rereads_its_row_only_while_another_process_could_write(
+    tmp_path: Path,
+) -> None:
+    """`record_status` reads the row again inside its write transaction (another process may
+    have written since its first read), except when its batch already holds the write lock:
+    then nobody could have."""
+    store = RunStore.open(tmp_path / "runs.sqlite3")
+    try:
+        ids = [
+            store.mark_accepted(
+                store.create_intent("c", {}, f"rq{n}", {}).local_id, f"k{n}"
+            ).local_id
+            for n in range(3)
+        ]
+        reads: list[str] = []
+        store._db().set_trace_callback(
+            lambda sql: reads.append(sql) if sql.startswith("SELECT * FROM runs") else None
+        )
+        running = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="t1")
+        store.record_status(ids[0], running, at=1.0)
+        assert len(reads) == 2  # read, then read again under the lock
+        reads.clear()
+        with store.batch():
+            store.record_status(ids[1], running, at=2.0)  # begins the batch's transaction
+            store.record_status(ids[2], running, at=2.0)  # the lock is held: no second read
+        assert len(reads) == 3
+        store._db().set_trace_callback(None)
+        assert [store.get(i).current_task for i in ids] == ["t1"] * 3  # type: ignore[union-attr]
+    finally:
+        store.close()
