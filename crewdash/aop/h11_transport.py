@@ -42,8 +42,7 @@ _AS_HTTPX: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (httpcore.ReadError, httpx.ReadError),
     (httpcore.WriteError, httpx.WriteError),
 )
-
-
+#: what a connection's failure raises below (to be raised again as httpx's, `_as_httpx`)
 _WIRE_ERRORS = (httpcore.NetworkError, httpcore.TimeoutException, h11.ProtocolError)
 
 
@@ -105,9 +104,7 @@ class AsyncH11Transport(httpx.AsyncBaseTransport):
             response = await self._exchange(connection, request, timeouts)
         except BaseException as exc:  # cut, timed out or cancelled mid-answer: never reused
             await connection.close()
-            if isinstance(
-                exc, (httpcore.NetworkError, httpcore.TimeoutException, h11.ProtocolError)
-            ):
+            if isinstance(exc, _WIRE_ERRORS):
                 raise _as_httpx(exc) from exc
             raise
         await self._give_back(origin, connection)

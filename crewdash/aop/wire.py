@@ -1,4 +1,4 @@
-"""httpcore's network streams on plain asyncio, for the async client's connection pools.
+"""httpcore's network streams on plain asyncio: the async client's connections (h11_transport.py).
 
 httpcore's default async backend goes through anyio: every write awaits an extra turn of the
 event loop, every read arms a cancel scope, and before each request the pool asks every idle
