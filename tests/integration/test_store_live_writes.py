@@ -3,6 +3,7 @@ a real second process writes in the gap between `record_status`'s read and its w
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -81,5 +82,93 @@ def test_a_status_applies_to_the_row_another_process_just_wrote(tmp_path: Path) 
         assert record.error == "said elsewhere" and record.completed_tasks == 1
         assert record.current_task == "second"
         assert [h.at for h in store.history(rec.local_id)] == [1.0, 4.5, 6.0]
+    finally:
+        store.close()
+
+
+_WAITS_FOR_THE_LOCK = """
+import sys
+from crewdash.aop.models import Progress, RunState, RunStatus
+from crewdash.core.store.database import RunStore
+store = RunStore.open(sys.argv[1], busy_timeout=30.0)
+def trace(sql):
+    if sql == "BEGIN IMMEDIATE":
+        print("waiting", flush=True)  # read done; now the write waits for the lock
+store._db().set_trace_callback(trace)
+status = RunStatus(state=RunState.RUNNING, raw_state="running", error="said elsewhere",
+                   progress=Progress(1, 2))
+store.record_status(sys.argv[2], status, at=7.0)
+store.close()
+"""
+
+_HOLDS_THE_LOCK_THEN_DIES = """
+import sys, time
+from crewdash.aop.models import RunState, RunStatus
+from crewdash.core.store.database import RunStore
+store = RunStore.open(sys.argv[1])
+with store.batch():
+    status = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="never")
+    store.record_status(sys.argv[2], status, at=3.0)
+    print("holding", flush=True)
+    time.sleep(600)  # SIGKILLed here, the batch never committed
+"""
+
+
+def test_a_batch_holding_the_lock_skips_its_reread_and_the_waiting_process_applies_after(
+    tmp_path: Path,
+) -> None:
+    """The monitor's batch writes a second run while it holds the write lock (no second read:
+    nobody can write meanwhile). A real second process read that run before and waits for the
+    lock; once the batch commits it reads again and applies its status on top: both stay."""
+    store = RunStore.open(tmp_path / "runs.sqlite3")
+    try:
+        first, second = (
+            store.mark_accepted(store.create_intent("c", {}, f"rq{n}", {}).local_id, f"k{n}")
+            for n in range(2)
+        )
+        running = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="t1")
+        with store.batch():
+            store.record_status(first.local_id, running, at=5.0)  # the batch takes the lock
+            other = subprocess.Popen(
+                [sys.executable, "-c", _WAITS_FOR_THE_LOCK, str(store.path), second.local_id],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert other.stdout is not None
+            assert other.stdout.readline().strip() == "waiting"
+            later = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="second")
+            store.record_status(second.local_id, later, at=6.0)
+        assert other.wait(timeout=60) == 0
+        stored = store.get(second.local_id)
+        assert stored is not None
+        # the other process's observation is the later one: its progress and error stand
+        assert stored.error == "said elsewhere" and stored.completed_tasks == 1
+        history = [(h.at, h.current_task) for h in store.history(second.local_id)]
+        assert history == [(6.0, "second"), (7.0, None)]  # the batch's change kept under it
+    finally:
+        store.close()
+
+
+def test_a_process_killed_inside_its_batch_leaves_nothing_and_locks_nothing(
+    tmp_path: Path,
+) -> None:
+    """A watcher SIGKILLed while its batch holds the write lock: its uncommitted status is
+    gone, and the next process writes at once (the OS released the lock with the process)."""
+    store = RunStore.open(tmp_path / "runs.sqlite3")
+    try:
+        rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}).local_id, "k")
+        dying = subprocess.Popen(
+            [sys.executable, "-c", _HOLDS_THE_LOCK_THEN_DIES, str(store.path), rec.local_id],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert dying.stdout is not None
+        assert dying.stdout.readline().strip() == "holding"
+        dying.send_signal(signal.SIGKILL)
+        assert dying.wait(timeout=30) == -signal.SIGKILL
+        running = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="t1")
+        record, changed = store.record_status(rec.local_id, running, at=4.0)
+        assert changed and record.current_task == "t1"
+        assert [(h.at, h.current_task) for h in store.history(rec.local_id)] == [(4.0, "t1")]
     finally:
         store.close()
