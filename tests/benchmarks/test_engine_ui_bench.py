@@ -68,15 +68,6 @@ MISS = 5.0  # seconds: a key not shown by then counts as this
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Sim]:
-    server = Sim(tmp_path)
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture
 def spawned() -> Iterator[list[PtyApp]]:
     """Every app a test starts is killed at teardown, whatever happened."""
     apps: list[PtyApp] = []

@@ -18,8 +18,7 @@ import os
 import statistics
 import time
 import tomllib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpcore
 import httpx
@@ -52,15 +51,6 @@ TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
     "h11": AsyncSchemeTransport,
     "httpcore": _httpcore_pool,
 }
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Sim]:
-    server = Sim(tmp_path)
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 async def _ms_per_call(url: str, token: str, transport: httpx.AsyncBaseTransport) -> float:
