@@ -197,7 +197,7 @@ async def test_a_connection_the_server_will_close_or_kept_too_long_is_not_reused
 async def test_a_cancelled_request_leaves_no_half_read_connection_behind(
     serve: Callable[[Handler], Awaitable[str]],
 ) -> None:
-    slow = asyncio.Event()
+    partial = asyncio.Event()  # the first answer's head and one byte are sent
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
@@ -205,18 +205,18 @@ async def test_a_cancelled_request_leaves_no_half_read_connection_behind(
                 await _read_request(reader)
             except asyncio.IncompleteReadError:
                 break
-            if not slow.is_set():
-                slow.set()
+            if not partial.is_set():
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")  # then stalls
+                await writer.drain()
+                partial.set()
             else:
                 writer.write(_answer(STATUS))
-            await writer.drain()
+                await writer.drain()
         writer.close()
 
     async with _client(await serve(handler)) as client:
         poll = asyncio.create_task(client.status("k1"))
-        await slow.wait()
-        await asyncio.sleep(0.05)  # the first byte of the answer arrives, the rest never does
+        await partial.wait()  # the rest of the answer never comes
         poll.cancel()
         with pytest.raises(asyncio.CancelledError):
             await poll
