@@ -52,6 +52,7 @@ from crewdash.tui.notify import Notifier
 from crewdash.tui.run_actions import RunActions
 from crewdash.tui.run_marks import RunMarks
 from crewdash.tui.textual_compat import (
+    crop_partial_updates,
     guard_option_list_paging,
     prune_footer_watchers,
     write_to_terminal,
@@ -109,6 +110,7 @@ class CrewdashApp(EngineEventsApp):
         if read_only:
             self.sub_title = self.READ_ONLY_SUB_TITLE
         guard_option_list_paging()  # see textual_compat: a Textual 8.2 defect ended the app
+        crop_partial_updates()  # see textual_compat: a clock tick wrote whole rows
         self.engine = engine
         self.now = now
         self.config_path = config_path

@@ -32,6 +32,7 @@ def test_the_app_methods_crewdash_overrides_exist_with_the_expected_signatures()
         "Footer._bindings_ready",
         "DOMNode.__watchers",
         "textual.widgets._text_area",
+        "ChopsUpdate.render_segments",
     }
 
 

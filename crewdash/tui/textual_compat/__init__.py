@@ -17,13 +17,18 @@ pyproject.toml), so an upgrade that changes one fails loudly there; nothing here
   by the random-key soak). Until the lines exist there is nothing to page through.
 - `loaded_text_area_type` (widgets.py): TextArea's class from its private module, without
   importing it.
+- `crop_partial_updates` (updates.py): Textual 8.2 writes a changed span of a line from the
+  left edge of the widget it is in; a clock ticking far into the runs table rewrote every row
+  on screen up to its clock each second. Patched to write the span only.
 - `TargetedDataTable` (data_table.py, imported from there): DataTable's render caches, row
-  index and focus handling, rewritten so a frame costs what changed (the runs table).
+  index and focus handling, rewritten so a frame costs what changed (the runs table); with
+  row_cursor_table.py and plain_cells.py.
 """
 
 from __future__ import annotations
 
 from crewdash.tui.textual_compat.app import CrashReporting, write_to_terminal
+from crewdash.tui.textual_compat.updates import crop_partial_updates
 from crewdash.tui.textual_compat.widgets import (
     TEXT_AREA_MODULE,
     footer_bindings_ready,
@@ -42,6 +47,7 @@ HOOKED = (
     "Footer._bindings_ready",
     "DOMNode.__watchers",
     TEXT_AREA_MODULE,
+    "ChopsUpdate.render_segments",
     # and data_table.DATA_TABLE_INTERNALS (that module loads with the runs table, not here:
     # DataTable's import would cost the app's start-up)
 )
@@ -50,6 +56,7 @@ __all__ = [
     "HOOKED",
     "TEXT_AREA_MODULE",
     "CrashReporting",
+    "crop_partial_updates",
     "footer_bindings_ready",
     "guard_option_list_paging",
     "loaded_text_area_type",
