@@ -89,3 +89,15 @@ async def test_a_filter_that_hides_many_rows_keeps_the_others_in_order(tmp_path:
         table.set_filter("")
         await pilot.pause()
         assert visible_ids(table) == [f"l{i}" for i in range(RUNS)]
+
+
+async def test_more_runs_than_fit_scroll_down_only_and_every_column_shows(tmp_path: Path) -> None:
+    """At 120x36 the columns fit beside the vertical scrollbar: no horizontal scrollbar takes
+    the last row (it did for one cell, with a scrollbar two cells wide)."""
+    async with dashboard(tmp_path, many_runs()) as (pilot, app):
+        table = app.main_screen.runs
+        await pilot.pause()
+        assert app.size == (120, 36)
+        vertical, horizontal = table.scrollbars_enabled
+        assert vertical and not horizontal
+        assert table.virtual_size.width <= table.scrollable_content_region.width
