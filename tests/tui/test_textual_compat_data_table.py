@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.cache import LRUCache
@@ -13,6 +14,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
+from textual.widgets.data_table import ColumnKey
 
 from crewdash.tui.textual_compat.data_table import DATA_TABLE_INTERNALS, TargetedDataTable
 
@@ -31,6 +33,10 @@ def test_every_internal_is_on_a_stock_data_table_with_the_expected_type() -> Non
     assert isinstance(table._data, dict) and isinstance(table._updated_cells, set)
     assert isinstance(table._update_count, int)
     assert isinstance(table._require_update_dimensions, bool)
+    assert table._y_offsets == []  # per line of rows (row key, line in the row): `_Frame`
+    assert "(row.key, y) for y in range(row.height)" in inspect.getsource(
+        DataTable._y_offsets.fget  # type: ignore[attr-defined]
+    )
 
 
 def test_the_stock_methods_still_do_what_the_targeted_ones_replace() -> None:
@@ -142,7 +148,7 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
         assert _lines(targeted) == _lines(stock)
         rng = random.Random(3)
         for step in range(60):
-            move = rng.choice(("down", "up", "update", "tick", "hover", "remove"))
+            move = rng.choice(("down", "up", "update", "tick", "hover", "remove", "scroll"))
             for table in (targeted, stock):
                 if move == "down":
                     table.action_cursor_down()
@@ -155,8 +161,11 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
                 elif move == "tick":  # a clock in every row on screen, as the runs table's
                     for row in list(table.rows)[:12]:
                         table.update_cell(row, "a", Text(f"{row.value} {step}s"))
-                elif move == "hover":
+                elif move == "hover":  # as after the mouse moved over the table
+                    table._show_hover_cursor = True
                     table.hover_coordinate = table.hover_coordinate._replace(row=step % 9)
+                elif move == "scroll":  # lines below the header come from further down
+                    table.scroll_to(y=step % 23, animate=False)
                 elif step % 20 == 0:  # a few removals, several rows at once
                     gone = [f"r{n}" for n in range(step, step + 9)]
                     if isinstance(table, TargetedDataTable):
@@ -168,13 +177,13 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
             assert _lines(targeted) == _lines(stock), (step, move)
 
         rendered: list[object] = []
-        original = targeted._render_line_in_row
+        original = targeted._kept_cells  # asked for a row's cells when its line is not kept
 
         def counting(row_key: object, *args: object, **kwargs: object) -> object:
             rendered.append(row_key)
             return original(row_key, *args, **kwargs)  # type: ignore[arg-type]
 
-        targeted._render_line_in_row = counting  # type: ignore[method-assign]
+        targeted._kept_cells = counting  # type: ignore[method-assign]
         targeted.move_cursor(row=2)
         targeted._clear_caches()  # (the loop above cached lines of both states of some rows)
         targeted.refresh()  # every line, as a frame repainting rows far apart renders them
@@ -189,7 +198,7 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
 
 async def test_a_clock_tick_renders_only_the_changed_cell_of_each_row() -> None:
     """A row cursor's rows keep their cells: a changed cell is rendered again alone, the
-    row's other cells are not asked for again (`_render_line_in_row`)."""
+    row's other cells are not asked for again (`_kept_cells`)."""
     app = TwinApp()
     async with app.run_test(size=(60, 30)) as pilot:
         table = app.query_one(TargetedDataTable)
@@ -288,3 +297,84 @@ async def _plain_cells_read_as_stock(app: App[None]) -> None:
             DataTable._render_cell = original  # type: ignore[method-assign]
         rich_rows = {row for row, _ in through_rich}
         assert rich_rows == {2}, through_rich  # only the too wide and the styled cell
+
+
+async def test_a_changed_cell_repaints_where_data_table_places_it() -> None:
+    """`update_cells` works out each column's place once a call (`_column_places`): the region
+    it repaints is DataTable's own for that cell (`_get_cell_region`), scrolled or not, with a
+    row label column or none; else the terminal would show the old clock."""
+    app = TwinApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        table = app.query_one(TargetedDataTable)
+        table.styles.height = 8
+        for key, width in (("a", 7), ("b", 3), ("c", 12)):
+            table.add_column(key, key=key, width=width)
+        for n in range(30):
+            label = Text(f"L{n}") if n == 5 else None
+            table.add_row(Text(f"a{n}"), Text("b"), Text(f"{n}s"), key=f"r{n}", label=label)
+        await pilot.pause()
+        for scroll in (0, 11):
+            table.scroll_to(y=scroll, animate=False)
+            await pilot.pause()
+            places = table._column_places()
+            for row in range(scroll, scroll + 6):
+                for column, column_key in enumerate(("a", "b", "c")):
+                    row_key = table.coordinate_to_cell_key(Coordinate(row, column)).row_key
+                    expected = table._get_cell_region(Coordinate(row, column))
+                    found = table._cell_region_on_screen(
+                        row_key, row, ColumnKey(column_key), places
+                    )
+                    assert found == expected.translate(-table.scroll_offset), (scroll, row)
+
+
+async def test_the_cell_key_index_stays_bounded_and_still_finds_a_changed_cells_renders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A changed cell's renders are found through an index of the cell cache's keys
+    (`_drop_cell_renders`), made again from the cache past CELL_KEYS_KEPT notes: a night of
+    cursor moves does not grow it, and what it drops is every render of the changed cell."""
+    from crewdash.tui.textual_compat import plain_cells
+
+    monkeypatch.setattr(plain_cells, "CELL_KEYS_KEPT", 40)
+    app = TwinApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        table = app.query_one(TargetedDataTable)
+        table.add_column("a", key="a")
+        table.add_column("b", key="b")
+        for n in range(20):
+            table.add_row(Text(f"row {n}"), Text(f"{n}s"), key=f"r{n}")
+        for n in range(30):  # each move renders the two rows it touches in a new look
+            table.move_cursor(row=n % 20)
+            await pilot.pause()
+        noted = sum(len(keys) for keys in table._cell_keys.values())
+        assert noted <= len(table._cell_render_cache) + 40
+        assert any(k[0] == "r3" and k[1] == "b" for k in table._cell_render_cache.keys())  # noqa: SIM118
+        table.update_cell("r3", "b", Text("4s"))
+        table._evict_stale_cells()
+        left = [k for k in table._cell_render_cache.keys() if k[0] == "r3" and k[1] == "b"]  # noqa: SIM118
+        assert left == []
+
+
+async def test_a_table_narrower_than_its_columns_reads_as_stock() -> None:
+    """The columns overflow the table (`_Frame.fits` false): lines are cut to its width as
+    DataTable cuts them, before and after a tick."""
+    app = TwinApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        targeted = app.query_one(TargetedDataTable)
+        stock = app.query_one("#stock", DataTable)
+        for table in (targeted, stock):
+            table.styles.width = 13
+            table.styles.height = 6
+            table.add_column("a", key="a", width=8)
+            table.add_column("b", key="b", width=8)
+            for n in range(8):
+                table.add_row(Text(f"{n}s"), Text(f"b{n}"), key=f"r{n}")
+        app.set_focus(None)
+        await pilot.pause()
+        assert _lines(targeted) == _lines(stock)
+        for table in (targeted, stock):
+            for n in range(8):
+                table.update_cell(f"r{n}", "b", Text(f"{n + 1}m 0{n}s"))
+        await pilot.pause()
+        assert _lines(targeted) == _lines(stock)
+        assert targeted._new_frame() is not None and not targeted._new_frame().fits  # type: ignore[union-attr]

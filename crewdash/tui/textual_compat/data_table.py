@@ -32,9 +32,10 @@ from crewdash.tui.textual_compat.row_cursor_table import RowCursorTable
 
 CellType = TypeVar("CellType")
 
-#: every private attribute of DataTable used here and in row_cursor_table.py (the test checks
-#: each one is there): the render caches keyed (row key, column key, ...) for cells, (row key,
-#: ...) for row lines, (update count, row index) for a row's renderables, and the per-line one
+#: every private attribute of DataTable used here, in row_cursor_table.py and plain_cells.py
+#: (the test checks each one is there): the render caches keyed (row key, column key, ...) for
+#: cells, (row key, ...) for row lines, (update count, row index) for a row's renderables, and
+#: the per-line one
 DATA_TABLE_INTERNALS = (
     "_cell_render_cache",
     "_row_render_cache",
@@ -62,6 +63,7 @@ DATA_TABLE_INTERNALS = (
     "_get_cell_region",  # (coordinate) -> the cell's region in the table's virtual size
     "_row_label_column_width",
     "_get_styles_to_render_cell",  # (header?, label?, fixed?, hover, cursor, ...) -> styles
+    "_y_offsets",  # per line of rows: (row key, line in the row), as `_get_offsets` reads it
 )
 
 
@@ -108,6 +110,7 @@ class TargetedDataTable(RowCursorTable[CellType]):
         regions: list[Region] = []
         top = int(self.scroll_y)
         bottom = top + self.size.height
+        places: dict[ColumnKey, tuple[int, int]] | None = None  # worked out once a call
         for row_key, column_key, value in changes:
             row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
             column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
@@ -118,33 +121,45 @@ class TargetedDataTable(RowCursorTable[CellType]):
             row = self._row_locations.get(row_key)
             # a cell off screen is evicted before the next render and painted when scrolled to
             if repaint and row is not None and top - 1 <= row <= bottom:
-                regions.append(self._cell_region_on_screen(row_key, row, column_key))
+                places = places or self._column_places()
+                regions.append(self._cell_region_on_screen(row_key, row, column_key, places))
         if regions:
             self.refresh(*regions)
 
-    def _cell_region_on_screen(self, row_key: RowKey, row: int, column_key: ColumnKey) -> Region:
+    def _column_places(self) -> dict[ColumnKey, tuple[int, int]]:
+        """Each column's (x, width) in a line of the table, as DataTable lays them out."""
+        places: dict[ColumnKey, tuple[int, int]] = {}
+        x = self._row_label_column_width
+        for column in self.ordered_columns:
+            width = column.get_render_width(self)
+            places[column.key] = (x, width)
+            x += width
+        return places
+
+    def _cell_region_on_screen(
+        self,
+        row_key: RowKey,
+        row: int,
+        column_key: ColumnKey,
+        places: dict[ColumnKey, tuple[int, int]],
+    ) -> Region:
         """Where a cell is in the widget, as `refresh_coordinate` finds it; for a row one line
         high without DataTable summing the heights of every row above it."""
-        column = self._column_locations.get(column_key)
-        if column is None or self.rows[row_key].height != 1 or self.fixed_rows:
+        place = places.get(column_key)
+        if place is None or self.rows[row_key].height != 1 or self.fixed_rows:
+            column = self._column_locations.get(column_key)
             return self._get_cell_region(Coordinate(row, column or 0)).translate(
                 -self.scroll_offset
             )
-        x = self._row_label_column_width + sum(
-            ordered.get_render_width(self) for ordered in self.ordered_columns[:column]
-        )
-        width = self.columns[column_key].get_render_width(self)
         y = row + (self.header_height if self.show_header else 0)
-        return Region(x, y, width, 1).translate(-self.scroll_offset)
+        return Region(place[0], y, place[1], 1).translate(-self.scroll_offset)
 
     def _evict_stale_cells(self) -> None:
         """Drop the cached renders of the changed cells, and the row lines joined from them
         (cheap to join again: the row's other cells stay cached)."""
         cells, self._stale_cells = self._stale_cells, set()
         rows = {row for row, _ in cells}
-        cell_cache = self._cell_render_cache
-        for cell_key in [k for k in cell_cache.keys() if (k[0], k[1]) in cells]:  # noqa: SIM118
-            cell_cache.discard(cell_key)
+        self._drop_cell_renders(cells)
         row_cache = self._row_render_cache
         for row_key in [k for k in row_cache.keys() if k[0] in rows]:  # noqa: SIM118 (not a dict)
             row_cache.discard(row_key)

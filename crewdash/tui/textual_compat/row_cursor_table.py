@@ -5,9 +5,11 @@ frame that repainted rows changed far apart (the compositor renders every line b
 them) rebuilt every one of them (~30 ms with 30 rows on screen: the tail of key-to-screen
 with 2,000 live runs). Here, with a row cursor, a line is kept per (row, whether the cursor
 or the hover is on it); a row's cells are kept per look and a changed cell is rendered again
-alone; a one-line plain-text cell (a clock) is laid out without Rich; and the table's style
-is read once a frame, not once a line. Its caches are emptied with DataTable's
-(`_clear_caches`); `TargetedDataTable` (data_table.py) evicts a changed row's entries.
+alone (a plain one, a clock, without Rich: `PlainCellTable`, plain_cells.py); and what every
+line is rendered with (the table's style, the cursor, the column widths, the row under each
+line) is read once a frame (`_Frame`), not once a line. Its caches are emptied with
+DataTable's (`_clear_caches`); `TargetedDataTable` (data_table.py) evicts a changed row's
+entries.
 
 It rewrites DataTable internals of Textual 8.2 (pinned in pyproject.toml), each listed in
 data_table.DATA_TABLE_INTERNALS and checked by tests/tui/test_textual_compat_data_table.py,
@@ -17,21 +19,42 @@ which also renders a stock DataTable beside it line for line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, TypeVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.strip import Strip
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
+
+from crewdash.tui.textual_compat.plain_cells import PlainCellTable
 
 CellType = TypeVar("CellType")
 
 ROWS_KEPT = 512  # rows whose lines and cells are kept per look, then start again
 LOOKS_KEPT = 8  # looks kept per row (cursor on or off, hover, older update counts)
+
+
+Kept = TypeVar("Kept")
+
+
+def _looks(cache: dict[RowKey, dict[Any, Kept]], row_key: RowKey) -> dict[Any, Kept]:
+    """What `cache` keeps of a row, per look (all rows are let go past ROWS_KEPT)."""
+    looks = cache.get(row_key)
+    if looks is None:
+        if len(cache) >= ROWS_KEPT:
+            cache.clear()
+        looks = cache[row_key] = {}
+    return looks
+
+
+def _keep(looks: dict[Any, Kept], key: Any, value: Kept) -> Kept:
+    """Keep `value` as a row's look `key` (its other looks are let go past LOOKS_KEPT)."""
+    if len(looks) >= LOOKS_KEPT:
+        looks.clear()
+    looks[key] = value
+    return value
 
 
 @dataclass(slots=True)
@@ -43,9 +66,32 @@ class _RowCells:
     fixed: Any
     scrollable: list[Any]
     stale: set[ColumnKey] = field(default_factory=set)
+    # the scrollable cells' segments simplified one by one, as a line is (no two cells share a
+    # style: each carries its row and column), once a `_Frame` joined them
+    simple: list[list[Segment]] | None = None
 
 
-class RowCursorTable(DataTable[CellType]):
+@dataclass(slots=True)
+class _Frame:
+    """What every line of one frame is rendered with, read once (`render_lines`): reading
+    DataTable's reactives and laying out its columns for each line was most of a line's cost."""
+
+    style: Style  # the table's
+    width: int
+    x1: int  # horizontal scroll: the line's cells x1..x2
+    x2: int
+    scroll_y: int
+    header: int  # lines of header on screen, at the top
+    cursor_row: int
+    hover_row: int
+    y_offsets: list[tuple[RowKey, int]]  # per line of rows: (row key, line in the row)
+    widths: dict[ColumnKey, int]  # each column's rendered width
+    fits: bool  # the cells and the padding after them are exactly the line (no crop, no pad)
+    # the look every kept line and cell of this frame shares (part of their cache keys)
+    look: tuple[Any, ...]
+
+
+class RowCursorTable(PlainCellTable[CellType]):
     """DataTable whose row-cursor lines and cells are kept per row and patched cell by cell."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -57,16 +103,52 @@ class RowCursorTable(DataTable[CellType]):
         # its cells' segments, patched cell by cell (see `_render_line_in_row`)
         self._row_cells: dict[RowKey, dict[tuple[Any, ...], _RowCells]] = {}
         self._row_styles: dict[tuple[Any, ...], Any] = {}  # see `_row_style`
-        self._frame_style: Any = None  # the table's style while it renders (`render_line`)
+        self._frame: _Frame | None = None  # while it renders with a row cursor (`render_line`)
         super().__init__(**kwargs)
 
     def render_lines(self, crop: Any) -> list[Strip]:
         self._pseudo_class_state = self.get_pseudo_class_state()  # as DataTable's render_lines
-        self._frame_style = self.rich_style
+        self._frame = self._new_frame()
         try:
             return super().render_lines(crop)
         finally:
-            self._frame_style = None
+            self._frame = None
+
+    def _new_frame(self) -> _Frame | None:
+        """This frame's `_Frame`, or None where DataTable's own way renders every line: no row
+        cursor, fixed rows or columns, row labels shown."""
+        if (
+            self.cursor_type != "row"
+            or self.fixed_rows
+            or self.fixed_columns
+            or (self._labelled_row_exists and self.show_row_labels)
+        ):
+            return None
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        style = self.rich_style
+        widths = {column.key: column.get_render_width(self) for column in self.columns.values()}
+        return _Frame(
+            style=style,
+            width=width,
+            x1=scroll_x,
+            x2=scroll_x + width,
+            scroll_y=scroll_y,
+            header=self.header_height if self.show_header else 0,
+            cursor_row=self.cursor_coordinate.row,
+            hover_row=self.hover_coordinate.row,
+            y_offsets=self._y_offsets,
+            widths=widths,
+            fits=not self._row_label_column_width and sum(widths.values()) <= width,
+            look=(
+                width,
+                style,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self._update_count,
+                self._pseudo_class_state,
+            ),
+        )
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
@@ -92,10 +174,8 @@ class RowCursorTable(DataTable[CellType]):
         cursor_location: Coordinate,
         hover_location: Coordinate,
     ) -> tuple[Any, Any]:
-        """DataTable's (fixed cells, scrollable cells) of one line of a row. With a row cursor
-        the row's cells are kept per look, and a changed cell is rendered again alone: a clock
-        ticking in every row on screen re-renders one cell per row, not every cell (and the
-        row's styles) of every row (~0.55 ms a row, measured)."""
+        """DataTable's (fixed cells, scrollable cells) of one line of a row; with a row cursor,
+        kept (`_kept_cells`)."""
         index, cursor, hover = self._row_flags(row_key)
         if (
             index < 0  # the header
@@ -107,119 +187,66 @@ class RowCursorTable(DataTable[CellType]):
                 row_key, line_no, base_style, cursor_location, hover_location
             )
         look = (
-            line_no,
-            index,
             self.size.width,
             base_style,
-            cursor,
-            hover,
             self.show_cursor,
             self._show_hover_cursor,
             self._update_count,
             self._pseudo_class_state,
         )
-        looks = self._row_cells.get(row_key)
-        if looks is None:
-            if len(self._row_cells) >= ROWS_KEPT:
-                self._row_cells.clear()
-            looks = self._row_cells[row_key] = {}
-        kept = looks.get(look)
-        if kept is None:
-            if len(looks) >= LOOKS_KEPT:
-                looks.clear()
-            fixed, scrollable = super()._render_line_in_row(
-                row_key, line_no, base_style, cursor_location, hover_location
-            )
-            kept = looks[look] = _RowCells(fixed, list(scrollable))
-        elif kept.stale:
-            self._patch_cells(kept, index, line_no, base_style, cursor, hover)
+        kept = self._kept_cells(row_key, line_no, index, cursor, hover, look, base_style, None)
         return kept.fixed, kept.scrollable
 
+    def _kept_cells(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        index: int,
+        cursor: bool,
+        hover: bool,
+        look: tuple[Any, ...],
+        base_style: Any,
+        widths: dict[ColumnKey, int] | None,
+    ) -> _RowCells:
+        """A row line's cells, kept per look, a changed cell rendered again alone: a clock
+        ticking in every row on screen re-renders one cell per row, not every cell (and the
+        row's styles) of every row (~0.55 ms a row, measured). `look`: as `_Frame.look`."""
+        key = (line_no, index, cursor, hover, look)
+        looks = _looks(self._row_cells, row_key)
+        kept = looks.get(key)
+        if kept is None:
+            fixed, scrollable = super()._render_line_in_row(
+                row_key, line_no, base_style, self.cursor_coordinate, self.hover_coordinate
+            )
+            kept = _keep(looks, key, _RowCells(fixed, list(scrollable)))
+        elif kept.stale:
+            self._patch_cells(kept, index, line_no, base_style, cursor, hover, widths)
+        return kept
+
     def _patch_cells(
-        self, kept: _RowCells, index: int, line_no: int, base_style: Any, cursor: bool, hover: bool
+        self,
+        kept: _RowCells,
+        index: int,
+        line_no: int,
+        base_style: Any,
+        cursor: bool,
+        hover: bool,
+        widths: dict[ColumnKey, int] | None,
     ) -> None:
         """Render the changed cells of a kept row line again, as DataTable renders a row's."""
         row_style = self._row_style(index, base_style)
-        columns = self.ordered_columns
         for column_key in kept.stale:
             column = self._column_locations.get(column_key)
-            if column is None or column >= len(columns):
+            if column is None or column >= len(kept.scrollable) or column_key not in self.columns:
                 continue
-            width = columns[column].get_render_width(self)
+            width = (widths or {}).get(column_key)
+            if width is None:
+                width = self.columns[column_key].get_render_width(self)
             cell = self._render_cell(index, column, row_style, width, cursor, hover)
             kept.scrollable[column] = cell[line_no]
+            if kept.simple is not None:
+                kept.simple[column] = list(Segment.simplify(cell[line_no]))
         kept.stale.clear()
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Any,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> Any:
-        """DataTable's, with a short way for the commonest cell: one line of plain text that
-        fits (a clock, a status word). Its one segment is what Rich's Padding and Styled make
-        of it once the line is simplified, built here (~0.3 ms a cell through Rich: most of a
-        clock tick's cost)."""
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:  # the header, a row label
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        lines = self._cell_render_cache.get(key)
-        if lines is not None:
-            return lines
-        inner = width - 2 * self.cell_padding
-        text = self._plain_line(row_key, column_key, inner)
-        if text is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            row_index < self.fixed_rows or column_index < self.fixed_columns,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        style = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        style += component_style
-        if post_style:
-            style += post_style
-        pad = " " * self.cell_padding
-        lines = [[Segment(f"{pad}{text}{' ' * (inner - cell_len(text))}{pad}", style)]]
-        self._cell_render_cache[key] = lines
-        return lines
-
-    def _plain_line(self, row_key: RowKey, column_key: ColumnKey, width: int) -> str | None:
-        """The cell's text if it is one line of plain text (no style, no markup, left-aligned)
-        in a one-line row, within `width` cells; else None."""
-        value = self._data.get(row_key, {}).get(column_key)
-        if (
-            type(value) is Text
-            and not value.spans
-            and not value.style
-            and value.justify in (None, "default", "left")
-            and self.rows[row_key].height == 1
-            and "\n" not in value.plain
-            and "\t" not in value.plain
-            and cell_len(value.plain) <= width
-        ):
-            return value.plain
-        return None
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Strip:
         """DataTable's line, cached by whether the row cursor (or hover) is on its row rather
@@ -244,28 +271,52 @@ class RowCursorTable(DataTable[CellType]):
             self._update_count,
             self._pseudo_class_state,
         )
-        lines = self._row_lines.get(row_key)
-        if lines is None:
-            if len(self._row_lines) >= ROWS_KEPT:
-                self._row_lines.clear()
-            lines = self._row_lines[row_key] = {}
+        lines = _looks(self._row_lines, row_key)
         line = lines.get(key)
         if line is None:
-            if len(lines) >= LOOKS_KEPT:
-                lines.clear()
-            line = lines[key] = super()._render_line(y, x1, x2, base_style)
+            line = _keep(lines, key, super()._render_line(y, x1, x2, base_style))
         return line
 
     def render_line(self, y: int) -> Strip:
-        """DataTable's, with the table's style read once a frame (`render_lines`) instead of
-        once a line (~0.25 ms each)."""
-        style = self._frame_style
-        if style is None or self.fixed_rows:
+        """DataTable's line; with a row cursor, read from this frame's `_Frame` and kept per
+        (row, line, cursor and hover on it, look) (~0.1 ms a line of reactives and column
+        layout, measured, most of what a clock tick cost per row)."""
+        frame = self._frame
+        if frame is None:
             return super().render_line(y)
-        scroll_x, scroll_y = self.scroll_offset
-        if y >= (self.header_height if self.show_header else 0):
-            y += scroll_y
-        return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+        if y < frame.header or frame.x1:  # the header, or scrolled sideways: DataTable's way
+            if y >= frame.header:
+                y += frame.scroll_y
+            return self._render_line(y, frame.x1, frame.x2, frame.style)
+        line_y = y + frame.scroll_y
+        try:
+            row_key, line_no = frame.y_offsets[line_y - frame.header]
+        except IndexError:
+            return Strip.blank(frame.width, frame.style)  # below the last row
+        index = self._row_locations.get(row_key)
+        if index is None:
+            return super().render_line(y)
+        cursor, hover = index == frame.cursor_row, index == frame.hover_row
+        key = (line_y, cursor, hover, frame.look)
+        lines = _looks(self._row_lines, row_key)
+        line = lines.get(key)
+        if line is None:
+            kept = self._kept_cells(
+                row_key, line_no, index, cursor, hover, frame.look, frame.style, frame.widths
+            )
+            line = _keep(lines, key, self._joined(kept, frame))
+        return line
+
+    @staticmethod
+    def _joined(kept: _RowCells, frame: _Frame) -> Strip:
+        """The line of a row's kept cells, as DataTable joins one with no fixed cells,
+        unscrolled (no crop): simplified, padded or cut to the width."""
+        if kept.simple is None:
+            kept.simple = [list(Segment.simplify(cell)) for cell in kept.scrollable]
+        segments = list(chain.from_iterable(kept.simple))
+        if frame.fits:
+            return Strip(segments, frame.width)
+        return Strip(segments).adjust_cell_length(frame.width, frame.style).simplify()
 
     def _row_flags(self, row_key: RowKey) -> tuple[int, bool, bool]:
         """(the row's index, -1 for the header as DataTable numbers it; whether the cursor is
