@@ -10,6 +10,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate, Compositor
 from textual.app import App, ComposeResult
+from textual.containers import Container
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -47,10 +48,22 @@ class Counted(Static):
         return super().render_lines(crop)
 
 
+class Behind(Container):
+    """The ledger's container: behind every cell of it."""
+
+    DEFAULT_CSS = "Behind { height: auto; }"
+    renders = 0
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self.renders += 1
+        return super().render_lines(crop)
+
+
 class LedgerApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Counted("a footer, below the ledger", id="below")
-        yield Ledger()
+        with Behind():
+            yield Ledger()
 
 
 def _screen(*updates: str) -> list[str]:
@@ -92,10 +105,11 @@ async def test_a_clock_tick_writes_only_the_clocks_and_draws_what_a_full_update_
         clocks = [Region(39, y, 8, 1) for y in range(ledger.size.height)]
         ledger.refresh(*clocks)
         compositor.update_widgets({ledger})  # before the app's own refresh takes the regions
-        below = app.query_one(Counted)
-        below.renders = 0
+        below, behind = app.query_one(Counted), app.query_one(Behind)
+        below.renders = behind.renders = 0
         update = compositor.render_update()
         assert below.renders == 0  # its container's area meets the clocks, not itself
+        assert behind.renders == 0  # the ledger in front of it holds every clock
         assert isinstance(update, ChopsUpdate)
         written = update.render_segments(app.console)
         full = compositor.render_update(full=True).render_segments(app.console)

@@ -8,7 +8,10 @@ to escape codes each second. Here a span is cropped at both ends.
 - Renders: `Compositor._get_renders` picks the widgets of a partial update by whether their
 *clip* (their container's area) meets the changed area, so the footer, the header, the crew
 pane and the scrollbars (the whole screen is their container's) were rendered and cut up
-line by line for a clock tick in the runs table. Here by what of them is visible.
+line by line for a clock tick in the runs table, and so were the containers and the screen
+behind it. Here by what of them is visible, front first, down to the first that holds the
+whole change (the compositor gives each cut of a line to one widget, the front one: what is
+behind it never shows there).
 
 Both replace methods of private Textual classes (the pin in pyproject.toml holds them still);
 tests/tui/test_textual_compat_updates.py checks Textual's own versions still do what is
@@ -64,11 +67,13 @@ def crop_partial_updates() -> None:
             yield from stock_renders(self, crop)
             return
         overlaps = crop.overlaps
-        for widget, (region, clip) in self.visible_widgets.items():
+        for widget, (region, clip) in self.visible_widgets.items():  # the front first
             shown = region.intersection(clip)
             if shown and overlaps(shown):
                 lines = shown.translate(-region.offset)
                 yield region, clip, widget.render_lines(lines)
+                if shown.contains_region(crop):
+                    return  # every chop of the change is this widget's: none behind shows
 
     get_renders.original = stock_renders  # type: ignore[attr-defined]  # for the test
     Compositor._get_renders = get_renders  # type: ignore[method-assign]  # the patch
