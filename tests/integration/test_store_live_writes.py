@@ -47,6 +47,18 @@ def _in_the_gap(store: RunStore, script: str, local_id: str) -> list[str]:
     return seen
 
 
+def _started(script: str, store: RunStore, local_id: str, says: str) -> subprocess.Popen[str]:
+    """`script` as another process on `store`'s file, once it printed `says` (its first line)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(store.path), local_id],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == says
+    return process
+
+
 def test_a_late_status_does_not_undo_what_another_process_wrote(tmp_path: Path) -> None:
     store = RunStore.open(tmp_path / "runs.sqlite3")
     try:
@@ -129,13 +141,7 @@ def test_a_batch_holding_the_lock_skips_its_reread_and_the_waiting_process_appli
         running = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="t1")
         with store.batch():
             store.record_status(first.local_id, running, at=5.0)  # the batch takes the lock
-            other = subprocess.Popen(
-                [sys.executable, "-c", _WAITS_FOR_THE_LOCK, str(store.path), second.local_id],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert other.stdout is not None
-            assert other.stdout.readline().strip() == "waiting"
+            other = _started(_WAITS_FOR_THE_LOCK, store, second.local_id, says="waiting")
             later = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="second")
             store.record_status(second.local_id, later, at=6.0)
         assert other.wait(timeout=60) == 0
@@ -157,13 +163,7 @@ def test_a_process_killed_inside_its_batch_leaves_nothing_and_locks_nothing(
     store = RunStore.open(tmp_path / "runs.sqlite3")
     try:
         rec = store.mark_accepted(store.create_intent("c", {}, "rq", {}).local_id, "k")
-        dying = subprocess.Popen(
-            [sys.executable, "-c", _HOLDS_THE_LOCK_THEN_DIES, str(store.path), rec.local_id],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert dying.stdout is not None
-        assert dying.stdout.readline().strip() == "holding"
+        dying = _started(_HOLDS_THE_LOCK_THEN_DIES, store, rec.local_id, says="holding")
         dying.send_signal(signal.SIGKILL)
         assert dying.wait(timeout=30) == -signal.SIGKILL
         running = RunStatus(state=RunState.RUNNING, raw_state="running", current_task="t1")

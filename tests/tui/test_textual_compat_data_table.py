@@ -5,6 +5,7 @@ fails (there is no fallback)."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
 import pytest
 from rich.text import Text
@@ -121,6 +122,30 @@ class TwinApp(App[None]):
         yield DataTable[Text](id="stock", cursor_type="row", zebra_stripes=True)
 
 
+def _twins(
+    app: App[None],
+    rows: int,
+    cells: Callable[[int], tuple[Text, Text]],
+    *,
+    height: int,
+    width: int | None = None,
+    column_width: int | None = None,
+) -> tuple[TargetedDataTable[Text], DataTable[Text]]:
+    """The app's targeted and stock tables, each fed columns a and b and `rows` rows
+    (`cells(n)`, made anew for each table), `height` lines high (and `width` cells wide)."""
+    targeted = app.query_one(TargetedDataTable)
+    stock = app.query_one("#stock", DataTable)
+    for table in (targeted, stock):
+        table.styles.height = height
+        if width is not None:
+            table.styles.width = width
+        table.add_column("a", key="a", width=column_width)
+        table.add_column("b", key="b", width=column_width)
+        for n in range(rows):
+            table.add_row(*cells(n), key=f"r{n}")
+    return targeted, stock
+
+
 def _lines(table: DataTable[Text]) -> list[list[tuple[str, str]]]:
     """Every line on screen, as (text, style) segments."""
     lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
@@ -135,14 +160,7 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
 
     app = TwinApp()
     async with app.run_test(size=(60, 30)) as pilot:
-        targeted = app.query_one(TargetedDataTable)
-        stock = app.query_one("#stock", DataTable)
-        for table in (targeted, stock):
-            table.styles.height = 12
-            table.add_column("a", key="a")
-            table.add_column("b", key="b")
-            for n in range(40):
-                table.add_row(Text(f"row {n}"), Text(f"b{n}"), key=f"r{n}")
+        targeted, stock = _twins(app, 40, lambda n: (Text(f"row {n}"), Text(f"b{n}")), height=12)
         app.set_focus(None)  # neither looks focused: the same styles
         await pilot.pause()
         assert _lines(targeted) == _lines(stock)
@@ -261,14 +279,9 @@ async def test_a_plain_cell_is_laid_out_without_rich_and_reads_as_stock() -> Non
 
 async def _plain_cells_read_as_stock(app: App[None]) -> None:
     async with app.run_test(size=(60, 30)) as pilot:
-        targeted = app.query_one(TargetedDataTable)
-        stock = app.query_one("#stock", DataTable)
-        for table in (targeted, stock):
-            table.styles.height = 12
-            table.add_column("a", key="a", width=8)
-            table.add_column("b", key="b", width=8)
-            for n in range(12):
-                table.add_row(Text(f"{n}m 0{n}s"), Text(f"b{n}"), key=f"r{n}")
+        targeted, stock = _twins(
+            app, 12, lambda n: (Text(f"{n}m 0{n}s"), Text(f"b{n}")), height=12, column_width=8
+        )
         app.set_focus(None)
         await pilot.pause()
         through_rich: list[tuple[int, int]] = []
@@ -360,15 +373,9 @@ async def test_a_table_narrower_than_its_columns_reads_as_stock() -> None:
     DataTable cuts them, before and after a tick."""
     app = TwinApp()
     async with app.run_test(size=(60, 30)) as pilot:
-        targeted = app.query_one(TargetedDataTable)
-        stock = app.query_one("#stock", DataTable)
-        for table in (targeted, stock):
-            table.styles.width = 13
-            table.styles.height = 6
-            table.add_column("a", key="a", width=8)
-            table.add_column("b", key="b", width=8)
-            for n in range(8):
-                table.add_row(Text(f"{n}s"), Text(f"b{n}"), key=f"r{n}")
+        targeted, stock = _twins(
+            app, 8, lambda n: (Text(f"{n}s"), Text(f"b{n}")), height=6, width=13, column_width=8
+        )
         app.set_focus(None)
         await pilot.pause()
         assert _lines(targeted) == _lines(stock)
