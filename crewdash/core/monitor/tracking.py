@@ -246,9 +246,8 @@ class Tracking:
         if record.local_id in self._runs:
             return
         now = self.clock.monotonic()
-        run = TrackedRun(
-            record=record, key=record.local_id, interval=crew.config.poll_min, last_progress=now
-        )
+        interval = self._resumed_interval(record, crew.config)
+        run = TrackedRun(record=record, key=record.local_id, interval=interval, last_progress=now)
         run.phase = phase_of(record)
         self._runs[record.local_id] = run
         crew.phases.entered(run.phase, record.local_id, record.created_at)
@@ -259,6 +258,19 @@ class Tracking:
                 run, crew.phases, crew.config, now, changed=True, waiting=run.waiting
             )
         self._push(run, now + max(0.0, delay))
+
+    def _resumed_interval(self, record: RunRecord, cfg: CrewConfig) -> float:
+        """The interval a run starts with. One adopted from the store (a dashboard restarted,
+        `watch` after `batch`) has shown the same status since `updated_at` (or later: other
+        writes move it too): watched all along, its interval would have stretched to about
+        (stretch - 1) x that quiet time, so that is where its first quiet poll puts it, and
+        not back at poll_min (a restart with 100 long runs cost ~5 extra polls a run). A
+        change seen by that poll resets it to poll_min as ever."""
+        stretch = self._settings.stretch
+        quiet = self.clock.time() - record.updated_at
+        if record.updated_at <= 0 or quiet <= 0 or stretch <= 1:
+            return cfg.poll_min
+        return min(cfg.poll_max, max(cfg.poll_min, (stretch - 1) / stretch * quiet))
 
     def _just_accepted(self, run: TrackedRun, crew: TrackedCrew, now: float) -> bool:
         """A run accepted moments ago and not yet polled: its kickoff answer was the first
