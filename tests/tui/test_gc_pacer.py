@@ -134,3 +134,37 @@ def test_with_the_real_collector_the_survivors_of_a_tick_count_toward_max_growth
         assert len(kept) == 12_000
     finally:
         pacer.stop()
+
+
+def test_a_dashboard_left_alone_is_not_walked_every_period() -> None:
+    pacer, fake, clock = make()  # min_growth 20,000 by default
+    pacer.start()
+    for _ in range(24):  # 120 s, no input at all, a little growth a tick
+        clock.now += 5
+        fake.live += 100
+        assert pacer.tick() is False
+    assert pacer.full_collections == 0
+
+
+def test_left_alone_it_still_collects_everything_once_enough_was_frozen() -> None:
+    fake, clock = FakeGc(), Clock()
+    pacer = GcPacer(period=60, idle=3, max_period=600, max_growth=50_000, min_growth=2_000,
+                    clock=clock, collector=fake)  # fmt: skip
+    pacer.start()
+    ran = []
+    for _ in range(23):  # 115 s, 500 objects frozen a tick
+        clock.now += 5
+        fake.live += 500
+        ran.append(pacer.tick())
+    # past `period` and 2,000 frozen: one full collection, then none before `period` again
+    assert ran.count(True) == 1 and ran.index(True) == 11
+
+
+def test_left_alone_it_still_collects_everything_after_max_period() -> None:
+    pacer, _, clock = make()
+    pacer.start()
+    ran = [False]
+    while not ran[-1]:
+        clock.now += 5
+        ran.append(pacer.tick())
+    assert clock.now - 1000.0 == 600.0  # max_period
