@@ -43,7 +43,7 @@ from crewdash.aop.models import (
     Webhooks,
 )
 from crewdash.aop.parse import decode_json, parse_inputs, parse_kickoff, parse_resume, parse_status
-from crewdash.aop.redact import describe_url, guard_httpx_logs, redact_json
+from crewdash.aop.redact import describe_url, guard_httpx_logs, may_hold_secret, redact_json
 from crewdash.aop.resilience import CircuitBreaker, RetryPolicy
 
 log = logging.getLogger("crewdash.aop")
@@ -259,13 +259,16 @@ class CrewProtocol(Generic[TransportT]):
 
         def check(response: httpx.Response) -> AOPError | None:
             try:
-                decoded[:] = [decode_json(response.content, named)]
+                decoded[:] = [decode_json(response.content, named), response.content]
             except ProtocolError as exc:
                 return exc
             return None
 
         yield from self._exchange(call, check)
-        return redact_json(decoded[0], self._secret)  # nothing the server sent keeps a token
+        body, content = decoded
+        if not may_hold_secret(content, self._secret):
+            return body  # as redact_json would give it, without walking it (most answers)
+        return redact_json(body, self._secret)  # nothing the server sent keeps a token
 
     # -- the operations ------------------------------------------------------------------------
 
