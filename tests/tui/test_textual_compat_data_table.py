@@ -177,8 +177,8 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
                     if row in {k.value for k in table.rows}:
                         table.update_cell(row, "b", Text(f"new {step}", style="bold"))
                 elif move == "tick":  # a clock in every row on screen, as the runs table's
-                    for row in list(table.rows)[:12]:
-                        table.update_cell(row, "a", Text(f"{row.value} {step}s"))
+                    for key in list(table.rows)[:12]:
+                        table.update_cell(key, "a", Text(f"{key.value} {step}s"))
                 elif move == "hover":  # as after the mouse moved over the table
                     table._show_hover_cursor = True
                     table.hover_coordinate = table.hover_coordinate._replace(row=step % 9)
@@ -201,7 +201,7 @@ async def test_a_row_cursor_line_reads_as_stock_and_survives_a_cursor_move() -> 
             rendered.append(row_key)
             return original(row_key, *args, **kwargs)  # type: ignore[arg-type]
 
-        targeted._kept_cells = counting  # type: ignore[method-assign]
+        targeted._kept_cells = counting  # type: ignore[method-assign,assignment]  # a counting spy
         targeted.move_cursor(row=2)
         targeted._clear_caches()  # (the loop above cached lines of both states of some rows)
         targeted.refresh()  # every line, as a frame repainting rows far apart renders them
@@ -234,7 +234,7 @@ async def test_a_clock_tick_renders_only_the_changed_cell_of_each_row() -> None:
             cells.append((row, column))
             return original(row, column, *args, **kwargs)  # type: ignore[arg-type]
 
-        table._render_cell = counting  # type: ignore[method-assign]
+        table._render_cell = counting  # type: ignore[method-assign,assignment]  # a counting spy
         for n in range(10):
             table.update_cell(f"r{n}", "b", Text(f"{n + 1}s"))
         await pilot.pause()  # the frame that shows them
