@@ -113,6 +113,7 @@ async def _run(
         "concurrency": len(timed) * LATENCY / span,
         "429": sum(n for k, n in kickoff_codes.items() if k.endswith(" 429")),
         # after the first second of kickoffs: the rate learnt, no round still on the wire
+        # (any of the crew's requests is stamped: the batch's one GET /inputs comes first)
         "429_later": sum(at > timed.at[0] - LATENCY + 1.0 for at in refused),
         "kickoff_requests": sum(kickoff_codes.values()),
         "through": sum(n for k, n in codes.items() if not k.endswith((" 429", " 0"))),
