@@ -137,6 +137,25 @@ async def test_a_run_polled_again_reuses_its_parsed_url_and_the_kept_urls_are_bo
     for n in range(10):
         c._request(calls.status_call(StatusRoute.CURRENT, f"k{n}"))
     assert 1 <= len(c._parsed) <= 4
+    assert 1 <= len(c._kept) <= 4
+
+
+async def test_a_get_sent_again_is_the_same_request_a_post_never_is(clock) -> None:
+    server = Server(
+        {
+            f"{P}/status/k1": json_response(200, {"status": "pending"}),
+            f"{P}/kickoff": json_response(200, {"kickoff_id": "k2"}),
+        }
+    )
+    c = client(server, clock)
+    await c.status("k1")
+    await c.status("k1")
+    await c.kickoff({"topic": "a"})
+    await c.kickoff({"topic": "b"})
+    first, again, post, other = server.requests
+    assert again is first  # nothing of it is built twice ...
+    assert again.headers["Authorization"] == f"Bearer {TOKEN}"  # ... and it is whole
+    assert post is not other and b'"b"' in other.content  # each body its own request
 
 
 @pytest.mark.parametrize("refusal", [404, 405])
