@@ -82,10 +82,7 @@ async def test_cache_keys_are_shaped_as_the_eviction_expects() -> None:
     app = TableApp()
     async with app.run_test() as pilot:
         table = app.query_one(TargetedDataTable)
-        table.add_column("a", key="a")
-        table.add_column("b", key="b")
-        for n in range(20):
-            table.add_row(Text(f"row {n}"), Text(f"b{n}"), key=f"r{n}")
+        _fill(table, lambda n: f"b{n}")
         await pilot.pause()
         assert table._cell_render_cache.keys() and table._row_render_cache.keys()
         keys = {row.key for row in table.rows.values()}
@@ -120,6 +117,14 @@ class TwinApp(App[None]):
     def compose(self) -> ComposeResult:
         yield TargetedDataTable[Text](id="targeted", cursor_type="row", zebra_stripes=True)
         yield DataTable[Text](id="stock", cursor_type="row", zebra_stripes=True)
+
+
+def _fill(table: DataTable[Text], second: Callable[[int], str]) -> None:
+    """Columns a and b and 20 rows: "row n" and `second(n)`, keyed rn."""
+    table.add_column("a", key="a")
+    table.add_column("b", key="b")
+    for n in range(20):
+        table.add_row(Text(f"row {n}"), Text(second(n)), key=f"r{n}")
 
 
 def _twins(
@@ -220,10 +225,7 @@ async def test_a_clock_tick_renders_only_the_changed_cell_of_each_row() -> None:
     app = TwinApp()
     async with app.run_test(size=(60, 30)) as pilot:
         table = app.query_one(TargetedDataTable)
-        table.add_column("a", key="a")
-        table.add_column("b", key="b")
-        for n in range(20):
-            table.add_row(Text(f"row {n}"), Text(f"{n}s"), key=f"r{n}")
+        _fill(table, lambda n: f"{n}s")
         await pilot.pause()
         table.refresh()  # a frame of every line in the table's settled look
         await pilot.pause()
@@ -352,10 +354,7 @@ async def test_the_cell_key_index_stays_bounded_and_still_finds_a_changed_cells_
     app = TwinApp()
     async with app.run_test(size=(60, 30)) as pilot:
         table = app.query_one(TargetedDataTable)
-        table.add_column("a", key="a")
-        table.add_column("b", key="b")
-        for n in range(20):
-            table.add_row(Text(f"row {n}"), Text(f"{n}s"), key=f"r{n}")
+        _fill(table, lambda n: f"{n}s")
         for n in range(30):  # each move renders the two rows it touches in a new look
             table.move_cursor(row=n % 20)
             await pilot.pause()
