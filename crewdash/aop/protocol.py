@@ -57,6 +57,17 @@ _RETRYABLE = (*_CREW_TROUBLE, RateLimitedError)
 _URLS_KEPT = 4096  # parsed request URLs, and GET requests, kept per client (`_request`)
 
 
+def _kept(cache: dict[str, T], url: str, make: Callable[[], T]) -> T:
+    """`cache[url]`, made by `make()` the first time; past _URLS_KEPT entries the cache is
+    emptied and starts again (a bound, cheaper than an LRU on every poll)."""
+    kept = cache.get(url)
+    if kept is None:
+        if len(cache) >= _URLS_KEPT:
+            cache.clear()
+        kept = cache[url] = make()
+    return kept
+
+
 class Pacer(Protocol):
     """The crew's request pace, shared with whatever else talks to the crew (crewdash's
     `core.runs.pacer.Pacer` is one): the async client waits for its turn before each request
@@ -174,12 +185,7 @@ class CrewProtocol(Generic[TransportT]):
         # A GET carries nothing but its URL and this client's headers: a run polled again is
         # sent the request built the first time (building httpx's Request and Headers was ~10%
         # of the client's CPU per status call, measured). Nothing along the way changes it.
-        request = self._kept.get(url)
-        if request is None:
-            if len(self._kept) >= _URLS_KEPT:
-                self._kept.clear()
-            request = self._kept[url] = self._build(call, url)
-        return request
+        return _kept(self._kept, url, lambda: self._build(call, url))
 
     def _build(self, call: Call, url: str) -> httpx.Request:
         headers = {"Accept": "application/json"}
@@ -187,14 +193,9 @@ class CrewProtocol(Generic[TransportT]):
             headers["Authorization"] = f"Bearer {self._secret.reveal()}"
         # A run's status URL is parsed once, not on every poll (~0.15 ms a request, measured
         # on the idle dashboard's engine thread); the URLs hold no secret.
-        parsed = self._parsed.get(url)
-        if parsed is None:
-            if len(self._parsed) >= _URLS_KEPT:
-                self._parsed.clear()
-            parsed = self._parsed[url] = httpx.URL(url)
         return httpx.Request(
             call.method,
-            parsed,
+            _kept(self._parsed, url, lambda: httpx.URL(url)),
             json=call.body,
             headers=headers,
             extensions={"timeout": self._timeout},
