@@ -44,7 +44,6 @@ class GcPacer:
         self.max_period = max_period  # ... unless none ran for this long
         self.max_growth = max_growth  # ... or this many objects were frozen since
         self.min_growth = min_growth  # a pause with no input since the last: only past this
-        self._input_since_full = False
         self._grown = 0  # objects frozen since the last full collection
         self._clock = clock
         self._gc = collector
@@ -61,7 +60,6 @@ class GcPacer:
 
     def input_seen(self) -> None:
         self._last_input = self._clock()
-        self._input_since_full = True
 
     def tick(self) -> bool:
         """Freeze what survived since the last tick, or collect everything if it is time.
@@ -71,7 +69,7 @@ class GcPacer:
         now = self._clock()
         since_full = now - self._last_full
         quiet = now - self._last_input >= self.idle
-        worth_it = self._input_since_full or self._grown >= self.min_growth
+        worth_it = self._last_input > self._last_full or self._grown >= self.min_growth
         if since_full < self.max_period and (since_full < self.period or not quiet or not worth_it):
             # Collect what is not frozen (only what was made since the last tick: a few ms),
             # so that garbage is not frozen with the survivors.
@@ -87,7 +85,6 @@ class GcPacer:
         self._gc.freeze()
         self._last_full = now
         self._grown = 0
-        self._input_since_full = False
         self.full_collections += 1
         return True
 
