@@ -18,8 +18,11 @@ pyproject.toml), so an upgrade that changes one fails loudly there; nothing here
 - `loaded_text_area_type` (widgets.py): TextArea's class from its private module, without
   importing it.
 - `crop_partial_updates` (updates.py): Textual 8.2 writes a changed span of a line from the
-  left edge of the widget it is in; a clock ticking far into the runs table rewrote every row
-  on screen up to its clock each second. Patched to write the span only.
+  left edge of the widget it is in (`ChopsUpdate.render_segments`), and renders for it every
+  widget whose container meets it (`Compositor._get_renders`); a clock ticking far into the
+  runs table rewrote every row on screen up to its clock each second, and rendered the
+  footer, header and crew pane. Both patched for partial updates: the span only, the
+  widgets shown only.
 - `TargetedDataTable` (data_table.py, imported from there): DataTable's render caches, row
   index and focus handling, rewritten so a frame costs what changed (the runs table); with
   row_cursor_table.py and plain_cells.py.
