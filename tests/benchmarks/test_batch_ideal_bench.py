@@ -9,6 +9,11 @@ Run on demand:
 
     uv run pytest -m benchmark tests/benchmarks/test_batch_ideal_bench.py -s
 
+The latency case also runs a bare reference in the same test, interleaved: a minimal script
+that only posts the 200 kickoffs with `httpx.AsyncClient` (10 at a time, no store, no input
+check), so what is left between crewdash and the ideal is split into what any Python client
+pays against this simulator and what crewdash adds.
+
 Reports process wall, time from the process start to the first kickoff request reaching the
 server, the kickoff span (first request to last answer), effective concurrency (latency x
 kickoffs per second over the span), 429 answers (all, and those after the first second of
@@ -38,6 +43,23 @@ CONCURRENCY = 10
 LIMIT = 20
 
 
+# The bare reference: the kickoffs alone, as a short script would send them.
+_BARE = """
+import asyncio, sys, httpx
+url, token, rows, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+async def main():
+    headers = {"Authorization": "Bearer " + token}
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+        slots = asyncio.Semaphore(concurrency)
+        async def one(n):
+            async with slots:
+                answer = await client.post(url + "/kickoff", json={"inputs": {"topic": f"t{n}"}})
+                answer.raise_for_status()
+        await asyncio.gather(*(one(n) for n in range(rows)))
+asyncio.run(main())
+"""
+
+
 class _TimedKickoffs(list[dict[str, Any]]):
     """The simulator's list of accepted kickoffs, stamped when each was taken (the sim is
     served in this process, so its stamps share our clock)."""
@@ -60,8 +82,15 @@ def _bytecode_cached(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 async def _run(
-    tmp_path: Path, faults: dict[str, Any], name: str = "rows", rows: int = ROWS
+    tmp_path: Path,
+    faults: dict[str, Any],
+    name: str = "rows",
+    rows: int = ROWS,
+    *,
+    bare: bool = False,
 ) -> dict[str, Any]:
+    """One batch of `rows` (or, with `bare`, the bare reference script) against a simulator
+    with `faults`; what the server saw of it."""
     app = SimApp(load_scenario("testing"), seed=5, speed=10.0)
     app.configure("basic", faults=faults)
     timed = _TimedKickoffs()
@@ -88,10 +117,16 @@ async def _run(
             "CREWDASH_CONFIG": str(config),
             "CREWDASH_DATA_DIR": str(tmp_path / "d"),
         }
+        url, token, slots = server.crew_url("basic"), server.token("basic"), str(CONCURRENCY)
+        argv = (
+            ["-c", _BARE, url, token, str(rows), slots]
+            if bare
+            else ["-m", "crewdash", "batch", "basic", str(rows_file), "--concurrency", slots]
+        )
+        argv += [] if bare else ["--json"]
         started = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "crewdash", "batch", "basic", str(rows_file),
-            "--concurrency", str(CONCURRENCY), "--json",
+            sys.executable, *argv,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
         )  # fmt: skip
         out, err = await proc.communicate()
@@ -138,12 +173,22 @@ def _report(name: str, result: dict[str, Any], ideal: float) -> None:
 @pytest.mark.benchmark
 @pytest.mark.timeout(300)
 async def test_batch_at_latency(tmp_path: Path) -> None:
-    result = await _run(tmp_path, {"latency": LATENCY})
     ideal = ROWS * LATENCY / CONCURRENCY
-    _report(
-        f"{ROWS} rows, {LATENCY * 1000:.0f} ms latency, --concurrency {CONCURRENCY}", result, ideal
-    )
-    assert result["accepted"] == ROWS
+    for round_ in range(2):  # interleaved with the bare reference, same window
+        bare = await _run(tmp_path, {"latency": LATENCY}, f"bare{round_}", bare=True)
+        _report(f"bare httpx script, {ROWS} kickoffs, {CONCURRENCY} at a time", bare, ideal)
+        result = await _run(tmp_path, {"latency": LATENCY}, f"rows{round_}")
+        _report(
+            f"{ROWS} rows, {LATENCY * 1000:.0f} ms latency, --concurrency {CONCURRENCY}",
+            result,
+            ideal,
+        )
+        print(
+            f"  crewdash / bare: process wall {result['wall'] / bare['wall']:.2f}x, "
+            f"kickoff span {result['span'] / bare['span']:.2f}x"
+        )
+        assert result["accepted"] == ROWS
+        assert bare["accepted"] == ROWS
 
 
 @pytest.mark.benchmark

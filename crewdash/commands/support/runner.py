@@ -19,7 +19,7 @@ from crewdash.commands.support.common import ExitCode
 from crewdash.commands.support.errors import CliError, exit_code_for, kind_for
 from crewdash.commands.support.output import Output
 from crewdash.core.config.errors import ConfigError
-from crewdash.core.engine import EngineError
+from crewdash.core.engine_clients import EngineError  # not .engine: batch never loads it
 from crewdash.core.inbox.inbox import InboxError
 from crewdash.core.runs.resolve import ResolveError
 from crewdash.core.store.database import StoreError
