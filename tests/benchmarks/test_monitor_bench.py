@@ -39,7 +39,7 @@ import dataclasses
 import os
 
 import pytest
-from monitor_bench_procs import Case, run_client
+from monitor_bench_procs import Case, run_client, warm_up
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(3600)]
 
@@ -98,6 +98,7 @@ def _report(case: Case, engine: dict[str, float], naive: dict[str, float]) -> No
 )
 def test_monitor_against_the_naive_loop(name: str) -> None:
     case = CASES[name]
+    warm_up(case)
     results = []
     for _ in range(int(os.environ.get("BENCH_REPEAT", "1"))):
         engine = run_client("engine", case)
