@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
+import weakref
 from collections.abc import Callable
 
 import h11
@@ -92,6 +93,12 @@ class AsyncH11Transport(httpx.AsyncBaseTransport):
         self.max_idle_per_origin = max_idle_per_origin
         self._clock = clock
         self.connections_made = 0
+        # h11's head of a request sent before: the client sends a status poll's request again
+        # as it is (`CrewProtocol._request`), and building the head validates every header
+        # (~5% of a poll's CPU). Held as long as the request is.
+        self._heads: weakref.WeakKeyDictionary[httpx.Request, h11.Request] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
@@ -146,11 +153,13 @@ class AsyncH11Transport(httpx.AsyncBaseTransport):
         self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
     ) -> httpx.Response:
         state, stream = connection.h11, connection.stream
-        head = h11.Request(
-            method=request.method.encode("ascii"),
-            target=request.url.raw_path,
-            headers=request.headers.raw,
-        )
+        head = self._heads.get(request)
+        if head is None:
+            head = self._heads[request] = h11.Request(
+                method=request.method.encode("ascii"),
+                target=request.url.raw_path,
+                headers=request.headers.raw,
+            )
         body = request.content
         out = state.send(head) or b""
         if body:

@@ -8,11 +8,18 @@ import asyncio
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from crewdash.aop import AsyncCrewClient, ConnectionFailedError, RequestTimeoutError, RetryPolicy
+from crewdash.aop import (
+    AsyncCrewClient,
+    ConnectionFailedError,
+    RequestTimeoutError,
+    RetryPolicy,
+    h11_transport,
+)
 from crewdash.aop.h11_transport import AsyncH11Transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -75,6 +82,38 @@ async def test_answers_reuse_one_connection(serve: Callable[[Handler], Awaitable
         assert isinstance(client._http, AsyncH11Transport)
         assert client._http.connections_made == 1
     assert connections == 1
+
+
+async def test_a_poll_sent_again_goes_out_the_same_with_its_head_built_once(
+    serve: Callable[[Handler], Awaitable[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                heads.append(await _read_request(reader))
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(_answer(STATUS))
+            await writer.drain()
+        writer.close()
+
+    built: list[bytes] = []
+    real = h11_transport.h11.Request
+
+    def counted(**fields: Any) -> Any:
+        built.append(fields["target"])
+        return real(**fields)
+
+    monkeypatch.setattr(h11_transport.h11, "Request", counted)
+    async with _client(await serve(handler)) as client:
+        for kickoff_id in ("k1", "k1", "k2", "k1"):
+            assert (await client.status(kickoff_id)).current_task == "t1"
+    assert [b"k1" in t for t in built] == [True, False]  # one head per request, not per send
+    k1 = [head for head in heads if b"/k1 " in head]
+    assert len(k1) == 3 and len(set(k1)) == 1  # sent again byte for byte
+    assert b"authorization: bearer tok" in k1[0].lower()
 
 
 async def test_a_big_answer_arrives_whole(serve: Callable[[Handler], Awaitable[str]]) -> None:
