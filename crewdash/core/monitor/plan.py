@@ -150,6 +150,24 @@ class Planner:
         delay = min(delay, max(cfg.poll_min, (self.settings.stretch - 1) * late))
         return self.jittered(delay)
 
+    def may_join(
+        self, t: Timing, model: PhaseModel, cfg: CrewConfig, now: float, due: float, waiting: bool
+    ) -> bool:
+        """Whether `t`'s poll due at `due` may go at `now`, with polls going anyway: it is a
+        loose one (a stretch or a follow in a phase with no end to aim at and not the
+        look-out's, or a run awaiting a human; not urgent, not a first look, nothing learnt
+        since it was planned would put it off) and it goes early by at most `coalesce`
+        seconds and `coalesce_share` of its wait."""
+        s = self.settings
+        if t.urgent or t.last_poll is None:
+            return False
+        if due - now > min(s.coalesce, s.coalesce_share * (due - t.last_poll)):
+            return False
+        if not waiting and (model.expected(t.phase) is not None or self.looks_out(t, model, cfg)):
+            return False
+        later = self.replan(t, model, cfg, now, waiting)  # (a follow is re-planned to its due)
+        return later is None or later <= due + s.slack
+
     def news_due(self, t: Timing, model: PhaseModel, cfg: CrewConfig, now: float) -> float | None:
         """`t`'s phase just became known or trusted: when the run should be looked at now
         (None: its phase is still unknown)."""

@@ -13,7 +13,8 @@ The decisions live in synchronous parts, each readable alone:
 - `health`: a crew's health from its requests' outcomes;
 - `stalls`: when a run without progress is stalled;
 - `stats`: a crew's durations, latency and error rate (`Monitor.crew_stats`);
-- `tracking`: the records of crews and runs, and all that needs no request.
+- `tracking`: the records of crews and runs, and all that needs no request;
+- `coalesce`: which loose polls, due soon, go along with a wake-up's.
 This module sends the requests and applies their answers.
 """
 
@@ -41,12 +42,13 @@ from crewdash.aop.errors import (
 from crewdash.aop.models import RunState, RunStatus
 from crewdash.core.events import EventBus
 from crewdash.core.models import RunChanged, RunRecord
+from crewdash.core.monitor.coalesce import Coalescing
 from crewdash.core.monitor.health import NOTE_TOKEN, held_detail
 from crewdash.core.monitor.phases import Phase, phase_of
 from crewdash.core.monitor.ports import MonitorStore, StatusClient
 from crewdash.core.monitor.settings import MonitorSettings
 from crewdash.core.monitor.stats import CrewStats
-from crewdash.core.monitor.tick import FINISHED, StoredInTicks, Tick
+from crewdash.core.monitor.tick import FINISHED, Tick
 from crewdash.core.monitor.tracking import NOTE_EXPIRED, TrackedCrew, TrackedRun, seen_key
 from crewdash.core.timing import Clock, sleep_or_wake
 
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 _UNREACHABLE = (ConnectionFailedError, RequestTimeoutError, CircuitOpenError, ServerError)
 
 
-class Monitor(StoredInTicks):
+class Monitor(Coalescing):
     """Polls every tracked run; see the module docstring. Call `start()` inside the loop."""
 
     def __init__(
@@ -138,7 +140,7 @@ class Monitor(StoredInTicks):
     def _dispatch(self, now: float) -> bool:
         """Send every poll due by `now` (within the slack) that may go; True if the cap on
         requests in flight stopped it."""
-        slack = self.settings.slack
+        slack, launched = self.settings.slack, False
         while (entry := self._heap.peek()) is not None and entry.due <= now + slack:
             run = self._runs.get(entry.local_id)
             if run is None or run.gen != entry.gen or run.in_flight:
@@ -163,6 +165,9 @@ class Monitor(StoredInTicks):
                 self._push(run, now + max(wait, 2 * slack + 1e-3))
                 continue
             self._launch(run, crew, now)
+            launched = True
+        if launched:  # a wake-up spent anyway: loose polls due soon come along (coalesce.py)
+            self._take_along(now)
         return self._in_flight >= self.cap
 
     def _launch(self, run: TrackedRun, crew: TrackedCrew, now: float) -> None:

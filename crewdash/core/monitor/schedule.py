@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 from crewdash.core.monitor.settings import MonitorSettings
@@ -48,6 +49,17 @@ class DueHeap:
 
     def pop(self) -> Entry:
         return heapq.heappop(self._heap)
+
+    def offer(self, until: float, takes: Callable[[Entry], bool]) -> None:
+        """Offer `takes` every entry due by `until`, earliest first: those it takes leave the
+        heap, the others stay as they were."""
+        declined: list[Entry] = []
+        while self._heap and self._heap[0].due <= until:
+            entry = heapq.heappop(self._heap)
+            if not takes(entry):
+                declined.append(entry)
+        for entry in declined:
+            heapq.heappush(self._heap, entry)
 
 
 class InFlightCap:

@@ -48,6 +48,14 @@ class MonitorSettings:
     # (issue 17). The other runs follow; runs spread out reach the end one by one, after the
     # one ahead learnt it (see PhaseModel.looks_out). 0 turns this off.
     explore_max: float = 2.0
+    # A wake-up that sends polls anyway takes along the loose ones due within this many seconds
+    # and within `coalesce_share` of their wait: polls of runs stretching or following in a
+    # phase nothing is known of, or awaiting a human. Sent a little early, they cost no
+    # wake-up, transaction and turn of the loop of their own (issue 17: an idle dashboard's
+    # engine spent most of its CPU per poll on those). An aimed poll, the look-out's, an
+    # urgent one never moves, and none moves later (see Planner.may_join). 0 turns it off.
+    coalesce: float = 0.5
+    coalesce_share: float = 0.1
 
 
 __all__ = ["MonitorSettings"]

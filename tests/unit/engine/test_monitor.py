@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 from crewdash.aop.errors import (
     AuthenticationError,
@@ -35,13 +36,14 @@ def make(
     *,
     poll_min: float = 1.0,
     poll_max: float = 30.0,
+    rng: random.Random | None = None,
     **settings,
 ) -> tuple[Monitor, ScriptedClient, list[Event]]:
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe(events.append)
     settings.setdefault("jitter", 0.0)
-    monitor = Monitor(store, bus, clock=clock, settings=MonitorSettings(**settings))
+    monitor = Monitor(store, bus, clock=clock, settings=MonitorSettings(**settings), rng=rng)
     client = ScriptedClient(clock, answer)
     monitor.add_crew(crew_config(poll_min=poll_min, poll_max=poll_max), client)
     return monitor, client, events
