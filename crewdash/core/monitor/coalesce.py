@@ -28,16 +28,18 @@ class Coalescing(StoredInTicks):
         if self._settings.coalesce > 0:
             self._heap.offer(now + self._settings.coalesce, functools.partial(self._join, now))
 
-    def _join(self, now: float, entry: Entry) -> bool:
+    def _join(self, now: float, entry: Entry) -> bool | None:
         """Send `entry`'s poll now if it may go early; True if it leaves the heap (sent, or
-        stale: its run re-planned, gone or in flight)."""
+        stale: its run re-planned, gone or in flight); None once no slot is left to take."""
+        if self._in_flight + 1 >= self.cap:  # one slot stays free for a poll due on time
+            return None
         run = self._runs.get(entry.local_id)
         if run is None or run.gen != entry.gen or run.in_flight:
             return True
         crew = self._crews[run.record.crew]
         if (
-            self._in_flight + 1 >= self.cap  # one slot stays free for a poll due on time
-            or crew.health.rejected
+            crew.health.rejected
+            or crew.rate.learnt_rate is not None  # under a limit every request counts
             or not self._planner.may_join(
                 run, crew.phases, crew.config, now, entry.due, run.waiting
             )

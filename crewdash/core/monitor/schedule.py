@@ -50,13 +50,18 @@ class DueHeap:
     def pop(self) -> Entry:
         return heapq.heappop(self._heap)
 
-    def offer(self, until: float, takes: Callable[[Entry], bool]) -> None:
-        """Offer `takes` every entry due by `until`, earliest first: those it takes leave the
-        heap, the others stay as they were."""
+    def offer(self, until: float, takes: Callable[[Entry], bool | None]) -> None:
+        """Offer `takes` the entries due by `until`, earliest first: those it takes (True)
+        leave the heap, the others stay as they were; None declines this one and ends the
+        offer (nothing more can be taken)."""
         declined: list[Entry] = []
         while self._heap and self._heap[0].due <= until:
             entry = heapq.heappop(self._heap)
-            if not takes(entry):
+            taken = takes(entry)
+            if taken is None:
+                heapq.heappush(self._heap, entry)
+                break
+            if not taken:
                 declined.append(entry)
         for entry in declined:
             heapq.heappush(self._heap, entry)

@@ -53,7 +53,8 @@ class MonitorSettings:
     # phase nothing is known of, or awaiting a human. Sent a little early, they cost no
     # wake-up, transaction and turn of the loop of their own (issue 17: an idle dashboard's
     # engine spent most of its CPU per poll on those). An aimed poll, the look-out's, an
-    # urgent one never moves, and none moves later (see Planner.may_join). 0 turns it off.
+    # urgent one never moves, and none moves later (see Planner.may_join); a crew with a
+    # learnt rate limit takes none along. 0 turns it off.
     coalesce: float = 0.5
     coalesce_share: float = 0.1
 

@@ -5,6 +5,7 @@ and taking a turn of the loop alone. Only loose polls move, and only earlier."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import random
@@ -14,9 +15,11 @@ from pathlib import Path
 from crewdash.core.monitor.phases import PhaseModel
 from crewdash.core.monitor.plan import Planner, Timing
 from crewdash.core.monitor.settings import MonitorSettings
+from crewdash.core.runs.ratelimit import CrewRate, TokenBucket
 from crewdash.core.store.database import RunStore
 from engine.fakes import ManualClock, accepted_run, crew_config, status
 from engine.test_monitor import make
+from engine.test_monitor_adopt import seen_running
 
 TASK = ("running", "a")
 CFG = crew_config(poll_min=1.0, poll_max=30.0)
@@ -101,3 +104,44 @@ async def test_quiet_runs_polls_share_wake_ups_and_none_goes_later(tmp_path: Pat
         gaps_along = [b - a for a, b in itertools.pairwise(times_along)]
         gaps_alone = [b - a for a, b in itertools.pairwise(times_alone)]
         assert max(gaps_along) <= max(gaps_alone) + 1e-6 <= 30.0 + 2e-6
+
+
+async def polls_at_a_wake_up(store: RunStore, rate: CrewRate | None = None) -> tuple[int, int]:
+    """8 runs quiet for 10 minutes, adopted 10 ms apart: looked at once each, and next 30 s
+    later, 10 ms apart. With the answers held from then on: how many polls went out when the
+    first of those fell due, and how many were in flight once the fourth fell due too."""
+    clock = ManualClock()
+    monitor, client, _ = make(
+        store, clock, lambda _k, _n: status(), survivors=0, explore_max=0.0, coalesce=0.5
+    )
+    monitor.add_crew(crew_config(poll_min=1.0, poll_max=30.0), client, rate=rate)
+    t0 = clock.now
+    await monitor.start()
+    for _ in range(8):
+        monitor.track(seen_running(store, clock, 600))
+        await clock.advance(0.01)
+    assert len(client.calls) == 8
+    client.gate = asyncio.Event()
+    await clock.advance(t0 + 30.001 - clock.now)
+    assert monitor.cap == 4
+    went = sum(1 for t, _ in client.calls[8:] if t == t0 + 30.0)
+    await clock.advance(0.03)
+    in_flight = client.in_flight
+    client.gate.set()
+    await monitor.stop()
+    return went, in_flight
+
+
+async def test_polls_taken_along_leave_a_slot_for_a_poll_due_on_time(store: RunStore) -> None:
+    went, in_flight = await polls_at_a_wake_up(store)
+    # the first went, and two of those due in the next 20 ms with it; one slot of 4 stayed
+    # free for the next poll due on time
+    assert (went, in_flight) == (3, 4)
+
+
+async def test_a_crew_under_a_learnt_rate_limit_takes_no_poll_along(store: RunStore) -> None:
+    rate = CrewRate()
+    rate.bucket = TokenBucket(100.0, capacity=100.0, now=0.0)  # learnt: every request counts
+    rate.bucket.tokens = 100.0
+    went, in_flight = await polls_at_a_wake_up(store, rate)
+    assert (went, in_flight) == (1, 4)  # each at its own time

@@ -53,3 +53,18 @@ def test_the_cap_forgets_a_low_latency_after_two_windows() -> None:
 def test_a_zero_request_cost_means_the_maximum() -> None:
     cap = InFlightCap(MonitorSettings(request_cost=0.0, max_in_flight=7, min_in_flight=2))
     assert cap.observe(0.5, now=0.0) == 7
+
+
+def test_an_offer_takes_some_entries_keeps_the_rest_in_order_and_can_end_early() -> None:
+    heap = DueHeap()
+    for n, due in enumerate([1.0, 1.1, 1.2, 1.3, 1.4, 5.0]):
+        heap.push(f"r{n}", 0, due)
+    offered: list[str] = []
+
+    def takes(entry: Entry) -> bool | None:
+        offered.append(entry.local_id)
+        return None if entry.local_id == "r3" else entry.local_id in ("r0", "r2")
+
+    heap.offer(2.0, takes)
+    assert offered == ["r0", "r1", "r2", "r3"]  # r3 ended it: r4 was never offered
+    assert [heap.pop().local_id for _ in range(len(heap))] == ["r1", "r3", "r4", "r5"]
