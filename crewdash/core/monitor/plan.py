@@ -155,9 +155,10 @@ class Planner:
     ) -> bool:
         """Whether `t`'s poll due at `due` may go at `now`, with polls going anyway: it is a
         loose one (a stretch or a follow in a phase with no end to aim at and not the
-        look-out's, or a run awaiting a human; not urgent, not a first look, nothing learnt
-        since it was planned would put it off) and it goes early by at most `coalesce`
-        seconds and `coalesce_share` of its wait."""
+        look-out's, or a run awaiting a human; not urgent, not the first look at a run
+        adopted from the store, nothing learnt since it was planned would put it off) and it
+        goes early by at most `coalesce` seconds and `coalesce_share` of its wait (its wait
+        since the last look, or since the kickoff's answer of a run just accepted)."""
         s = self.settings
         if t.urgent or t.last_poll is None:
             return False
