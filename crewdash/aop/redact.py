@@ -62,18 +62,16 @@ def redact(text: str, secret: Secret | None = None) -> str:
     return scrub_known(scrub(text, secret))
 
 
-def may_hold_secret(raw: bytes, secret: Secret | None = None) -> bool:
-    """Whether the JSON text `raw` could decode to a string (a key or a value) holding `secret`
-    or a token this process has held. False only when the text has no escape, so each of its
-    strings is a piece of it as sent, and holds none of those tokens: then `redact_json` would
-    change nothing, and its walk (every string of every status answer) can be skipped. Bytes
-    with a NUL (UTF-16 or UTF-32, which json.loads reads too) are never vouched for."""
+def may_hold_secret(raw: bytes) -> bool:
+    """Whether the JSON text `raw` could decode to a string (a key or a value) holding a token
+    this process has held (every `Secret` long enough to be masked is one: `known_secrets`).
+    False only when the text has no escape, so each of its strings is a piece of it as sent,
+    and holds none of them: then `redact_json` would change nothing, and its walk (every
+    string of every status answer) can be skipped. Bytes with a NUL (UTF-16 or UTF-32, which
+    json.loads reads too) are never vouched for."""
     if b"\\" in raw or b"\x00" in raw:
         return True
-    values = set(known_secrets())
-    if secret is not None and len(secret.reveal()) >= 4:
-        values.add(secret.reveal())
-    return any(value.encode() in raw for value in values)
+    return any(value.encode() in raw for value in known_secrets())
 
 
 def redact_json(value: Any, secret: Secret | None = None) -> Any:
