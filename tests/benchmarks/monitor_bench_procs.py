@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -389,8 +389,6 @@ def run_client(kind: str, case: Case) -> dict[str, float]:
 
 def warm_up(case: Case) -> None:
     """Both sides once on a tiny version of `case`, not measured: their bytecode is cached."""
-    from dataclasses import replace
-
     tiny = replace(case, runs=2, task_seconds=1.0, history=0, timeout=60.0)
     for kind in ("engine", "naive"):
         run_client(kind, tiny)
